@@ -1,0 +1,40 @@
+# The two commands of the README: `make demo` (the main job) and `make check` (the tests).
+# Both install missing Debian packages first (scripts/deps.sh).
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+CC := clang
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build demo check check-asan unit fuzz clean format
+
+all: build
+
+deps:
+	bash scripts/deps.sh build test
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_C_COMPILER=$(CC) $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	bash scripts/demo.sh $(BUILD)
+
+# Every test label; LABEL=unit (or exchange, net, interop, fuzz) runs one group.
+check: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(if $(LABEL),-L $(LABEL),)
+
+# The unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+check-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_C_COMPILER=$(CC) -DHIKE_SANITIZE=ON -DHIKE_FUZZ=OFF \
+	    -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    ctest --output-on-failure -j $(JOBS) -L unit
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

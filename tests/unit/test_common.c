@@ -1,0 +1,139 @@
+/* Bounded reader, growable writer, secrets, arena. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "common/arena.h"
+#include "common/cbb.h"
+#include "common/cbs.h"
+#include "common/diag.h"
+#include "common/err.h"
+#include "common/secret.h"
+
+static void cbs_reads_in_order(void **state)
+{
+    (void)state;
+    const uint8_t in[] = {1, 0, 2, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 4, 0xaa, 0xbb};
+    struct hk_cbs c;
+    uint8_t a;
+    uint16_t b;
+    uint32_t d;
+    uint64_t e;
+    const uint8_t *p;
+    hk_cbs_init(&c, in, sizeof(in));
+    assert_int_equal(hk_cbs_get_u8(&c, &a), 0);
+    assert_int_equal(a, 1);
+    assert_int_equal(hk_cbs_get_u16(&c, &b), 0);
+    assert_int_equal(b, 2);
+    assert_int_equal(hk_cbs_get_u32(&c, &d), 0);
+    assert_int_equal(d, 3);
+    assert_int_equal(hk_cbs_get_u64(&c, &e), 0);
+    assert_int_equal(e, 4);
+    assert_int_equal(hk_cbs_get_bytes(&c, &p, 2), 0);
+    assert_int_equal(p[1], 0xbb);
+    assert_int_equal(hk_cbs_len(&c), 0);
+    assert_int_equal(hk_cbs_get_u8(&c, &a), HK_E_SHORT);
+}
+
+static void cbs_fails_without_consuming(void **state)
+{
+    (void)state;
+    const uint8_t in[] = {0, 5, 1, 2, 3};
+    struct hk_cbs c, sub;
+    uint32_t d;
+    hk_cbs_init(&c, in, sizeof(in));
+    assert_int_equal(hk_cbs_get_u16_prefixed(&c, &sub), HK_E_SHORT); /* claims 5, has 3 */
+    assert_int_equal(hk_cbs_len(&c), 5);
+    assert_int_equal(hk_cbs_skip(&c, 2), 0);
+    assert_int_equal(hk_cbs_get_u32(&c, &d), HK_E_SHORT);
+    assert_int_equal(hk_cbs_len(&c), 3);
+    assert_int_equal(hk_cbs_get_sub(&c, &sub, 3), 0);
+    assert_int_equal(hk_cbs_len(&sub), 3);
+    assert_int_equal(hk_cbs_get_sub(&c, &sub, 1), HK_E_SHORT);
+}
+
+static void cbb_reserve_and_fill(void **state)
+{
+    (void)state;
+    struct hk_cbb b;
+    size_t pos;
+    assert_int_equal(hk_cbb_init(&b, 0, 0), 0);
+    hk_cbb_add_u8(&b, 7);
+    hk_cbb_reserve(&b, &pos, 2);
+    hk_cbb_add_bytes(&b, "abc", 3);
+    hk_cbb_add_u32(&b, 0x01020304);
+    assert_int_equal(hk_cbb_fill(&b, pos, 2, b.len - pos), 0);
+    assert_int_equal(hk_cbb_err(&b), 0);
+    const uint8_t want[] = {7, 0, 9, 'a', 'b', 'c', 1, 2, 3, 4};
+    assert_int_equal(b.len, sizeof(want));
+    assert_memory_equal(b.buf, want, sizeof(want));
+    assert_int_equal(hk_cbb_fill(&b, pos, 1, 300), HK_E_OVERFLOW);
+    assert_int_equal(hk_cbb_err(&b), HK_E_OVERFLOW); /* sticky */
+    assert_int_equal(hk_cbb_add_u8(&b, 1), HK_E_OVERFLOW);
+    hk_cbb_free(&b);
+}
+
+static void cbb_respects_max_and_grows(void **state)
+{
+    (void)state;
+    struct hk_cbb b;
+    hk_cbb_init(&b, 1, 100000);
+    for (int i = 0; i < 50000; i++)
+        assert_int_equal(hk_cbb_add_u16(&b, (uint16_t)i), 0);
+    assert_int_equal(b.len, 100000);
+    assert_int_equal(b.buf[99999], (uint8_t)49999);
+    assert_int_equal(hk_cbb_add_u8(&b, 0), HK_E_OVERFLOW);
+    hk_cbb_free_wipe(&b);
+}
+
+static void secret_lifecycle(void **state)
+{
+    (void)state;
+    struct hk_secret *s = hk_secret_concat((const uint8_t *)"ab", 2, (const uint8_t *)"cd", 2);
+    assert_non_null(s);
+    assert_int_equal(s->len, 4);
+    assert_memory_equal(s->data, "abcd", 4);
+    assert_int_equal(hk_memeq_ct(s->data, "abcd", 4), 0);
+    assert_int_not_equal(hk_memeq_ct(s->data, "abce", 4), 0);
+    hk_secret_free(&s);
+    assert_null(s);
+    hk_secret_free(&s);
+}
+
+static void arena_limit(void **state)
+{
+    (void)state;
+    struct hk_arena a;
+    hk_arena_init(&a, 10000);
+    for (int i = 0; i < 100; i++)
+        assert_non_null(hk_arena_alloc(&a, 64));
+    assert_null(hk_arena_alloc(&a, 5000));
+    assert_null(hk_arena_calloc(&a, SIZE_MAX / 2, 4));
+    hk_arena_free(&a);
+}
+
+static void errors_have_names(void **state)
+{
+    (void)state;
+    struct hk_diag d = {0};
+    for (int e = 0; e >= -18; e--)
+        assert_string_not_equal(hk_strerror(e), "unknown error");
+    assert_string_equal(hk_strerror(-999), "unknown error");
+    hk_diag_set(&d, "short payload: %d < %d", 6, 8);
+    hk_diag_set(&d, "outer");
+    assert_string_equal(hk_diag_msg(&d), "short payload: 6 < 8");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(cbs_reads_in_order),   cmocka_unit_test(cbs_fails_without_consuming),
+        cmocka_unit_test(cbb_reserve_and_fill), cmocka_unit_test(cbb_respects_max_and_grows),
+        cmocka_unit_test(secret_lifecycle),     cmocka_unit_test(arena_limit),
+        cmocka_unit_test(errors_have_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
