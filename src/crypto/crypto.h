@@ -1,0 +1,38 @@
+/*
+ * The crypto context: OpenSSL algorithm objects fetched once and shared by every
+ * call, because an EVP fetch per operation costs more than the operation itself
+ * for small inputs. One per daemon (or test); passed explicitly, never global.
+ */
+#ifndef HIKE_CRYPTO_CRYPTO_H
+#define HIKE_CRYPTO_CRYPTO_H
+
+#include <openssl/evp.h>
+
+struct hk_crypto {
+    OSSL_LIB_CTX *libctx; /* NULL: OpenSSL's default context */
+    EVP_MAC *hmac;
+    EVP_MD *sha1;
+    EVP_MD *sha256;
+    EVP_MD *sha384;
+    EVP_MD *sha512;
+    EVP_CIPHER *aes128_gcm;
+    EVP_CIPHER *aes256_gcm;
+    EVP_CIPHER *aes128_cbc;
+    EVP_CIPHER *aes192_cbc;
+    EVP_CIPHER *aes256_cbc;
+    EVP_CIPHER *chacha20_poly1305;
+};
+
+/* Fetches every algorithm; HK_E_CRYPTO if one is missing from the provider. */
+int hk_crypto_init(struct hk_crypto *c);
+void hk_crypto_free(struct hk_crypto *c);
+
+/* The digest for a hash size in octets (32, 48, 64), or NULL. */
+const EVP_MD *hk_crypto_md_by_len(const struct hk_crypto *c, size_t len);
+/* Name of the digest ("SHA256"...) for EVP_MAC parameters. */
+const char *hk_crypto_md_name(const EVP_MD *md);
+
+/* Fills buf with cryptographically strong random bytes. */
+int hk_random(void *buf, size_t len);
+
+#endif
