@@ -12,6 +12,8 @@
 #include "common/diag.h"
 #include "common/err.h"
 #include "common/secret.h"
+#include "common/timerq.h"
+#include "common/u64map.h"
 
 static void cbs_reads_in_order(void **state)
 {
@@ -127,13 +129,68 @@ static void errors_have_names(void **state)
     assert_string_equal(hk_diag_msg(&d), "short payload: 6 < 8");
 }
 
+static void u64map_put_get_del(void **state)
+{
+    (void)state;
+    struct hk_u64map m;
+    static int vals[3000];
+    hk_u64map_init(&m, 42);
+    assert_null(hk_u64map_get(&m, 1));
+    for (uint64_t k = 0; k < 3000; k++)
+        assert_int_equal(hk_u64map_put(&m, k * 7919, &vals[k]), 0);
+    assert_int_equal(hk_u64map_put(&m, 7919, &vals[0]), HK_E_EXISTS);
+    assert_int_equal(hk_u64map_count(&m), 3000);
+    for (uint64_t k = 0; k < 3000; k += 2)
+        assert_ptr_equal(hk_u64map_del(&m, k * 7919), &vals[k]);
+    assert_null(hk_u64map_del(&m, 0));
+    for (uint64_t k = 0; k < 3000; k++)
+        assert_ptr_equal(hk_u64map_get(&m, k * 7919), (k % 2) ? &vals[k] : NULL);
+    /* Churn through deletes and re-inserts: tombstones must not fill the table. */
+    for (int round = 0; round < 20; round++)
+        for (uint64_t k = 0; k < 3000; k += 2) {
+            assert_int_equal(hk_u64map_put(&m, k * 7919 + 1 + round, &vals[k]), 0);
+            assert_ptr_equal(hk_u64map_del(&m, k * 7919 + 1 + round), &vals[k]);
+        }
+    size_t pos = 0, seen = 0;
+    uint64_t key;
+    while (hk_u64map_next(&m, &pos, &key))
+        seen++;
+    assert_int_equal(seen, 1500);
+    hk_u64map_free(&m);
+}
+
+static void timerq_orders_deadlines(void **state)
+{
+    (void)state;
+    struct hk_timerq q;
+    struct hk_timer t;
+    hk_timerq_init(&q);
+    assert_int_equal(hk_timerq_next(&q), UINT64_MAX);
+    for (uint64_t i = 0; i < 1000; i++) {
+        t = (struct hk_timer){.when = (i * 7877) % 1000, .owner = i};
+        assert_int_equal(hk_timerq_add(&q, &t), 0);
+    }
+    assert_int_equal(hk_timerq_next(&q), 0);
+    assert_int_equal(hk_timerq_pop_due(&q, 499, &t), 1);
+    uint64_t last = t.when, n = 1;
+    while (hk_timerq_pop_due(&q, 499, &t)) {
+        assert_true(t.when >= last);
+        last = t.when;
+        n++;
+    }
+    assert_int_equal(n, 500);
+    assert_int_equal(hk_timerq_next(&q), 500);
+    hk_timerq_free(&q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(cbs_reads_in_order),   cmocka_unit_test(cbs_fails_without_consuming),
         cmocka_unit_test(cbb_reserve_and_fill), cmocka_unit_test(cbb_respects_max_and_grows),
         cmocka_unit_test(secret_lifecycle),     cmocka_unit_test(arena_limit),
-        cmocka_unit_test(errors_have_names),
+        cmocka_unit_test(errors_have_names),    cmocka_unit_test(u64map_put_get_del),
+        cmocka_unit_test(timerq_orders_deadlines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
