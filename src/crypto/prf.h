@@ -35,7 +35,8 @@ int hk_prf_segs(const struct hk_crypto *c, uint16_t prf_id, const uint8_t *key, 
 
 /*
  * out (outlen octets) = first outlen octets of prf+(key, seed). HK_E_OVERFLOW when that
- * takes more than 255 PRF iterations. On failure out is wiped.
+ * takes more than 255 PRF iterations. On failure out is wiped. out must not overlap key
+ * or seed: whole blocks are written into it as they are computed.
  */
 int hk_prf_plus(const struct hk_crypto *c, uint16_t prf_id, const uint8_t *key, size_t klen,
                 const uint8_t *seed, size_t slen, uint8_t *out, size_t outlen);
