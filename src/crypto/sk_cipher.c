@@ -272,7 +272,11 @@ int hk_sk_cipher_open(struct hk_sk_cipher *s, const uint8_t *aad, size_t aadlen,
     if ((rc = run(s->dec, s->aead ? aad : NULL, s->aead ? aadlen : 0, data, len)))
         return rc;
     /* For an AEAD, Final is where OpenSSL compares the tag (constant time). */
-    if (!EVP_CipherFinal_ex(s->dec, tail, &outl))
-        return s->aead ? HK_E_AUTH : HK_E_CRYPTO;
+    if (!EVP_CipherFinal_ex(s->dec, tail, &outl)) {
+        if (!s->aead)
+            return HK_E_CRYPTO;
+        hk_wipe(data, len); /* never hand out unauthenticated plaintext */
+        return HK_E_AUTH;
+    }
     return HK_OK;
 }

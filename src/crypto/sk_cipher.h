@@ -47,7 +47,7 @@ int hk_sk_cipher_seal(struct hk_sk_cipher *s, const uint8_t *aad, size_t aadlen,
                       uint8_t *data, size_t len, uint8_t *icv);
 /*
  * Verifies icv and decrypts data[0..len) in place. HK_E_AUTH when the ICV does not match
- * (data is then unspecified for an AEAD and untouched for CBC), HK_E_LENGTH as for seal.
+ * (data is then zeroed for an AEAD and untouched for CBC), HK_E_LENGTH as for seal.
  */
 int hk_sk_cipher_open(struct hk_sk_cipher *s, const uint8_t *aad, size_t aadlen, const uint8_t *iv,
                       uint8_t *data, size_t len, const uint8_t *icv);
