@@ -1,0 +1,101 @@
+#include "crypto/auth.h"
+#include "crypto/alg.h"
+#include "common/err.h"
+#include "common/secret.h"
+
+#include <openssl/core_names.h>
+#include <string.h>
+
+/* RFC 7296 2.15: 17 ASCII characters, no NUL. */
+static const uint8_t key_pad[] = {'K', 'e', 'y', ' ', 'P', 'a', 'd', ' ', 'f',
+                                  'o', 'r', ' ', 'I', 'K', 'E', 'v', '2'};
+
+static const EVP_MD *auth_prf_md(const struct hk_crypto *c, uint16_t prf)
+{
+    switch (prf) {
+    case HK_PRF_HMAC_SHA2_256:
+        return c->sha256;
+    case HK_PRF_HMAC_SHA2_384:
+        return c->sha384;
+    case HK_PRF_HMAC_SHA2_512:
+        return c->sha512;
+    }
+    return NULL;
+}
+
+/* prf(key, data) for the HMAC-SHA2 PRFs; out holds HK_AUTH_PSK_MAX octets. To be unified with
+ * crypto/prf.c. */
+static int auth_prf(const struct hk_crypto *c, const EVP_MD *md, const uint8_t *key, size_t klen,
+                    const uint8_t *data, size_t dlen, uint8_t *out, size_t *outlen)
+{
+    OSSL_PARAM p[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)EVP_MD_get0_name(md), 0),
+        OSSL_PARAM_construct_end()};
+    EVP_MAC_CTX *m = EVP_MAC_CTX_new(c->hmac);
+    if (!m)
+        return HK_E_NOMEM;
+    int ok = EVP_MAC_init(m, key, klen, p) && EVP_MAC_update(m, data, dlen) &&
+             EVP_MAC_final(m, out, outlen, HK_AUTH_PSK_MAX);
+    EVP_MAC_CTX_free(m); /* cleanses the keyed state */
+    return ok ? HK_OK : HK_E_CRYPTO;
+}
+
+int hk_auth_octets(const struct hk_crypto *c, uint16_t prf, const uint8_t *real_msg, size_t mlen,
+                   const uint8_t *peer_nonce, size_t nlen, const uint8_t *sk_p, size_t sklen,
+                   const uint8_t *id_body, size_t idlen, struct hk_cbb *out)
+{
+    const EVP_MD *md = auth_prf_md(c, prf);
+    if (!md)
+        return HK_E_UNSUPPORTED;
+    /* RestOfIDPayload is at least ID Type | RESERVED (RFC 7296 3.5). */
+    if (!real_msg || !mlen || !peer_nonce || !nlen || !sk_p || !sklen || !id_body || idlen < 4)
+        return HK_E_INVALID;
+    uint8_t mac[HK_AUTH_PSK_MAX];
+    size_t maclen;
+    size_t start = out->len;
+    int rc = auth_prf(c, md, sk_p, sklen, id_body, idlen, mac, &maclen);
+    if (rc)
+        return rc;
+    hk_cbb_add_bytes(out, real_msg, mlen);
+    hk_cbb_add_bytes(out, peer_nonce, nlen);
+    hk_cbb_add_bytes(out, mac, maclen);
+    if ((rc = hk_cbb_err(out)))
+        hk_cbb_truncate(out, start);
+    return rc;
+}
+
+int hk_auth_psk_compute(const struct hk_crypto *c, uint16_t prf, const uint8_t *psk, size_t psklen,
+                        const uint8_t *octets, size_t olen, uint8_t *out, size_t *outlen)
+{
+    const EVP_MD *md = auth_prf_md(c, prf);
+    if (!md)
+        return HK_E_UNSUPPORTED;
+    if (!psk || !psklen || !octets || !olen)
+        return HK_E_INVALID;
+    if (*outlen < (size_t)EVP_MD_get_size(md))
+        return HK_E_OVERFLOW;
+    uint8_t padkey[HK_AUTH_PSK_MAX], res[HK_AUTH_PSK_MAX];
+    size_t padlen, reslen;
+    int rc = auth_prf(c, md, psk, psklen, key_pad, sizeof(key_pad), padkey, &padlen);
+    if (!rc)
+        rc = auth_prf(c, md, padkey, padlen, octets, olen, res, &reslen);
+    if (!rc) {
+        memcpy(out, res, reslen);
+        *outlen = reslen;
+    }
+    hk_wipe(padkey, sizeof(padkey));
+    hk_wipe(res, sizeof(res));
+    return rc;
+}
+
+int hk_auth_psk_verify(const struct hk_crypto *c, uint16_t prf, const uint8_t *psk, size_t psklen,
+                       const uint8_t *octets, size_t olen, const uint8_t *auth, size_t alen)
+{
+    uint8_t want[HK_AUTH_PSK_MAX];
+    size_t wlen = sizeof(want);
+    int rc = hk_auth_psk_compute(c, prf, psk, psklen, octets, olen, want, &wlen);
+    if (!rc && (!auth || alen != wlen || hk_memeq_ct(want, auth, wlen)))
+        rc = HK_E_AUTH; /* the length is public; only the value is compared in constant time */
+    hk_wipe(want, sizeof(want));
+    return rc;
+}
