@@ -1,51 +1,30 @@
 #include "crypto/auth.h"
 #include "crypto/alg.h"
+#include "crypto/prf.h"
 #include "common/err.h"
 #include "common/secret.h"
 
-#include <openssl/core_names.h>
 #include <string.h>
 
 /* RFC 7296 2.15: 17 ASCII characters, no NUL. */
 static const uint8_t key_pad[] = {'K', 'e', 'y', ' ', 'P', 'a', 'd', ' ', 'f',
                                   'o', 'r', ' ', 'I', 'K', 'E', 'v', '2'};
 
-static const EVP_MD *auth_prf_md(const struct hk_crypto *c, uint16_t prf)
-{
-    switch (prf) {
-    case HK_PRF_HMAC_SHA2_256:
-        return c->sha256;
-    case HK_PRF_HMAC_SHA2_384:
-        return c->sha384;
-    case HK_PRF_HMAC_SHA2_512:
-        return c->sha512;
-    }
-    return NULL;
-}
-
-/* prf(key, data) for the HMAC-SHA2 PRFs; out holds HK_AUTH_PSK_MAX octets. To be unified with
- * crypto/prf.c. */
-static int auth_prf(const struct hk_crypto *c, const EVP_MD *md, const uint8_t *key, size_t klen,
+/* prf(key, data) into out (HK_AUTH_PSK_MAX octets of room); *outlen gets the PRF size. */
+static int auth_prf(const struct hk_crypto *c, uint16_t prf, const uint8_t *key, size_t klen,
                     const uint8_t *data, size_t dlen, uint8_t *out, size_t *outlen)
 {
-    OSSL_PARAM p[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)EVP_MD_get0_name(md), 0),
-        OSSL_PARAM_construct_end()};
-    EVP_MAC_CTX *m = EVP_MAC_CTX_new(c->hmac);
-    if (!m)
-        return HK_E_NOMEM;
-    int ok = EVP_MAC_init(m, key, klen, p) && EVP_MAC_update(m, data, dlen) &&
-             EVP_MAC_final(m, out, outlen, HK_AUTH_PSK_MAX);
-    EVP_MAC_CTX_free(m); /* cleanses the keyed state */
-    return ok ? HK_OK : HK_E_CRYPTO;
+    *outlen = hk_prf_out_len(prf);
+    if (!*outlen || *outlen > HK_AUTH_PSK_MAX)
+        return HK_E_UNSUPPORTED;
+    return hk_prf(c, prf, key, klen, data, dlen, out);
 }
 
 int hk_auth_octets(const struct hk_crypto *c, uint16_t prf, const uint8_t *real_msg, size_t mlen,
                    const uint8_t *peer_nonce, size_t nlen, const uint8_t *sk_p, size_t sklen,
                    const uint8_t *id_body, size_t idlen, struct hk_cbb *out)
 {
-    const EVP_MD *md = auth_prf_md(c, prf);
-    if (!md)
+    if (!hk_prf_out_len(prf))
         return HK_E_UNSUPPORTED;
     /* RestOfIDPayload is at least ID Type | RESERVED (RFC 7296 3.5). */
     if (!real_msg || !mlen || !peer_nonce || !nlen || !sk_p || !sklen || !id_body || idlen < 4)
@@ -53,7 +32,7 @@ int hk_auth_octets(const struct hk_crypto *c, uint16_t prf, const uint8_t *real_
     uint8_t mac[HK_AUTH_PSK_MAX];
     size_t maclen;
     size_t start = out->len;
-    int rc = auth_prf(c, md, sk_p, sklen, id_body, idlen, mac, &maclen);
+    int rc = auth_prf(c, prf, sk_p, sklen, id_body, idlen, mac, &maclen);
     if (rc)
         return rc;
     hk_cbb_add_bytes(out, real_msg, mlen);
@@ -67,18 +46,17 @@ int hk_auth_octets(const struct hk_crypto *c, uint16_t prf, const uint8_t *real_
 int hk_auth_psk_compute(const struct hk_crypto *c, uint16_t prf, const uint8_t *psk, size_t psklen,
                         const uint8_t *octets, size_t olen, uint8_t *out, size_t *outlen)
 {
-    const EVP_MD *md = auth_prf_md(c, prf);
-    if (!md)
+    if (!hk_prf_out_len(prf))
         return HK_E_UNSUPPORTED;
     if (!psk || !psklen || !octets || !olen)
         return HK_E_INVALID;
-    if (*outlen < (size_t)EVP_MD_get_size(md))
+    if (*outlen < hk_prf_out_len(prf))
         return HK_E_OVERFLOW;
     uint8_t padkey[HK_AUTH_PSK_MAX], res[HK_AUTH_PSK_MAX];
     size_t padlen, reslen;
-    int rc = auth_prf(c, md, psk, psklen, key_pad, sizeof(key_pad), padkey, &padlen);
+    int rc = auth_prf(c, prf, psk, psklen, key_pad, sizeof(key_pad), padkey, &padlen);
     if (!rc)
-        rc = auth_prf(c, md, padkey, padlen, octets, olen, res, &reslen);
+        rc = auth_prf(c, prf, padkey, padlen, octets, olen, res, &reslen);
     if (!rc) {
         memcpy(out, res, reslen);
         *outlen = reslen;
