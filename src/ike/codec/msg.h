@@ -24,7 +24,7 @@
 #define IKE_SPI_LEN         8
 #define IKE_MAJOR_VERSION   2
 /* Decoders refuse more than this many payloads/substructures in one container. */
-#define IKE_MAX_ITEMS       256
+#define IKE_MAX_ITEMS 256
 
 /* RFC 7296 3.2 payload types. */
 enum ike_payload_type {
@@ -103,6 +103,7 @@ enum ike_transform_type {
 struct ike_transform {
     uint8_t type;
     uint16_t id;
+    uint8_t reserved[2]; /* the two RESERVED octets, ignored on receipt, kept for round trips */
     uint8_t nattrs;
     struct ike_attr attrs[IKE_ATTR_MAX];
 };
@@ -117,6 +118,7 @@ enum ike_protocol_id {
 struct ike_proposal {
     uint8_t num;
     uint8_t protocol;
+    uint8_t reserved;    /* ignored on receipt, kept for round trips */
     struct ike_view spi; /* 0, 4 or 8 octets */
     size_t ntransforms;
     struct ike_transform *transforms;
@@ -129,6 +131,7 @@ struct ike_pl_sa {
 
 struct ike_pl_ke {
     uint16_t group;
+    uint8_t reserved[2]; /* ignored on receipt, kept for round trips */
     struct ike_view data;
 };
 
@@ -253,7 +256,8 @@ enum ike_cfg_attr_type {
     IKE_CFG_INTERNAL_IP6_SUBNET = 15,
 };
 struct ike_cfg_attr {
-    uint16_t type; /* 15 bits; the R bit must be zero */
+    uint16_t type; /* 15 bits, without the R bit */
+    bool r_bit;    /* R: MUST be sent as zero, ignored on receipt (3.15.1); kept for round trips */
     struct ike_view value;
 };
 struct ike_pl_cp {
@@ -275,6 +279,8 @@ struct ike_pl_unknown {
 struct ike_payload {
     uint8_t type;
     bool critical;
+    uint8_t
+        reserved; /* the 7 RESERVED bits after C: ignored on receipt (3.2), kept for round trips */
     union {
         struct ike_pl_sa sa;
         struct ike_pl_ke ke;
@@ -337,8 +343,7 @@ int ike_msg_encode(const struct ike_msg *msg, struct hk_cbb *out);
  * Encodes a payload chain without header (the plaintext of SK); *first gets the
  * type of the first payload (IKE_PL_NONE when n == 0).
  */
-int ike_payloads_encode(const struct ike_payload *pl, size_t n, uint8_t *first,
-                        struct hk_cbb *out);
+int ike_payloads_encode(const struct ike_payload *pl, size_t n, uint8_t *first, struct hk_cbb *out);
 
 /* ---- helpers ---- */
 
@@ -347,7 +352,9 @@ const struct ike_payload *ike_msg_find(const struct ike_msg *msg, uint8_t type, 
 /* First notify of a given type, or NULL. */
 const struct ike_pl_notify *ike_msg_find_notify(const struct ike_msg *msg, uint16_t type);
 
-const char *ike_payload_name(uint8_t type);    /* "SA", "KE", ..., "UNKNOWN" */
-const char *ike_exchange_name(uint8_t type);   /* "IKE_SA_INIT", ... */
+const char *ike_payload_name(uint8_t type); /* "SA", "KE", ..., "UNKNOWN" */
+/* True for the payload types this codec decodes; others are kept in u.unknown. */
+bool ike_payload_known(uint8_t type);
+const char *ike_exchange_name(uint8_t type); /* "IKE_SA_INIT", ... */
 
 #endif
