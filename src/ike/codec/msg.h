@@ -279,8 +279,8 @@ struct ike_pl_unknown {
 struct ike_payload {
     uint8_t type;
     bool critical;
-    uint8_t
-        reserved; /* the 7 RESERVED bits after C: ignored on receipt (3.2), kept for round trips */
+    /* The 7 RESERVED bits after C: ignored on receipt (3.2), kept for round trips. */
+    uint8_t reserved;
     union {
         struct ike_pl_sa sa;
         struct ike_pl_ke ke;
