@@ -311,13 +311,20 @@ struct ike_msg {
 
 /* ---- decoding ---- */
 
-/* Decodes the IKE header only (for dispatch before anything else). */
+/*
+ * Decodes the IKE header only (for dispatch before anything else). Checks len >= 28,
+ * the major version and that the Length field is >= 28 (not that it equals len).
+ * A major version above 2 gives HK_E_UNSUPPORTED with hdr filled in, so that the
+ * caller can answer INVALID_MAJOR_VERSION (3.1, 2.5); below 2, HK_E_SYNTAX.
+ */
 int ike_hdr_decode(const uint8_t *buf, size_t len, struct ike_hdr *hdr, struct hk_diag *d);
 
 /*
  * Decodes a whole message: header and the payload chain up to and including an SK
  * or SKF payload, which must be last (3.14). The header's length must equal len.
- * Returns 0, or HK_E_SHORT / HK_E_LENGTH / HK_E_SYNTAX / HK_E_NOMEM with the reason in d.
+ * Returns 0, or HK_E_SHORT / HK_E_LENGTH / HK_E_SYNTAX / HK_E_NOMEM with the reason in d;
+ * HK_E_UNSUPPORTED for a major version above 2 (see ike_hdr_decode) or a traffic
+ * selector type other than 7 and 8 (the model cannot hold it).
  * An unknown critical payload is not an error here: see msg->unknown_critical.
  */
 int ike_msg_decode(const uint8_t *buf, size_t len, struct ike_msg *msg, struct hk_arena *a,
@@ -325,7 +332,8 @@ int ike_msg_decode(const uint8_t *buf, size_t len, struct ike_msg *msg, struct h
 
 /*
  * Decodes a chain of payloads starting with type first (the decrypted content of SK)
- * and appends them to msg. An SK or SKF inside it is refused.
+ * and appends them to msg (which is unchanged on failure). An SK or SKF inside it is
+ * refused. Errors as for ike_msg_decode.
  */
 int ike_payloads_decode(uint8_t first, const uint8_t *buf, size_t len, struct ike_msg *msg,
                         struct hk_arena *a, struct hk_diag *d);
@@ -336,6 +344,10 @@ int ike_payloads_decode(uint8_t first, const uint8_t *buf, size_t len, struct ik
  * Encodes header and payloads. Next-payload fields and all lengths are computed;
  * hdr.next_payload and hdr.length are ignored. An SK/SKF payload, if present, must be
  * last; its body is written as given and its Next Payload is first_inner.
+ * Other fields are written as given, unchecked (so tests can build malformed
+ * messages); HK_E_INVALID when something cannot be represented (SK not last, payload
+ * type 0, an SPI over 255 octets, ...), HK_E_OVERFLOW when a length exceeds its field
+ * or the writer's limit. On HK_E_INVALID out is left as it was.
  */
 int ike_msg_encode(const struct ike_msg *msg, struct hk_cbb *out);
 
