@@ -24,7 +24,7 @@
 #define IKE_SPI_LEN         8
 #define IKE_MAJOR_VERSION   2
 /* Decoders refuse more than this many payloads/substructures in one container. */
-#define IKE_MAX_ITEMS       256
+#define IKE_MAX_ITEMS 256
 
 /* RFC 7296 3.2 payload types. */
 enum ike_payload_type {
@@ -103,6 +103,7 @@ enum ike_transform_type {
 struct ike_transform {
     uint8_t type;
     uint16_t id;
+    uint8_t reserved[2]; /* the two RESERVED octets, ignored on receipt, kept for round trips */
     uint8_t nattrs;
     struct ike_attr attrs[IKE_ATTR_MAX];
 };
@@ -117,6 +118,7 @@ enum ike_protocol_id {
 struct ike_proposal {
     uint8_t num;
     uint8_t protocol;
+    uint8_t reserved;    /* ignored on receipt, kept for round trips */
     struct ike_view spi; /* 0, 4 or 8 octets */
     size_t ntransforms;
     struct ike_transform *transforms;
@@ -129,6 +131,7 @@ struct ike_pl_sa {
 
 struct ike_pl_ke {
     uint16_t group;
+    uint8_t reserved[2]; /* ignored on receipt, kept for round trips */
     struct ike_view data;
 };
 
@@ -253,7 +256,8 @@ enum ike_cfg_attr_type {
     IKE_CFG_INTERNAL_IP6_SUBNET = 15,
 };
 struct ike_cfg_attr {
-    uint16_t type; /* 15 bits; the R bit must be zero */
+    uint16_t type; /* 15 bits, without the R bit */
+    bool r_bit;    /* R: MUST be sent as zero, ignored on receipt (3.15.1); kept for round trips */
     struct ike_view value;
 };
 struct ike_pl_cp {
@@ -275,6 +279,8 @@ struct ike_pl_unknown {
 struct ike_payload {
     uint8_t type;
     bool critical;
+    /* The 7 RESERVED bits after C: ignored on receipt (3.2), kept for round trips. */
+    uint8_t reserved;
     union {
         struct ike_pl_sa sa;
         struct ike_pl_ke ke;
@@ -305,13 +311,20 @@ struct ike_msg {
 
 /* ---- decoding ---- */
 
-/* Decodes the IKE header only (for dispatch before anything else). */
+/*
+ * Decodes the IKE header only (for dispatch before anything else). Checks len >= 28,
+ * the major version and that the Length field is >= 28 (not that it equals len).
+ * A major version above 2 gives HK_E_UNSUPPORTED with hdr filled in, so that the
+ * caller can answer INVALID_MAJOR_VERSION (3.1, 2.5); below 2, HK_E_SYNTAX.
+ */
 int ike_hdr_decode(const uint8_t *buf, size_t len, struct ike_hdr *hdr, struct hk_diag *d);
 
 /*
  * Decodes a whole message: header and the payload chain up to and including an SK
  * or SKF payload, which must be last (3.14). The header's length must equal len.
- * Returns 0, or HK_E_SHORT / HK_E_LENGTH / HK_E_SYNTAX / HK_E_NOMEM with the reason in d.
+ * Returns 0, or HK_E_SHORT / HK_E_LENGTH / HK_E_SYNTAX / HK_E_NOMEM with the reason in d;
+ * HK_E_UNSUPPORTED for a major version above 2 (see ike_hdr_decode) or a traffic
+ * selector type other than 7 and 8 (the model cannot hold it).
  * An unknown critical payload is not an error here: see msg->unknown_critical.
  */
 int ike_msg_decode(const uint8_t *buf, size_t len, struct ike_msg *msg, struct hk_arena *a,
@@ -319,7 +332,8 @@ int ike_msg_decode(const uint8_t *buf, size_t len, struct ike_msg *msg, struct h
 
 /*
  * Decodes a chain of payloads starting with type first (the decrypted content of SK)
- * and appends them to msg. An SK or SKF inside it is refused.
+ * and appends them to msg (which is unchanged on failure). An SK or SKF inside it is
+ * refused. Errors as for ike_msg_decode.
  */
 int ike_payloads_decode(uint8_t first, const uint8_t *buf, size_t len, struct ike_msg *msg,
                         struct hk_arena *a, struct hk_diag *d);
@@ -330,6 +344,10 @@ int ike_payloads_decode(uint8_t first, const uint8_t *buf, size_t len, struct ik
  * Encodes header and payloads. Next-payload fields and all lengths are computed;
  * hdr.next_payload and hdr.length are ignored. An SK/SKF payload, if present, must be
  * last; its body is written as given and its Next Payload is first_inner.
+ * Other fields are written as given, unchecked (so tests can build malformed
+ * messages); HK_E_INVALID when something cannot be represented (SK not last, payload
+ * type 0, an SPI over 255 octets, ...), HK_E_OVERFLOW when a length exceeds its field
+ * or the writer's limit. On HK_E_INVALID out is left as it was.
  */
 int ike_msg_encode(const struct ike_msg *msg, struct hk_cbb *out);
 
@@ -337,8 +355,7 @@ int ike_msg_encode(const struct ike_msg *msg, struct hk_cbb *out);
  * Encodes a payload chain without header (the plaintext of SK); *first gets the
  * type of the first payload (IKE_PL_NONE when n == 0).
  */
-int ike_payloads_encode(const struct ike_payload *pl, size_t n, uint8_t *first,
-                        struct hk_cbb *out);
+int ike_payloads_encode(const struct ike_payload *pl, size_t n, uint8_t *first, struct hk_cbb *out);
 
 /* ---- helpers ---- */
 
@@ -347,7 +364,9 @@ const struct ike_payload *ike_msg_find(const struct ike_msg *msg, uint8_t type, 
 /* First notify of a given type, or NULL. */
 const struct ike_pl_notify *ike_msg_find_notify(const struct ike_msg *msg, uint16_t type);
 
-const char *ike_payload_name(uint8_t type);    /* "SA", "KE", ..., "UNKNOWN" */
-const char *ike_exchange_name(uint8_t type);   /* "IKE_SA_INIT", ... */
+const char *ike_payload_name(uint8_t type); /* "SA", "KE", ..., "UNKNOWN" */
+/* True for the payload types this codec decodes; others are kept in u.unknown. */
+bool ike_payload_known(uint8_t type);
+const char *ike_exchange_name(uint8_t type); /* "IKE_SA_INIT", ... */
 
 #endif
