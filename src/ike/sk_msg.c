@@ -1,0 +1,214 @@
+#include "ike/sk_msg.h"
+
+#include "common/err.h"
+#include "common/secret.h"
+#include "crypto/crypto.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Octets of an SKF payload header after the generic header (RFC 7383 2.5). */
+#define SKF_EXTRA 4
+
+/* Padding so that content | padding | pad length fills whole cipher blocks (3.14). */
+static size_t pad_len_for(const struct hk_sk_cipher *c, size_t clen)
+{
+    size_t block = hk_sk_cipher_block_len(c);
+    if (block <= 1)
+        return 0;
+    return (block - (clen + 1) % block) % block;
+}
+
+/*
+ * Writes one protected message: hdr | (SK or SKF header) | IV | sealed(content |
+ * padding | pad length) | ICV. The codec writes the header and payload framing
+ * around a body laid out in clear; the body is then sealed in place.
+ */
+static int seal_one(struct hk_sk_cipher *c, const struct ike_hdr *hdr, uint8_t type,
+                    uint8_t first_inner, uint16_t frag_num, uint16_t total, const uint8_t *content,
+                    size_t clen, struct hk_cbb *out)
+{
+    size_t iv_len = hk_sk_cipher_iv_len(c), icv_len = hk_sk_cipher_icv_len(c);
+    size_t pad = pad_len_for(c, clen);
+    size_t ct_len = clen + pad + 1;
+    size_t body_len = iv_len + ct_len + icv_len;
+    uint8_t *body = calloc(1, body_len);
+    if (!body)
+        return HK_E_NOMEM;
+    int rc = hk_random(body, iv_len);
+    if (rc)
+        goto out;
+    if (clen)
+        memcpy(body + iv_len, content, clen);
+    body[iv_len + clen + pad] = (uint8_t)pad; /* padding itself stays zero */
+
+    struct ike_payload pl = {.type = type};
+    if (type == IKE_PL_SK) {
+        pl.u.sk.first_inner = first_inner;
+        pl.u.sk.body = (struct ike_view){body, body_len};
+    } else {
+        pl.u.skf.first_inner = first_inner;
+        pl.u.skf.frag_num = frag_num;
+        pl.u.skf.total_frags = total;
+        pl.u.skf.body = (struct ike_view){body, body_len};
+    }
+    struct ike_msg m = {.hdr = *hdr, .npayloads = 1, .payloads = &pl};
+    size_t start = out->len;
+    rc = ike_msg_encode(&m, out);
+    if (rc)
+        goto out;
+    uint8_t *msg = out->buf + start;
+    size_t msg_len = out->len - start;
+    size_t body_off = msg_len - body_len;
+    rc = hk_sk_cipher_seal(c, msg, body_off, msg + body_off, msg + body_off + iv_len, ct_len,
+                           msg + body_off + iv_len + ct_len);
+    if (rc)
+        hk_cbb_truncate(out, start);
+out:
+    hk_wipe(body, body_len);
+    free(body);
+    return rc;
+}
+
+int ike_sk_seal(struct hk_sk_cipher *c, const struct ike_hdr *hdr, const struct ike_payload *inner,
+                size_t n, struct hk_cbb *out)
+{
+    struct hk_cbb plain;
+    uint8_t first = IKE_PL_NONE;
+    hk_cbb_init(&plain, 512, 0);
+    int rc = ike_payloads_encode(inner, n, &first, &plain);
+    if (!rc)
+        rc = seal_one(c, hdr, IKE_PL_SK, first, 0, 0, plain.buf, plain.len, out);
+    hk_cbb_free_wipe(&plain);
+    return rc;
+}
+
+/*
+ * Opens the protected body of the last payload (SK or SKF) in place. hdr_len is the
+ * offset of the body in buf; *content and *clen get the plaintext without padding.
+ */
+static int open_body(struct hk_sk_cipher *c, uint8_t *buf, size_t len, struct ike_view body,
+                     uint8_t **content, size_t *clen, struct hk_diag *d)
+{
+    size_t iv_len = hk_sk_cipher_iv_len(c), icv_len = hk_sk_cipher_icv_len(c);
+    size_t block = hk_sk_cipher_block_len(c);
+    if (body.p < buf || body.p + body.len != buf + len) {
+        hk_diag_set(d, "encrypted payload is not at the end of the message");
+        return HK_E_SYNTAX;
+    }
+    if (body.len < iv_len + 1 + icv_len) {
+        hk_diag_set(d, "short encrypted payload: %zu < %zu", body.len, iv_len + 1 + icv_len);
+        return HK_E_LENGTH;
+    }
+    size_t off = (size_t)(body.p - buf);
+    size_t ct_len = body.len - iv_len - icv_len;
+    if (block > 1 && ct_len % block) {
+        hk_diag_set(d, "ciphertext length %zu not a multiple of %zu", ct_len, block);
+        return HK_E_LENGTH;
+    }
+    uint8_t *iv = buf + off, *ct = iv + iv_len, *icv = ct + ct_len;
+    int rc = hk_sk_cipher_open(c, buf, off, iv, ct, ct_len, icv);
+    if (rc) {
+        hk_wipe(ct, ct_len);
+        hk_diag_set(d, "integrity check failed");
+        return rc;
+    }
+    size_t pad = ct[ct_len - 1];
+    if (pad + 1 > ct_len) {
+        hk_diag_set(d, "pad length %zu exceeds content %zu", pad, ct_len - 1);
+        return HK_E_PADDING;
+    }
+    *content = ct;
+    *clen = ct_len - 1 - pad;
+    return HK_OK;
+}
+
+int ike_sk_open(struct hk_sk_cipher *c, uint8_t *buf, size_t len, struct ike_msg *msg,
+                struct hk_arena *a, struct hk_diag *d)
+{
+    if (!msg->npayloads || msg->payloads[msg->npayloads - 1].type != IKE_PL_SK) {
+        hk_diag_set(d, "no encrypted payload");
+        return HK_E_SYNTAX;
+    }
+    const struct ike_pl_sk *sk = &msg->payloads[msg->npayloads - 1].u.sk;
+    uint8_t *content;
+    size_t clen;
+    int rc = open_body(c, buf, len, sk->body, &content, &clen, d);
+    if (rc)
+        return rc;
+    if (clen == 0 && sk->first_inner == IKE_PL_NONE)
+        return HK_OK; /* an empty INFORMATIONAL (liveness check, 1.4) */
+    return ike_payloads_decode(sk->first_inner, content, clen, msg, a, d);
+}
+
+void ike_frags_free(struct ike_frags *f)
+{
+    for (size_t i = 0; f->msgs && i < f->n; i++)
+        hk_cbb_free(&f->msgs[i]);
+    free(f->msgs);
+    f->msgs = NULL;
+    f->n = 0;
+}
+
+int ike_skf_seal(struct hk_sk_cipher *c, const struct ike_hdr *hdr, const struct ike_payload *inner,
+                 size_t n, size_t max_len, struct ike_frags *out)
+{
+    size_t iv_len = hk_sk_cipher_iv_len(c), icv_len = hk_sk_cipher_icv_len(c);
+    size_t block = hk_sk_cipher_block_len(c);
+    size_t overhead = IKE_HDR_LEN + IKE_GENERIC_HDR_LEN + SKF_EXTRA + iv_len + icv_len;
+    memset(out, 0, sizeof(*out));
+    if (max_len <= overhead + block + 1)
+        return HK_E_OVERFLOW;
+    /* Largest chunk whose padded ciphertext still fits in max_len. */
+    size_t room = max_len - overhead;
+    if (block > 1)
+        room -= room % block;
+    size_t chunk = room - 1;
+
+    struct hk_cbb plain;
+    uint8_t first = IKE_PL_NONE;
+    hk_cbb_init(&plain, 1024, 0);
+    int rc = ike_payloads_encode(inner, n, &first, &plain);
+    if (rc)
+        goto out;
+    size_t total = plain.len ? (plain.len + chunk - 1) / chunk : 1;
+    if (total > 0xffff) {
+        rc = HK_E_OVERFLOW;
+        goto out;
+    }
+    out->msgs = calloc(total, sizeof(*out->msgs));
+    if (!out->msgs) {
+        rc = HK_E_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < total && !rc; i++) {
+        size_t off = i * chunk;
+        size_t clen = plain.len - off < chunk ? plain.len - off : chunk;
+        hk_cbb_init(&out->msgs[i], max_len, 0);
+        out->n = i + 1;
+        /* RFC 7383 2.5: Next Payload names the first inner payload in fragment 1 only. */
+        rc = seal_one(c, hdr, IKE_PL_SKF, i == 0 ? first : IKE_PL_NONE, (uint16_t)(i + 1),
+                      (uint16_t)total, plain.buf + off, clen, &out->msgs[i]);
+    }
+out:
+    hk_cbb_free_wipe(&plain);
+    if (rc)
+        ike_frags_free(out);
+    return rc;
+}
+
+int ike_skf_open(struct hk_sk_cipher *c, uint8_t *buf, size_t len, const struct ike_msg *msg,
+                 struct ike_view *chunk, struct hk_diag *d)
+{
+    if (!msg->npayloads || msg->payloads[msg->npayloads - 1].type != IKE_PL_SKF) {
+        hk_diag_set(d, "no encrypted fragment payload");
+        return HK_E_SYNTAX;
+    }
+    uint8_t *content;
+    size_t clen;
+    int rc =
+        open_body(c, buf, len, msg->payloads[msg->npayloads - 1].u.skf.body, &content, &clen, d);
+    if (!rc)
+        *chunk = (struct ike_view){content, clen};
+    return rc;
+}
