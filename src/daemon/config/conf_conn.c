@@ -57,6 +57,19 @@ static bool is_hostname(const char *s)
     return alpha;
 }
 
+/* "10.0.0.1-10.0.0.x" is a broken range, even though it is also a valid DNS name. */
+static bool starts_with_ip(const char *s)
+{
+    char buf[64];
+    struct hk_ip ip;
+    size_t n = strcspn(s, "-");
+    if (n >= sizeof(buf) || !s[n])
+        return false;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    return hk_ip_parse(buf, &ip, NULL, 0) == 0;
+}
+
 static int parse_addrs(struct hk_cfg_ctx *c, const config_setting_t *g, const char *name,
                        bool remote, struct hk_addr_conf **out, size_t *nout)
 {
@@ -81,14 +94,15 @@ static int parse_addrs(struct hk_cfg_ctx *c, const config_setting_t *g, const ch
             if (!remote && memcmp(a->range.start, a->range.end, 16) != 0)
                 return hk_cfg_fail(c, e, "a local address must be a single address");
             a->kind = HK_ADDR_RANGE;
-        } else if (!strpbrk(s, ":/") && is_hostname(s)) {
+        } else if (!strpbrk(s, ":/") && !starts_with_ip(s) && is_hostname(s)) {
             if (!remote)
                 return hk_cfg_fail(c, e, "a local address must be an IP address or %%any");
             a->kind = HK_ADDR_HOST;
             if (!(a->host = strdup(s)))
                 return HK_E_NOMEM;
         } else {
-            return hk_cfg_fail(c, e, "%s", strpbrk(s, ":/-") ? msg : "not an address or host name");
+            bool ipish = strpbrk(s, ":/-") || strspn(s, "0123456789.") == strlen(s);
+            return hk_cfg_fail(c, e, "%s", ipish ? msg : "not an address or host name");
         }
     }
     return 0;

@@ -58,9 +58,10 @@ int hk_cfg_fail(struct hk_cfg_ctx *c, const config_setting_t *s, const char *fmt
 int hk_cfg_fail_member(struct hk_cfg_ctx *c, const config_setting_t *g, const char *name,
                        const char *fmt, ...)
 {
+    const config_setting_t *m = hk_cfg_member(g, name); /* blame its own line if it is there */
     va_list ap;
     va_start(ap, fmt);
-    int rc = vfail(c, g, name, fmt, ap);
+    int rc = m ? vfail(c, m, NULL, fmt, ap) : vfail(c, g, name, fmt, ap);
     va_end(ap);
     return rc;
 }

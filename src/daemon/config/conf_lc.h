@@ -23,7 +23,7 @@ struct hk_cfg_ctx {
 /* Reports a problem with setting s. */
 int hk_cfg_fail(struct hk_cfg_ctx *c, const config_setting_t *s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Reports a problem with member name of group g (which may be absent), at g's line. */
+/* Reports a problem with member name of group g: at its line when it is there, else at g's. */
 int hk_cfg_fail_member(struct hk_cfg_ctx *c, const config_setting_t *g, const char *name,
                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
