@@ -1,0 +1,205 @@
+/* The "daemon" and "pools" sections of hiked.conf. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "daemon/config/conf_lc.h"
+
+static const char *const daemon_keys[] = {
+    "listen",
+    "port",
+    "natt_port",
+    "log_level",
+    "control_socket",
+    "cookie_threshold",
+    "retransmit_timeout",
+    "retransmit_tries",
+    "half_open_timeout",
+    "keylog_file",
+    "hand_over_notify",
+    "fragmentation",
+    "childless",
+    NULL,
+};
+
+static int parse_listen(struct hk_cfg_ctx *c, const config_setting_t *g, struct hk_daemon_conf *d)
+{
+    const config_setting_t *list;
+    int n, rc;
+    char msg[160];
+
+    if ((rc = hk_cfg_strings(c, g, "listen", &list, &n)) < 0)
+        return rc;
+    if (!list) {
+        if (!(d->listen = calloc(2, sizeof(*d->listen))))
+            return HK_E_NOMEM;
+        d->nlisten = 2;
+        d->listen[0].family = AF_INET;
+        d->listen[1].family = AF_INET6;
+        return 0;
+    }
+    if (!(d->listen = calloc((size_t)n, sizeof(*d->listen))))
+        return HK_E_NOMEM;
+    d->nlisten = (size_t)n;
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e;
+        const char *s = hk_cfg_strings_at(list, i, &e);
+        if (hk_ip_parse(s, &d->listen[i], msg, sizeof(msg)) < 0)
+            return hk_cfg_fail(c, e, "%s", msg);
+        for (int j = 0; j < i; j++)
+            if (memcmp(&d->listen[j], &d->listen[i], sizeof(d->listen[i])) == 0)
+                return hk_cfg_fail(c, e, "'%s' listed twice", s);
+    }
+    return 0;
+}
+
+int hk_cfg_parse_daemon(struct hk_cfg_ctx *c, const config_setting_t *g, struct hk_daemon_conf *d)
+{
+    const char *s;
+    int rc;
+
+    memset(d, 0, sizeof(*d));
+    d->port = HK_CONF_PORT;
+    d->natt_port = HK_CONF_NATT_PORT;
+    d->log_level = HK_LOG_INFO;
+    d->cookie_threshold = HK_CONF_COOKIE_THRESHOLD;
+    d->retransmit_timeout_ms = HK_CONF_RETRANSMIT_TIMEOUT_MS;
+    d->retransmit_tries = HK_CONF_RETRANSMIT_TRIES;
+    d->half_open_timeout = HK_CONF_HALF_OPEN_TIMEOUT;
+    d->hand_over_notify = HK_CONF_HAND_OVER_NOTIFY;
+    d->fragmentation = true;
+    d->childless = true;
+
+    if (g && (rc = hk_cfg_check_members(c, g, daemon_keys)) < 0)
+        return rc;
+    if ((rc = parse_listen(c, g, d)) < 0 ||
+        (rc = hk_cfg_u16(c, g, "port", 1, 65535, &d->port)) < 0 ||
+        (rc = hk_cfg_u16(c, g, "natt_port", 1, 65535, &d->natt_port)) < 0)
+        return rc;
+    if (d->port == d->natt_port)
+        return hk_cfg_fail_member(c, g, "natt_port", "must differ from port (%u)", d->port);
+
+    s = NULL;
+    if ((rc = hk_cfg_string(c, g, "log_level", &s)) < 0)
+        return rc;
+    if (s && (d->log_level = hk_log_level_parse(s)) < 0)
+        return hk_cfg_fail(c, hk_cfg_member(g, "log_level"),
+                           "unknown level '%.32s' (error, warn, info or debug)", s);
+
+    s = HK_CONF_CONTROL_SOCKET;
+    if ((rc = hk_cfg_string(c, g, "control_socket", &s)) < 0 ||
+        (rc = hk_cfg_path(c, hk_cfg_member(g, "control_socket"), s, &d->control_socket)) < 0)
+        return rc;
+    s = NULL;
+    if ((rc = hk_cfg_string(c, g, "keylog_file", &s)) < 0 ||
+        (s && (rc = hk_cfg_path(c, hk_cfg_member(g, "keylog_file"), s, &d->keylog_file)) < 0))
+        return rc;
+
+    if ((rc = hk_cfg_u32(c, g, "cookie_threshold", 0, 1000000, &d->cookie_threshold)) < 0 ||
+        (rc = hk_cfg_duration_ms(c, g, "retransmit_timeout", 100, 60000,
+                                 &d->retransmit_timeout_ms)) < 0 ||
+        (rc = hk_cfg_u32(c, g, "retransmit_tries", 0, 20, &d->retransmit_tries)) < 0 ||
+        (rc = hk_cfg_duration(c, g, "half_open_timeout", 3600, &d->half_open_timeout)) < 0 ||
+        (rc = hk_cfg_u16(c, g, "hand_over_notify", 40960, 65535, &d->hand_over_notify)) < 0 ||
+        (rc = hk_cfg_bool(c, g, "fragmentation", &d->fragmentation)) < 0 ||
+        (rc = hk_cfg_bool(c, g, "childless", &d->childless)) < 0)
+        return rc;
+    if (d->half_open_timeout == 0)
+        return hk_cfg_fail_member(c, g, "half_open_timeout", "must be at least 1 s");
+    return 0;
+}
+
+void hk_cfg_free_daemon(struct hk_daemon_conf *d)
+{
+    free(d->listen);
+    free(d->control_socket);
+    free(d->keylog_file);
+    memset(d, 0, sizeof(*d));
+}
+
+/* Steps a big-endian address of alen octets by +1 or -1 (no wrap checks: callers know). */
+static void addr_step(uint8_t *a, size_t alen, int dir)
+{
+    for (size_t i = alen; i-- > 0;) {
+        if (dir > 0 && a[i]++ != 0xff)
+            return;
+        if (dir < 0 && a[i]-- != 0x00)
+            return;
+    }
+}
+
+static const char *const pool_keys[] = {"addrs", "dns", NULL};
+
+static int parse_pool(struct hk_cfg_ctx *c, const config_setting_t *g, struct hk_pool *p)
+{
+    const char *s = NULL;
+    const config_setting_t *list;
+    char msg[160];
+    bool is_prefix;
+    int n, rc;
+
+    if (!(p->name = strdup(config_setting_name(g))))
+        return HK_E_NOMEM;
+    if ((rc = hk_cfg_check_members(c, g, pool_keys)) < 0 ||
+        (rc = hk_cfg_string(c, g, "addrs", &s)) < 0)
+        return rc;
+    if (!s)
+        return hk_cfg_fail_member(c, g, "addrs", "required setting missing");
+    const config_setting_t *as = hk_cfg_member(g, "addrs");
+    if (hk_ip_range_parse(s, &p->range, &is_prefix, msg, sizeof(msg)) < 0)
+        return hk_cfg_fail(c, as, "%s", msg);
+    /* A CIDR pool keeps its network address (and the IPv4 broadcast address) for itself. */
+    int prefix = is_prefix ? hk_ip_range_prefix(&p->range) : -1;
+    size_t alen = p->range.family == AF_INET ? 4 : 16;
+    if (prefix >= 0 && prefix <= (int)alen * 8 - 2) {
+        addr_step(p->range.start, alen, +1);
+        if (p->range.family == AF_INET)
+            addr_step(p->range.end, alen, -1);
+    }
+
+    if ((rc = hk_cfg_strings(c, g, "dns", &list, &n)) < 0)
+        return rc;
+    if (list) {
+        if (!(p->dns = calloc((size_t)n, sizeof(*p->dns))))
+            return HK_E_NOMEM;
+        p->ndns = (size_t)n;
+        for (int i = 0; i < n; i++) {
+            const config_setting_t *e;
+            if (hk_ip_parse(hk_cfg_strings_at(list, i, &e), &p->dns[i], msg, sizeof(msg)) < 0)
+                return hk_cfg_fail(c, e, "%s", msg);
+        }
+    }
+    return 0;
+}
+
+int hk_cfg_parse_pools(struct hk_cfg_ctx *c, const config_setting_t *g, struct hk_config *cfg)
+{
+    int n = g ? config_setting_length(g) : 0;
+    int rc;
+    if (n == 0)
+        return 0;
+    if (!(cfg->pools = calloc((size_t)n, sizeof(*cfg->pools))))
+        return HK_E_NOMEM;
+    cfg->npools = (size_t)n;
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *pg = config_setting_get_elem(g, (unsigned)i);
+        if (!config_setting_is_group(pg))
+            return hk_cfg_fail(c, pg, "expected a pool group { addrs = ...; }");
+        if ((rc = parse_pool(c, pg, &cfg->pools[i])) < 0)
+            return rc;
+        for (int j = 0; j < i; j++)
+            if (hk_ip_range_overlaps(&cfg->pools[j].range, &cfg->pools[i].range))
+                return hk_cfg_fail(c, hk_cfg_member(pg, "addrs"), "overlaps pool '%s'",
+                                   cfg->pools[j].name);
+    }
+    return 0;
+}
+
+void hk_cfg_free_pool(struct hk_pool *p)
+{
+    free(p->name);
+    free(p->dns);
+    memset(p, 0, sizeof(*p));
+}

@@ -1,0 +1,208 @@
+/*
+ * hiked.conf as plain records. The loader (config.c) reads the file with libconfig, checks
+ * every setting (unknown names, types, ranges, cross-references), applies the defaults below
+ * and hands back one struct hk_config that owns all its memory; nothing of libconfig leaks
+ * out. docs/config.md is the reference for the file; keep the two in step.
+ */
+#ifndef HIKE_DAEMON_CONFIG_CONFIG_H
+#define HIKE_DAEMON_CONFIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/secret.h"
+#include "daemon/config/id_conf.h"
+#include "daemon/config/proposal.h"
+#include "daemon/config/ts_conf.h"
+
+/* Defaults (docs/config.md lists them too). Times in seconds unless marked. */
+#define HK_CONF_PORT                  500
+#define HK_CONF_NATT_PORT             4500
+#define HK_CONF_CONTROL_SOCKET        "/run/hike/hiked.ctl"
+#define HK_CONF_COOKIE_THRESHOLD      100 /* half-open IKE SAs before cookies are demanded */
+#define HK_CONF_RETRANSMIT_TIMEOUT_MS 1000
+#define HK_CONF_RETRANSMIT_TRIES      5
+#define HK_CONF_HALF_OPEN_TIMEOUT     30
+#define HK_CONF_HAND_OVER_NOTIFY      49152 /* private-use status notify (draft hand-over) */
+#define HK_CONF_IKE_REKEY_TIME        (4 * 3600)
+#define HK_CONF_CHILD_REKEY_TIME      3600
+#define HK_CONF_DPD_DELAY             30
+#define HK_CONF_REPLAY_WINDOW         1024
+#define HK_CONF_MAX_LIFETIME          (366 * 24 * 3600)
+#define HK_CONF_MAX_REPLAY_WINDOW     65536
+/* Default proposals, in order of preference. */
+#define HK_CONF_IKE_PROPOSALS                                                                      \
+    "aes256gcm16-prfsha256-x25519-ecp256", "chacha20poly1305-prfsha256-x25519-ecp256",             \
+        "aes128-sha256-x25519-ecp256-modp2048"
+#define HK_CONF_ESP_PROPOSALS "aes256gcm16", "chacha20poly1305", "aes128-sha256"
+
+enum hk_auth_conf {
+    HK_AUTH_CONF_PSK = 1,    /* pre-shared key (RFC 7296 2.15) */
+    HK_AUTH_CONF_PUBKEY = 2, /* X.509 certificate and its RSA or ECDSA key */
+};
+
+enum hk_sig_conf {
+    HK_SIG_CONF_RFC7427 = 0, /* Digital Signature auth method 14 (RFC 7427) */
+    HK_SIG_CONF_CLASSIC = 1, /* RSA (1) or ECDSA (9/10/11) auth methods of RFC 7296/4754 */
+};
+
+enum hk_start_action {
+    HK_START_NONE = 0,  /* wait for the peer or for hikectl */
+    HK_START_TRAP = 1,  /* install policies; traffic that matches starts the SA */
+    HK_START_START = 2, /* initiate at load */
+};
+
+/* What to do with a child when DPD finds the peer dead, or when the peer closes it. */
+enum hk_sa_action {
+    HK_ACTION_CLEAR = 0,   /* remove it */
+    HK_ACTION_TRAP = 1,    /* remove it and install a trap policy */
+    HK_ACTION_RESTART = 2, /* initiate it again */
+};
+
+enum hk_ipsec_mode {
+    HK_MODE_TUNNEL = 0,
+    HK_MODE_TRANSPORT = 1,
+};
+
+/* One entry of local_addrs / remote_addrs. */
+enum hk_addr_kind {
+    HK_ADDR_ANY = 0,   /* "%any" */
+    HK_ADDR_RANGE = 1, /* an address (start == end), a CIDR block or a range */
+    HK_ADDR_HOST = 2,  /* a DNS name, resolved by the daemon when it needs the address */
+};
+struct hk_addr_conf {
+    enum hk_addr_kind kind;
+    struct hk_ip_range range; /* HK_ADDR_RANGE */
+    char *host;               /* HK_ADDR_HOST */
+};
+
+struct hk_local_auth_conf {
+    enum hk_auth_conf auth;
+    struct hk_id_conf id; /* HK_ID_AUTO when not set */
+    char *cert;           /* pubkey: PEM or DER certificate file (our end entity) */
+    char *key;            /* pubkey: PEM private key file (RSA or ECDSA) */
+    char **certs;         /* pubkey: intermediate CA certificates we send along */
+    size_t ncerts;
+    enum hk_sig_conf signature; /* pubkey */
+    bool rsa_pss;               /* RFC 7427 with RSA keys: RSASSA-PSS instead of PKCS#1 v1.5 */
+};
+
+struct hk_remote_auth_conf {
+    enum hk_auth_conf auth;
+    struct hk_id_conf id; /* HK_ID_ANY when not set */
+    char **ca;            /* pubkey: trust anchor files */
+    size_t nca;
+    char *cert; /* pubkey: optional, the peer's certificate pinned */
+};
+
+/* Soft (rekey) and hard (life) limits; 0 = no limit of that kind. */
+struct hk_child_lifetime {
+    uint32_t rekey_time, life_time, rekey_jitter; /* seconds */
+    uint64_t rekey_bytes, life_bytes;
+    uint64_t rekey_packets, life_packets;
+};
+
+struct hk_child_conf {
+    char *name;
+    struct hk_ts_conf *local_ts; /* never empty: [%dynamic] by default */
+    size_t nlocal_ts;
+    struct hk_ts_conf *remote_ts;
+    size_t nremote_ts;
+    struct hk_proposal_conf *esp; /* never empty */
+    size_t nesp;
+    enum hk_ipsec_mode mode;
+    struct hk_child_lifetime lifetime;
+    enum hk_start_action start_action;
+    enum hk_sa_action dpd_action;
+    enum hk_sa_action close_action;
+    uint32_t replay_window; /* packets; 0 disables replay protection */
+};
+
+struct hk_conn {
+    char *name;
+    struct hk_addr_conf *local_addrs; /* never empty: [%any] by default */
+    size_t nlocal_addrs;
+    struct hk_addr_conf *remote_addrs;
+    size_t nremote_addrs;
+    uint16_t local_port, remote_port;
+    struct hk_local_auth_conf local;
+    struct hk_remote_auth_conf remote;
+    struct hk_secret *psk;        /* set exactly when a side uses psk; never print it */
+    struct hk_proposal_conf *ike; /* never empty */
+    size_t nike;
+    uint32_t rekey_time;   /* IKE SA rekey; 0 = never */
+    uint32_t reauth_time;  /* re-authentication (new IKE_AUTH); 0 = never */
+    uint32_t life_time;    /* hard limit: the IKE SA is deleted; 0 = none */
+    uint32_t rekey_jitter; /* up to this much is subtracted at random from rekey/reauth time */
+    uint32_t dpd_delay;    /* liveness check after this much silence; 0 = off */
+    enum hk_start_action start_action; /* childless connections: for the IKE SA itself */
+    enum hk_sa_action dpd_action;      /* defaults for the children */
+    enum hk_sa_action close_action;
+    bool request_vip4, request_vip6; /* initiator: ask for virtual addresses (CFG_REQUEST) */
+    char **pools;                    /* responder: pools to assign virtual addresses from */
+    size_t npools;
+    bool mobike;
+    bool fragmentation; /* RFC 7383; defaults to the daemon setting */
+    bool encap;         /* force UDP encapsulation (RFC 3948) even without NAT */
+    struct hk_child_conf *children;
+    size_t nchildren;
+};
+
+struct hk_pool {
+    char *name;
+    struct hk_ip_range range; /* the addresses handed out */
+    struct hk_ip *dns;
+    size_t ndns;
+};
+
+struct hk_daemon_conf {
+    struct hk_ip *listen; /* never empty: 0.0.0.0 and :: by default */
+    size_t nlisten;
+    uint16_t port;      /* IKE */
+    uint16_t natt_port; /* IKE and ESP in UDP after NAT detection (RFC 3948) */
+    int log_level;      /* enum hk_log_level */
+    char *control_socket;
+    uint32_t cookie_threshold; /* 0: always demand a cookie */
+    uint32_t retransmit_timeout_ms;
+    uint32_t retransmit_tries;
+    uint32_t half_open_timeout;
+    char *keylog_file;         /* NULL: off */
+    uint16_t hand_over_notify; /* notify type of HAND_OVER_CHILD_SAS */
+    bool fragmentation;
+    bool childless; /* RFC 6023: accept and offer IKE SAs without a child */
+};
+
+struct hk_config {
+    char *path; /* the file loaded, or NULL */
+    struct hk_daemon_conf daemon;
+    struct hk_conn *conns;
+    size_t nconns;
+    struct hk_pool *pools;
+    size_t npools;
+};
+
+/*
+ * Loads and checks a configuration. On success *out owns everything (free with
+ * hk_config_free). On failure returns HK_E_CONFIG (or HK_E_NOMEM) with a one-line message in
+ * err: "hiked.conf:12: connections.office.ike[0]: unknown algorithm 'aes999'". Relative file
+ * names in the configuration (certificates, keys, @include) are taken from the directory of
+ * path. No certificate or key file is opened here.
+ */
+int hk_config_load_file(const char *path, struct hk_config **out, char *err, size_t errlen);
+/* The same from text (tests, hikectl check); messages name the file "<string>". */
+int hk_config_load_string(const char *text, struct hk_config **out, char *err, size_t errlen);
+/* Wipes the PSKs and frees everything; NULL is fine. */
+void hk_config_free(struct hk_config *cfg);
+/* Wipes and frees every PSK now (conn->psk becomes NULL), for a daemon that has handed them
+ * on; hk_config_free does it too. */
+void hk_config_wipe_secrets(struct hk_config *cfg);
+
+const struct hk_conn *hk_config_find_conn(const struct hk_config *cfg, const char *name);
+const struct hk_pool *hk_config_find_pool(const struct hk_config *cfg, const char *name);
+const struct hk_child_conf *hk_conn_find_child(const struct hk_conn *conn, const char *name);
+
+const char *hk_start_action_name(enum hk_start_action a);
+const char *hk_sa_action_name(enum hk_sa_action a);
+
+#endif
