@@ -13,7 +13,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "crypto/alg.h"
-#include "daemon/config/config.h"
+#include "config/config.h"
 
 static char *data_path(const char *name)
 {

@@ -5,7 +5,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
-#include "daemon/config/conf_lc.h"
+#include "config/conf_lc.h"
 
 static const char *const daemon_keys[] = {
     "listen",

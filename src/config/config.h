@@ -4,17 +4,17 @@
  * and hands back one struct hk_config that owns all its memory; nothing of libconfig leaks
  * out. docs/config.md is the reference for the file; keep the two in step.
  */
-#ifndef HIKE_DAEMON_CONFIG_CONFIG_H
-#define HIKE_DAEMON_CONFIG_CONFIG_H
+#ifndef HIKE_CONFIG_CONFIG_H
+#define HIKE_CONFIG_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "common/secret.h"
-#include "daemon/config/id_conf.h"
-#include "daemon/config/proposal.h"
-#include "daemon/config/ts_conf.h"
+#include "config/id_conf.h"
+#include "config/proposal.h"
+#include "config/ts_conf.h"
 
 /* Defaults (docs/config.md lists them too). Times in seconds unless marked. */
 #define HK_CONF_PORT                  500

@@ -1,5 +1,5 @@
 /* Loading hiked.conf: libconfig reads the syntax, the conf_*.c parsers the meaning. */
-#include "daemon/config/config.h"
+#include "config/config.h"
 
 #include <errno.h>
 #include <libconfig.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "daemon/config/conf_lc.h"
+#include "config/conf_lc.h"
 
 static const char *const top_keys[] = {"daemon", "pools", "connections", NULL};
 

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "daemon/config/conf_lc.h"
+#include "config/conf_lc.h"
 
 static const char *const child_keys[] = {
     "local_ts",   "remote_ts",     "esp",           "mode",

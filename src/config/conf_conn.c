@@ -5,7 +5,7 @@
 #include <sys/socket.h>
 
 #include "common/err.h"
-#include "daemon/config/conf_lc.h"
+#include "config/conf_lc.h"
 
 static const char *const conn_keys[] = {
     "local_addrs", "remote_addrs",  "local_port",   "remote_port",  "local",       "remote",

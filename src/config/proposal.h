@@ -4,8 +4,8 @@
  * algorithm keywords joined by '-', in any order; the order of keywords of one transform type
  * is the order of preference.
  */
-#ifndef HIKE_DAEMON_CONFIG_PROPOSAL_H
-#define HIKE_DAEMON_CONFIG_PROPOSAL_H
+#ifndef HIKE_CONFIG_PROPOSAL_H
+#define HIKE_CONFIG_PROPOSAL_H
 
 #include <stdbool.h>
 #include <stddef.h>

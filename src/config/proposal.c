@@ -1,4 +1,4 @@
-#include "daemon/config/proposal.h"
+#include "config/proposal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 
 #include "common/err.h"
 #include "crypto/alg.h"
-#include "daemon/config/conf_err.h"
+#include "config/conf_err.h"
 
 enum kind { K_ENCR, K_PRF, K_INTEG, K_KE, K_ESN };
 

@@ -1,4 +1,4 @@
-#include "daemon/config/conf_lc.h"
+#include "config/conf_lc.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-#include "daemon/config/conf_err.h"
+#include "config/conf_err.h"
 
 #include <stdarg.h>
 #include <stdio.h>

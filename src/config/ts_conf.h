@@ -4,8 +4,8 @@
  * the syntax. Errors go to a caller buffer as a bare message ("host bits set
  * in 10.1.2.3/16"); the config loader prefixes file, line and setting.
  */
-#ifndef HIKE_DAEMON_CONFIG_TS_CONF_H
-#define HIKE_DAEMON_CONFIG_TS_CONF_H
+#ifndef HIKE_CONFIG_TS_CONF_H
+#define HIKE_CONFIG_TS_CONF_H
 
 #include <stdbool.h>
 #include <stddef.h>

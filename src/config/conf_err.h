@@ -1,6 +1,6 @@
 /* Internal to src/daemon/config: the error-buffer helper the string parsers share. */
-#ifndef HIKE_DAEMON_CONFIG_CONF_ERR_H
-#define HIKE_DAEMON_CONFIG_CONF_ERR_H
+#ifndef HIKE_CONFIG_CONF_ERR_H
+#define HIKE_CONFIG_CONF_ERR_H
 
 #include <stddef.h>
 

@@ -3,15 +3,15 @@
  * leaves *out alone when the setting is absent (so callers preset defaults) and, on a bad
  * value, writes "FILE:LINE: PATH: message" into the context's buffer and returns HK_E_CONFIG.
  */
-#ifndef HIKE_DAEMON_CONFIG_CONF_LC_H
-#define HIKE_DAEMON_CONFIG_CONF_LC_H
+#ifndef HIKE_CONFIG_CONF_LC_H
+#define HIKE_CONFIG_CONF_LC_H
 
 #include <libconfig.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "daemon/config/config.h"
+#include "config/config.h"
 
 struct hk_cfg_ctx {
     char *err;

@@ -3,8 +3,8 @@
  * "keyid:0a1b2c") parsed into the ID payload's type and Identification Data (RFC 7296 3.5).
  * Syntax in docs/config.md.
  */
-#ifndef HIKE_DAEMON_CONFIG_ID_CONF_H
-#define HIKE_DAEMON_CONFIG_ID_CONF_H
+#ifndef HIKE_CONFIG_ID_CONF_H
+#define HIKE_CONFIG_ID_CONF_H
 
 #include <stddef.h>
 #include <stdint.h>

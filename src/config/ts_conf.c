@@ -1,4 +1,4 @@
-#include "daemon/config/ts_conf.h"
+#include "config/ts_conf.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 
 #include "common/err.h"
-#include "daemon/config/conf_err.h"
+#include "config/conf_err.h"
 
 /* Longest text we accept for one address, range or selector. */
 #define TEXT_MAX 128

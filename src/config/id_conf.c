@@ -1,4 +1,4 @@
-#include "daemon/config/id_conf.h"
+#include "config/id_conf.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 
 #include "common/err.h"
-#include "daemon/config/conf_err.h"
+#include "config/conf_err.h"
 
 #define ID_MAX    255 /* longest identity value we accept, in octets */
 #define DN_MAX_AV 32  /* attribute-value pairs in one DN */
