@@ -24,14 +24,14 @@ demo: build
 check: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(if $(LABEL),-L $(LABEL),)
 
-# The unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The unit and exchange tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
 check-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_C_COMPILER=$(CC) -DHIKE_SANITIZE=ON -DHIKE_FUZZ=OFF \
 	    -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	    ctest --output-on-failure -j $(JOBS) -L unit
+	    ctest --output-on-failure -j $(JOBS) -L 'unit|exchange'
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -41,8 +41,8 @@ bool ike_ts_intersect(const struct ike_ts *a, const struct ike_ts *b, struct ike
             return false;
     }
 
-    const uint8_t *lo = memcmp(a->start_addr, b->start_addr, alen) > 0 ? a->start_addr
-                                                                         : b->start_addr;
+    const uint8_t *lo =
+        memcmp(a->start_addr, b->start_addr, alen) > 0 ? a->start_addr : b->start_addr;
     const uint8_t *hi = memcmp(a->end_addr, b->end_addr, alen) < 0 ? a->end_addr : b->end_addr;
     if (memcmp(lo, hi, alen) > 0)
         return false;
@@ -63,8 +63,8 @@ bool ike_ts_within(const struct ike_ts *a, const struct ike_ts *b)
            !memcmp(x.end_addr, a->end_addr, alen);
 }
 
-size_t ike_ts_narrow(const struct ike_ts *proposed, size_t np, const struct ike_ts *conf,
-                     size_t nc, struct ike_ts *out, size_t max)
+size_t ike_ts_narrow(const struct ike_ts *proposed, size_t np, const struct ike_ts *conf, size_t nc,
+                     struct ike_ts *out, size_t max)
 {
     size_t n = 0;
     for (size_t i = 0; i < np; i++)

@@ -25,8 +25,8 @@ bool ike_ts_within(const struct ike_ts *a, const struct ike_ts *b);
  * configured one, without duplicates, written to out (at most max entries).
  * Returns how many were written; 0 means TS_UNACCEPTABLE.
  */
-size_t ike_ts_narrow(const struct ike_ts *proposed, size_t np, const struct ike_ts *conf,
-                     size_t nc, struct ike_ts *out, size_t max);
+size_t ike_ts_narrow(const struct ike_ts *proposed, size_t np, const struct ike_ts *conf, size_t nc,
+                     struct ike_ts *out, size_t max);
 
 /* True when every selector of got lies within one of sent (the initiator's check). */
 bool ike_ts_all_within(const struct ike_ts *got, size_t ng, const struct ike_ts *sent, size_t ns);

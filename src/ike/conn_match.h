@@ -1,0 +1,29 @@
+/*
+ * Where configuration meets the wire: which connection a packet or an identity
+ * belongs to, our identity and addresses for a connection, and traffic selectors
+ * from a child's configuration.
+ */
+#ifndef HIKE_IKE_CONN_MATCH_H
+#define HIKE_IKE_CONN_MATCH_H
+
+#include "ike/engine_internal.h"
+
+/* Whether both addresses are allowed by the connection's local_addrs/remote_addrs. */
+bool conn_matches_addrs(const struct hk_conn *conn, const struct sockaddr_storage *local,
+                        const struct sockaddr_storage *remote);
+/* Whether the peer's identity (ID type and data) is the one the connection expects. */
+bool conn_matches_id(const struct hk_conn *conn, uint8_t type, const uint8_t *data, size_t len);
+/* Addresses and ports an initiator uses for the connection. */
+int conn_initiator_addrs(struct ike_engine *e, const struct hk_conn *conn,
+                         struct sockaddr_storage *local, struct sockaddr_storage *remote);
+/*
+ * Our ID payload body for the connection (2.15 RestOfIDPayload: type, 3 reserved
+ * octets, data) into out; auto identities become the local address.
+ */
+int conn_local_id(const struct hk_conn *conn, const struct sockaddr_storage *local,
+                  struct hk_cbb *out);
+/* Traffic selectors from configuration; %dynamic becomes the host address dyn. */
+size_t conn_ts(const struct hk_ts_conf *tc, size_t n, const struct sockaddr_storage *dyn,
+               struct ike_ts *out, size_t max);
+
+#endif

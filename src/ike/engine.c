@@ -1,0 +1,644 @@
+#include "ike/engine_internal.h"
+
+#include "common/err.h"
+#include "common/secret.h"
+#include "crypto/crypto.h"
+#include "ike/sk_msg.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* RFC 7383 2.5.1: fragment so that a message fits a minimal path MTU. */
+#define IKE_FRAG_LEN_V4 576
+#define IKE_FRAG_LEN_V6 1280
+/* Arena bound for decoding one message: generous for certificate chains, finite for attackers. */
+#define IKE_RX_ARENA_LIMIT (1u << 20)
+/* Retransmission back-off stops growing here (2.4 leaves the schedule to us). */
+#define IKE_RETRANSMIT_MAX_MS 30000
+
+static const char *const drop_names[IKE_DROP__COUNT] = {
+    [IKE_DROP_HEADER] = "bad-header",     [IKE_DROP_VERSION] = "bad-version",
+    [IKE_DROP_NO_SA] = "unknown-spi",     [IKE_DROP_MSGID] = "bad-message-id",
+    [IKE_DROP_DECODE] = "bad-syntax",     [IKE_DROP_ICV] = "bad-icv",
+    [IKE_DROP_UNEXPECTED] = "unexpected", [IKE_DROP_COOKIE] = "cookie-required",
+};
+
+const char *ike_drop_name(enum ike_drop d)
+{
+    return (unsigned)d < IKE_DROP__COUNT ? drop_names[d] : "?";
+}
+
+uint64_t engine_now(struct ike_engine *e)
+{
+    return e->ops.now(e->ops.arg);
+}
+
+uint64_t engine_spi_key(const uint8_t spi[8])
+{
+    uint64_t k = 0;
+    for (int i = 0; i < 8; i++)
+        k = (k << 8) | spi[i];
+    return k;
+}
+
+static uint64_t random_u64(void)
+{
+    uint64_t v = 0;
+    hk_random(&v, sizeof(v));
+    return v;
+}
+
+int ike_engine_init(struct ike_engine *e, const struct hk_crypto *crypto, const struct hk_log *log,
+                    const struct hk_config *cfg, const struct ike_engine_ops *ops)
+{
+    memset(e, 0, sizeof(*e));
+    e->crypto = crypto;
+    e->log = log;
+    e->cfg = cfg;
+    e->ops = *ops;
+    hk_u64map_init(&e->sa_by_spi, random_u64());
+    hk_u64map_init(&e->sa_by_id, random_u64());
+    hk_u64map_init(&e->half_open, random_u64());
+    hk_u64map_init(&e->child_by_id, random_u64());
+    hk_u64map_init(&e->child_by_spi, random_u64());
+    hk_timerq_init(&e->timers);
+    e->next_id = 1;
+    return hk_random(e->cookie_secret, sizeof(e->cookie_secret));
+}
+
+void ike_engine_free(struct ike_engine *e)
+{
+    size_t pos = 0;
+    struct child_sa *c;
+    while ((c = hk_u64map_next(&e->child_by_id, &pos, NULL)))
+        child_sa_free(c);
+    pos = 0;
+    struct ike_sa *sa;
+    while ((sa = hk_u64map_next(&e->sa_by_id, &pos, NULL)))
+        ike_sa_free(sa);
+    hk_u64map_free(&e->sa_by_spi);
+    hk_u64map_free(&e->sa_by_id);
+    hk_u64map_free(&e->half_open);
+    hk_u64map_free(&e->child_by_id);
+    hk_u64map_free(&e->child_by_spi);
+    hk_timerq_free(&e->timers);
+    hk_wipe(e->cookie_secret, sizeof(e->cookie_secret));
+}
+
+struct ike_sa *ike_engine_sa(const struct ike_engine *e, uint64_t id)
+{
+    return hk_u64map_get(&e->sa_by_id, id);
+}
+
+struct child_sa *ike_engine_child(const struct ike_engine *e, uint64_t id)
+{
+    return hk_u64map_get(&e->child_by_id, id);
+}
+
+void engine_addr_bytes(const struct sockaddr_storage *a, const uint8_t **ip, size_t *iplen,
+                       uint16_t *port)
+{
+    if (a->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)a;
+        *ip = s->sin6_addr.s6_addr;
+        *iplen = 16;
+        *port = ntohs(s->sin6_port);
+    } else {
+        const struct sockaddr_in *s = (const struct sockaddr_in *)a;
+        *ip = (const uint8_t *)&s->sin_addr;
+        *iplen = 4;
+        *port = ntohs(s->sin_port);
+    }
+}
+
+char *engine_addr_str(const struct sockaddr_storage *a, char *buf, size_t len)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+    const uint8_t *p;
+    size_t n;
+    uint16_t port;
+    engine_addr_bytes(a, &p, &n, &port);
+    inet_ntop(n == 16 ? AF_INET6 : AF_INET, p, ip, sizeof(ip));
+    snprintf(buf, len, n == 16 ? "[%s]:%u" : "%s:%u", ip, port);
+    return buf;
+}
+
+void engine_drop(struct ike_engine *e, enum ike_drop why, const struct sockaddr_storage *from,
+                 const char *detail)
+{
+    char a[64];
+    e->stats.drops[why]++;
+    hk_info(e->log, "dropped message from %s: %s%s%s", engine_addr_str(from, a, sizeof(a)),
+            ike_drop_name(why), detail && *detail ? ": " : "", detail ? detail : "");
+}
+
+struct ike_sa *engine_new_sa(struct ike_engine *e, bool initiator, const char *conn)
+{
+    struct ike_sa *sa = calloc(1, sizeof(*sa));
+    if (!sa)
+        return NULL;
+    sa->id = e->next_id++;
+    sa->initiator = initiator;
+    sa->state = initiator ? IKE_SA_INIT_SENT : IKE_SA_INIT_RCVD;
+    snprintf(sa->conn, sizeof(sa->conn), "%s", conn ? conn : "");
+    sa->created_ms = sa->last_in_ms = engine_now(e);
+    uint8_t *mine = initiator ? sa->spi_i : sa->spi_r;
+    do {
+        if (hk_random(mine, IKE_SPI_LEN)) {
+            free(sa);
+            return NULL;
+        }
+    } while (engine_spi_key(mine) == 0 || hk_u64map_get(&e->sa_by_spi, engine_spi_key(mine)));
+    if (hk_u64map_put(&e->sa_by_spi, engine_spi_key(mine), sa) ||
+        hk_u64map_put(&e->sa_by_id, sa->id, sa)) {
+        hk_u64map_del(&e->sa_by_spi, engine_spi_key(mine));
+        free(sa);
+        return NULL;
+    }
+    return sa;
+}
+
+static uint64_t half_open_key(const uint8_t spi_i[8], const struct sockaddr_storage *remote)
+{
+    const uint8_t *ip;
+    size_t n;
+    uint16_t port;
+    uint64_t k = engine_spi_key(spi_i);
+    engine_addr_bytes(remote, &ip, &n, &port);
+    for (size_t i = 0; i < n; i++)
+        k = (k ^ ip[i]) * 0x100000001b3ULL;
+    return k ^ port;
+}
+
+void engine_delete_sa(struct ike_engine *e, struct ike_sa *sa, const char *why)
+{
+    char name[40], peer[64];
+    while (sa->nchildren) {
+        struct child_sa *c = hk_u64map_get(&e->child_by_id, sa->children[sa->nchildren - 1]);
+        if (c)
+            engine_delete_child(e, sa, c);
+        else
+            sa->nchildren--;
+    }
+    if (sa->state == IKE_SA_ESTABLISHED || sa->state == IKE_SA_REKEYED ||
+        sa->state == IKE_SA_DELETING) {
+        if (e->ops.ike_down)
+            e->ops.ike_down(e->ops.arg, sa);
+    } else {
+        e->stats.ike_failed++;
+    }
+    hk_info(e->log, "IKE SA %s [%s] with %s deleted: %s", ike_sa_name(sa, name, sizeof(name)),
+            sa->conn, engine_addr_str(&sa->remote, peer, sizeof(peer)), why);
+    if (!sa->initiator && sa->state == IKE_SA_INIT_RCVD) {
+        if (hk_u64map_get(&e->half_open, half_open_key(sa->spi_i, &sa->remote)) == sa) {
+            hk_u64map_del(&e->half_open, half_open_key(sa->spi_i, &sa->remote));
+            e->nhalf_open--;
+        }
+    }
+    hk_u64map_del(&e->sa_by_spi, engine_spi_key(sa->initiator ? sa->spi_i : sa->spi_r));
+    hk_u64map_del(&e->sa_by_id, sa->id);
+    ike_sa_free(sa);
+}
+
+/* Responder bookkeeping of half-open SAs (2.6 cookies, 2.1 retransmitted IKE_SA_INIT). */
+int engine_half_open_add(struct ike_engine *e, struct ike_sa *sa)
+{
+    int rc = hk_u64map_put(&e->half_open, half_open_key(sa->spi_i, &sa->remote), sa);
+    if (!rc)
+        e->nhalf_open++;
+    return rc;
+}
+
+struct ike_sa *engine_half_open_find(struct ike_engine *e, const uint8_t spi_i[8],
+                                     const struct sockaddr_storage *remote)
+{
+    return hk_u64map_get(&e->half_open, half_open_key(spi_i, remote));
+}
+
+void engine_half_open_done(struct ike_engine *e, struct ike_sa *sa)
+{
+    if (hk_u64map_get(&e->half_open, half_open_key(sa->spi_i, &sa->remote)) == sa) {
+        hk_u64map_del(&e->half_open, half_open_key(sa->spi_i, &sa->remote));
+        e->nhalf_open--;
+    }
+}
+
+void engine_arm(struct ike_engine *e, struct ike_sa *sa, enum ike_timer_kind kind, uint64_t when)
+{
+    struct hk_timer t = {.when = when, .owner = sa->id, .kind = kind, .gen = ++sa->timer_gen[kind]};
+    if (hk_timerq_add(&e->timers, &t))
+        hk_err(e->log, "out of memory arming a timer");
+}
+
+void engine_disarm(struct ike_sa *sa, enum ike_timer_kind kind)
+{
+    sa->timer_gen[kind]++;
+}
+
+/* ---- Child SAs ---- */
+
+uint32_t engine_alloc_spi(struct ike_engine *e)
+{
+    uint32_t spi;
+    do {
+        if (hk_random(&spi, sizeof(spi)))
+            return 0;
+    } while (spi < 256 ||
+             hk_u64map_get(&e->child_by_spi, spi)); /* 1..255 reserved (RFC 4303 2.1) */
+    return spi;
+}
+
+struct child_sa *engine_new_child(struct ike_engine *e, struct ike_sa *sa, const char *name)
+{
+    struct child_sa *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->id = e->next_id++;
+    c->ike_id = sa->id;
+    c->protocol = IKE_PROTO_ESP;
+    c->state = CHILD_SA_CREATING;
+    c->created_ms = engine_now(e);
+    snprintf(c->name, sizeof(c->name), "%s", name ? name : "");
+    c->spi_in = engine_alloc_spi(e);
+    if (!c->spi_in || hk_u64map_put(&e->child_by_id, c->id, c) ||
+        hk_u64map_put(&e->child_by_spi, c->spi_in, c) || ike_sa_add_child(sa, c->id)) {
+        hk_u64map_del(&e->child_by_id, c->id);
+        hk_u64map_del(&e->child_by_spi, c->spi_in);
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void engine_delete_child(struct ike_engine *e, struct ike_sa *sa, struct child_sa *c)
+{
+    if (c->state == CHILD_SA_INSTALLED || c->state == CHILD_SA_REKEYED ||
+        c->state == CHILD_SA_DELETING) {
+        if (e->ops.child_down)
+            e->ops.child_down(e->ops.arg, c);
+        hk_info(e->log, "Child SA %s %08x/%08x deleted", c->name, c->spi_in, c->spi_out);
+    }
+    if (sa)
+        ike_sa_remove_child(sa, c->id);
+    hk_u64map_del(&e->child_by_id, c->id);
+    hk_u64map_del(&e->child_by_spi, c->spi_in);
+    child_sa_free(c);
+}
+
+/* ---- sending ---- */
+
+static void send_pkts(struct ike_engine *e, struct ike_sa *sa, const struct ike_sent *s)
+{
+    for (size_t i = 0; i < s->npkts; i++) {
+        e->ops.send(e->ops.arg, &sa->local, &sa->remote, s->pkts[i].p, s->pkts[i].len);
+        e->stats.tx++;
+    }
+}
+
+static int take_cbb(struct ike_sent *s, struct hk_cbb *b)
+{
+    struct ike_bytes *p = realloc(s->pkts, (s->npkts + 1) * sizeof(*p));
+    if (!p)
+        return HK_E_NOMEM;
+    s->pkts = p;
+    p[s->npkts].p = hk_cbb_detach(b, &p[s->npkts].len);
+    s->npkts++;
+    return HK_OK;
+}
+
+int engine_send(struct ike_engine *e, struct ike_sa *sa, bool response, uint32_t msg_id,
+                uint8_t exchange, const struct ike_payload *pl, size_t n)
+{
+    struct ike_hdr h = {.version = 0x20, .exchange = exchange, .msg_id = msg_id};
+    memcpy(h.spi_i, sa->spi_i, IKE_SPI_LEN);
+    memcpy(h.spi_r, sa->spi_r, IKE_SPI_LEN);
+    h.flags = (sa->initiator ? IKE_FLAG_INITIATOR : 0) | (response ? IKE_FLAG_RESPONSE : 0);
+
+    struct ike_sent s = {.msg_id = msg_id, .exchange = exchange};
+    struct hk_cbb b;
+    int rc;
+    hk_cbb_init(&b, 1024, 0);
+    if (exchange == IKE_SA_INIT || !sa->sk_out) {
+        struct ike_msg m = {.hdr = h, .npayloads = n, .payloads = (struct ike_payload *)pl};
+        rc = ike_msg_encode(&m, &b);
+        if (!rc)
+            rc = take_cbb(&s, &b);
+    } else {
+        rc = ike_sk_seal(sa->sk_out, &h, pl, n, &b);
+        size_t limit = sa->remote.ss_family == AF_INET6 ? IKE_FRAG_LEN_V6 : IKE_FRAG_LEN_V4;
+        if (!rc && (sa->ext & IKE_EXT_FRAGMENTATION) && b.len > limit) {
+            /* RFC 7383 2.5: only encrypted messages are fragmented. */
+            struct ike_frags f;
+            rc = ike_skf_seal(sa->sk_out, &h, pl, n, limit, &f);
+            for (size_t i = 0; !rc && i < f.n; i++)
+                rc = take_cbb(&s, &f.msgs[i]);
+            if (!rc)
+                ike_frags_free(&f);
+        } else if (!rc) {
+            rc = take_cbb(&s, &b);
+        }
+    }
+    hk_cbb_free(&b);
+    if (rc) {
+        ike_sent_clear(&s);
+        hk_err(e->log, "cannot build %s message: %s", ike_exchange_name(exchange), hk_strerror(rc));
+        return rc;
+    }
+    send_pkts(e, sa, &s);
+    if (response) {
+        ike_sent_clear(&sa->resp);
+        sa->resp = s;
+    } else {
+        ike_sent_clear(&sa->out);
+        sa->out = s;
+        sa->out.next_ms = engine_now(e) + e->cfg->daemon.retransmit_timeout_ms;
+        engine_arm(e, sa, IKE_TIMER_RETRANSMIT, sa->out.next_ms);
+    }
+    return HK_OK;
+}
+
+int engine_request(struct ike_engine *e, struct ike_sa *sa, uint8_t exchange,
+                   const struct ike_payload *pl, size_t n)
+{
+    if (sa->out.npkts)
+        return HK_E_STATE; /* window size 1 (2.3): one request at a time */
+    int rc = engine_send(e, sa, false, sa->req_next, exchange, pl, n);
+    if (!rc)
+        sa->req_next++;
+    return rc;
+}
+
+void engine_send_stateless(struct ike_engine *e, const struct ike_rx *rx, uint16_t notify,
+                           const uint8_t *data, size_t len)
+{
+    struct ike_payload pl = {.type = IKE_PL_NOTIFY,
+                             .u.notify = {.type = notify, .data = {data, len}}};
+    struct ike_msg m = {.hdr = rx->msg.hdr, .npayloads = 1, .payloads = &pl};
+    m.hdr.flags = IKE_FLAG_RESPONSE;
+    memset(m.hdr.spi_r, 0, IKE_SPI_LEN);
+    struct hk_cbb b;
+    hk_cbb_init(&b, 128, 0);
+    if (!ike_msg_encode(&m, &b)) {
+        e->ops.send(e->ops.arg, rx->local, rx->remote, b.buf, b.len);
+        e->stats.tx++;
+    }
+    hk_cbb_free(&b);
+}
+
+static void retransmit(struct ike_engine *e, struct ike_sa *sa)
+{
+    char name[40];
+    if (!sa->out.npkts)
+        return;
+    if (sa->out.tries >= e->cfg->daemon.retransmit_tries) {
+        hk_info(e->log, "IKE SA %s [%s]: %s request %u not answered after %u retransmissions",
+                ike_sa_name(sa, name, sizeof(name)), sa->conn, ike_exchange_name(sa->out.exchange),
+                sa->out.msg_id, sa->out.tries);
+        engine_delete_sa(e, sa, "peer not responding");
+        return;
+    }
+    sa->out.tries++;
+    e->stats.retransmits++;
+    hk_debug(e->log, "IKE SA %s: retransmitting %s request %u (%u)", ike_sa_name(sa, name, 40),
+             ike_exchange_name(sa->out.exchange), sa->out.msg_id, sa->out.tries);
+    send_pkts(e, sa, &sa->out);
+    uint64_t delay = (uint64_t)e->cfg->daemon.retransmit_timeout_ms << sa->out.tries;
+    if (delay > IKE_RETRANSMIT_MAX_MS)
+        delay = IKE_RETRANSMIT_MAX_MS;
+    sa->out.next_ms = engine_now(e) + delay;
+    engine_arm(e, sa, IKE_TIMER_RETRANSMIT, sa->out.next_ms);
+}
+
+uint64_t ike_engine_tick(struct ike_engine *e)
+{
+    struct hk_timer t;
+    uint64_t now = engine_now(e);
+    while (hk_timerq_pop_due(&e->timers, now, &t)) {
+        struct ike_sa *sa = hk_u64map_get(&e->sa_by_id, t.owner);
+        if (!sa || t.kind >= 8 || sa->timer_gen[t.kind] != t.gen)
+            continue; /* SA gone or timer re-armed/cancelled since */
+        switch ((enum ike_timer_kind)t.kind) {
+        case IKE_TIMER_RETRANSMIT:
+            retransmit(e, sa);
+            break;
+        case IKE_TIMER_HALF_OPEN:
+            x_init_half_open_expired(e, sa);
+            break;
+        case IKE_TIMER_DELETE:
+            engine_delete_sa(e, sa, "deleted");
+            break;
+        }
+    }
+    return hk_timerq_next(&e->timers);
+}
+
+/* ---- receiving ---- */
+
+static void dispatch_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx)
+{
+    switch (rx->msg.hdr.exchange) {
+    case IKE_AUTH:
+        if (!sa->initiator && sa->state == IKE_SA_INIT_RCVD) {
+            x_auth_on_request(e, sa, rx);
+            return;
+        }
+        break;
+    case IKE_INFORMATIONAL:
+        if (sa->state == IKE_SA_ESTABLISHED || sa->state == IKE_SA_DELETING ||
+            sa->state == IKE_SA_REKEYED) {
+            x_info_on_request(e, sa, rx);
+            return;
+        }
+        break;
+    }
+    engine_drop(e, IKE_DROP_UNEXPECTED, rx->remote, ike_exchange_name(rx->msg.hdr.exchange));
+}
+
+static void dispatch_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx)
+{
+    uint8_t x = rx->msg.hdr.exchange;
+    if (x != sa->out.exchange) {
+        engine_drop(e, IKE_DROP_UNEXPECTED, rx->remote, "response to another exchange");
+        return;
+    }
+    engine_disarm(sa, IKE_TIMER_RETRANSMIT);
+    ike_sent_clear(&sa->out);
+    switch (x) {
+    case IKE_SA_INIT:
+        x_init_on_response(e, sa, rx);
+        break;
+    case IKE_AUTH:
+        x_auth_on_response(e, sa, rx);
+        break;
+    case IKE_INFORMATIONAL:
+        x_info_on_response(e, sa, rx);
+        break;
+    default:
+        engine_drop(e, IKE_DROP_UNEXPECTED, rx->remote, ike_exchange_name(x));
+    }
+}
+
+/* Message-ID window (2.3) and retransmission detection (2.1). Returns true to process. */
+static bool check_msg_id(struct ike_engine *e, struct ike_sa *sa, const struct ike_hdr *h,
+                         const struct sockaddr_storage *from)
+{
+    char d[64];
+    if (h->flags & IKE_FLAG_RESPONSE) {
+        if (sa->out.npkts && h->msg_id == sa->out.msg_id)
+            return true;
+        snprintf(d, sizeof(d), "response %u, expected %u", h->msg_id,
+                 sa->out.npkts ? sa->out.msg_id : 0);
+        engine_drop(e, IKE_DROP_MSGID, from, d);
+        return false;
+    }
+    if (h->msg_id == sa->peer_req_next)
+        return true;
+    if (sa->resp.npkts && h->msg_id == sa->resp.msg_id) {
+        /* A retransmitted request: answer with the same response, do not process (2.1). */
+        e->stats.cached_responses++;
+        send_pkts(e, sa, &sa->resp);
+        return false;
+    }
+    snprintf(d, sizeof(d), "request %u, expected %u", h->msg_id, sa->peer_req_next);
+    engine_drop(e, IKE_DROP_MSGID, from, d);
+    return false;
+}
+
+void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
+                     const struct sockaddr_storage *remote, const uint8_t *buf, size_t len)
+{
+    struct hk_diag d = {0};
+    struct ike_hdr h;
+    e->stats.rx++;
+    int rc = ike_hdr_decode(buf, len, &h, &d);
+    if (rc) {
+        engine_drop(e, rc == HK_E_UNSUPPORTED ? IKE_DROP_VERSION : IKE_DROP_HEADER, remote,
+                    hk_diag_msg(&d));
+        return;
+    }
+    bool peer_is_orig_initiator = h.flags & IKE_FLAG_INITIATOR;
+    static const uint8_t zero[IKE_SPI_LEN];
+
+    /* Work on a private copy: SK is decrypted in place, and the raw form is signed. */
+    uint8_t *copy = malloc(len);
+    struct hk_arena a;
+    hk_arena_init(&a, IKE_RX_ARENA_LIMIT);
+    struct ike_rx rx = {.local = local, .remote = remote, .raw = buf, .raw_len = len, .arena = &a};
+    if (!copy)
+        goto out;
+    memcpy(copy, buf, len);
+
+    struct ike_sa *sa = NULL;
+    if (peer_is_orig_initiator && !memcmp(h.spi_r, zero, IKE_SPI_LEN)) {
+        if (h.exchange != IKE_SA_INIT || (h.flags & IKE_FLAG_RESPONSE) || h.msg_id != 0) {
+            engine_drop(e, IKE_DROP_NO_SA, remote, "zero responder SPI");
+            goto out;
+        }
+        sa = engine_half_open_find(e, h.spi_i, remote);
+        if (sa) {
+            /* Retransmitted IKE_SA_INIT: the cached response, nothing else (2.1). */
+            e->stats.cached_responses++;
+            send_pkts(e, sa, &sa->resp);
+            goto out;
+        }
+        rc = ike_msg_decode(copy, len, &rx.msg, &a, &d);
+        if (rc) {
+            engine_drop(e, IKE_DROP_DECODE, remote, hk_diag_msg(&d));
+            goto out;
+        }
+        x_init_on_request(e, &rx);
+        goto out;
+    }
+
+    sa = hk_u64map_get(&e->sa_by_spi, engine_spi_key(peer_is_orig_initiator ? h.spi_r : h.spi_i));
+    if (!sa || sa->initiator == peer_is_orig_initiator || sa->state == IKE_SA_DEAD) {
+        engine_drop(e, IKE_DROP_NO_SA, remote, NULL);
+        goto out;
+    }
+    /* The peer's SPI must agree too, except in the IKE_SA_INIT response that tells it. */
+    const uint8_t *peer_spi = sa->initiator ? h.spi_r : h.spi_i;
+    const uint8_t *known = sa->initiator ? sa->spi_r : sa->spi_i;
+    if (!(sa->initiator && h.exchange == IKE_SA_INIT) && memcmp(peer_spi, known, IKE_SPI_LEN)) {
+        engine_drop(e, IKE_DROP_NO_SA, remote, "peer SPI mismatch");
+        goto out;
+    }
+    if (!check_msg_id(e, sa, &h, remote))
+        goto out;
+    rc = ike_msg_decode(copy, len, &rx.msg, &a, &d);
+    if (rc) {
+        engine_drop(e, IKE_DROP_DECODE, remote, hk_diag_msg(&d));
+        goto out;
+    }
+    if (h.exchange != IKE_SA_INIT) {
+        const struct ike_payload *last =
+            rx.msg.npayloads ? &rx.msg.payloads[rx.msg.npayloads - 1] : NULL;
+        if (!sa->sk_in || !last || last->type != IKE_PL_SK) {
+            /* SKF reassembly is not wired into the engine yet: such messages are dropped. */
+            engine_drop(e, IKE_DROP_UNEXPECTED, remote, "not protected by SK");
+            goto out;
+        }
+        rc = ike_sk_open(sa->sk_in, copy, len, &rx.msg, &a, &d);
+        if (rc) {
+            engine_drop(e, rc == HK_E_AUTH ? IKE_DROP_ICV : IKE_DROP_DECODE, remote,
+                        hk_diag_msg(&d));
+            goto out;
+        }
+    }
+    sa->last_in_ms = engine_now(e);
+    if (h.flags & IKE_FLAG_RESPONSE) {
+        dispatch_response(e, sa, &rx);
+    } else {
+        sa->peer_req_next++;
+        dispatch_request(e, sa, &rx);
+    }
+out:
+    hk_arena_free(&a);
+    if (copy) {
+        hk_wipe(copy, len);
+        free(copy);
+    }
+}
+
+/* ---- commands ---- */
+
+int ike_engine_initiate(struct ike_engine *e, const char *name, uint64_t *ike_id)
+{
+    const struct hk_conn *conn = hk_config_find_conn(e->cfg, name);
+    if (!conn)
+        return HK_E_NOTFOUND;
+    struct ike_sa *sa = engine_new_sa(e, true, conn->name);
+    if (!sa)
+        return HK_E_NOMEM;
+    int rc = x_init_start(e, sa);
+    if (rc) {
+        engine_delete_sa(e, sa, hk_strerror(rc));
+        return rc;
+    }
+    if (ike_id)
+        *ike_id = sa->id;
+    return HK_OK;
+}
+
+int ike_engine_terminate(struct ike_engine *e, uint64_t ike_id)
+{
+    struct ike_sa *sa = hk_u64map_get(&e->sa_by_id, ike_id);
+    if (!sa)
+        return HK_E_NOTFOUND;
+    if (sa->state != IKE_SA_ESTABLISHED) {
+        engine_delete_sa(e, sa, "terminated before it was established");
+        return HK_OK;
+    }
+    return x_info_delete_ike(e, sa);
+}
+
+void ike_engine_shutdown(struct ike_engine *e)
+{
+    size_t pos = 0;
+    struct ike_sa *sa;
+    while ((sa = hk_u64map_next(&e->sa_by_id, &pos, NULL)))
+        if (sa->state == IKE_SA_ESTABLISHED)
+            x_info_delete_ike(e, sa);
+}

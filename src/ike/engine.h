@@ -1,0 +1,103 @@
+/*
+ * The IKE engine: the whole protocol core without sockets, clocks or an event
+ * library. Packets, timer ticks and commands go in; datagrams to send and Child
+ * SAs to install come out through the callbacks in ops. hiked drives it from
+ * libevent; exchange tests drive two engines over a fake network with a fake
+ * clock.
+ */
+#ifndef HIKE_IKE_ENGINE_H
+#define HIKE_IKE_ENGINE_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "common/log.h"
+#include "common/timerq.h"
+#include "common/u64map.h"
+#include "config/config.h"
+#include "crypto/crypto.h"
+#include "ike/sa.h"
+
+struct ike_engine_ops {
+    void *arg;
+    /* Monotonic milliseconds. */
+    uint64_t (*now)(void *arg);
+    /* The local address to reach remote from, when the connection does not name one. */
+    int (*local_addr)(void *arg, const struct sockaddr_storage *remote,
+                      struct sockaddr_storage *local);
+    /* One IKE datagram (without the non-ESP marker; the transport adds it on 4500). */
+    void (*send)(void *arg, const struct sockaddr_storage *local,
+                 const struct sockaddr_storage *remote, const uint8_t *buf, size_t len);
+    /* Data plane: a Child SA is ready (both directions), or must go. Optional. */
+    int (*child_up)(void *arg, const struct ike_sa *sa, const struct child_sa *c);
+    void (*child_down)(void *arg, const struct child_sa *c);
+    /* An IKE SA reached ESTABLISHED, or is gone. Optional. */
+    void (*ike_up)(void *arg, const struct ike_sa *sa);
+    void (*ike_down)(void *arg, const struct ike_sa *sa);
+};
+
+/* Why an incoming datagram was dropped; counted per reason (hikectl stats). */
+enum ike_drop {
+    IKE_DROP_HEADER,     /* unparsable IKE header */
+    IKE_DROP_VERSION,    /* major version not 2 */
+    IKE_DROP_NO_SA,      /* no IKE SA with that SPI */
+    IKE_DROP_MSGID,      /* message ID outside the window */
+    IKE_DROP_DECODE,     /* payload syntax */
+    IKE_DROP_ICV,        /* integrity check failed */
+    IKE_DROP_UNEXPECTED, /* exchange or payload not valid here */
+    IKE_DROP_COOKIE,     /* IKE_SA_INIT without a valid cookie under load */
+    IKE_DROP__COUNT
+};
+const char *ike_drop_name(enum ike_drop d);
+
+struct ike_stats {
+    uint64_t rx, tx;
+    uint64_t retransmits;      /* our requests sent again */
+    uint64_t cached_responses; /* retransmitted requests answered from cache */
+    uint64_t exchanges_init, exchanges_auth, exchanges_create, exchanges_info;
+    uint64_t ike_up, ike_failed, child_up;
+    uint64_t auth_failures;
+    uint64_t drops[IKE_DROP__COUNT];
+};
+
+struct ike_engine {
+    const struct hk_crypto *crypto;
+    const struct hk_log *log;
+    const struct hk_config *cfg;
+    struct ike_engine_ops ops;
+
+    struct hk_u64map sa_by_spi;    /* our SPI -> struct ike_sa */
+    struct hk_u64map sa_by_id;     /* id -> struct ike_sa */
+    struct hk_u64map half_open;    /* responder: hash(peer SPIi, address) -> ike_sa (2.1) */
+    struct hk_u64map child_by_id;  /* id -> struct child_sa */
+    struct hk_u64map child_by_spi; /* inbound SPI -> struct child_sa */
+    struct hk_timerq timers;
+    uint64_t next_id;
+    unsigned nhalf_open;
+    uint8_t cookie_secret[32];
+    struct ike_stats stats;
+};
+
+int ike_engine_init(struct ike_engine *e, const struct hk_crypto *crypto, const struct hk_log *log,
+                    const struct hk_config *cfg, const struct ike_engine_ops *ops);
+/* Frees every SA (no messages are sent: see ike_engine_shutdown). */
+void ike_engine_free(struct ike_engine *e);
+
+/* One received IKE datagram (non-ESP marker already stripped). Never fails: bad input is
+ * counted in stats and logged. */
+void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
+                     const struct sockaddr_storage *remote, const uint8_t *buf, size_t len);
+/* Runs every timer that is due; returns the next deadline (UINT64_MAX: none). */
+uint64_t ike_engine_tick(struct ike_engine *e);
+
+/* Commands. initiate starts an IKE SA (and its children) for a configured connection. */
+int ike_engine_initiate(struct ike_engine *e, const char *conn, uint64_t *ike_id);
+/* Deletes an IKE SA (INFORMATIONAL DELETE, 1.4.1) and its Child SAs. */
+int ike_engine_terminate(struct ike_engine *e, uint64_t ike_id);
+/* Sends DELETE for every established IKE SA (SIGTERM). */
+void ike_engine_shutdown(struct ike_engine *e);
+
+struct ike_sa *ike_engine_sa(const struct ike_engine *e, uint64_t id);
+struct child_sa *ike_engine_child(const struct ike_engine *e, uint64_t id);
+
+#endif

@@ -1,0 +1,197 @@
+#include "ike/sa.h"
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/secret.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int ike_bytes_set(struct ike_bytes *b, const uint8_t *p, size_t len)
+{
+    uint8_t *n = NULL;
+    if (len) {
+        n = malloc(len);
+        if (!n)
+            return HK_E_NOMEM;
+        memcpy(n, p, len);
+    }
+    ike_bytes_clear(b);
+    b->p = n;
+    b->len = len;
+    return HK_OK;
+}
+
+void ike_bytes_clear(struct ike_bytes *b)
+{
+    if (b->p) {
+        hk_wipe(b->p, b->len);
+        free(b->p);
+    }
+    b->p = NULL;
+    b->len = 0;
+}
+
+void ike_sent_clear(struct ike_sent *s)
+{
+    for (size_t i = 0; i < s->npkts; i++)
+        ike_bytes_clear(&s->pkts[i]);
+    free(s->pkts);
+    memset(s, 0, sizeof(*s));
+}
+
+static const char *const ike_state_names[] = {
+    [IKE_SA_INIT_SENT] = "INIT_SENT", [IKE_SA_INIT_RCVD] = "INIT_RCVD",
+    [IKE_SA_AUTH_SENT] = "AUTH_SENT", [IKE_SA_ESTABLISHED] = "ESTABLISHED",
+    [IKE_SA_REKEYED] = "REKEYED",     [IKE_SA_DELETING] = "DELETING",
+    [IKE_SA_DEAD] = "DEAD",
+};
+
+const char *ike_sa_state_name(enum ike_sa_state s)
+{
+    return (unsigned)s <= IKE_SA_DEAD ? ike_state_names[s] : "?";
+}
+
+static const char *const child_state_names[] = {
+    [CHILD_SA_CREATING] = "CREATING", [CHILD_SA_INSTALLED] = "INSTALLED",
+    [CHILD_SA_REKEYED] = "REKEYED",   [CHILD_SA_DELETING] = "DELETING",
+    [CHILD_SA_DEAD] = "DEAD",
+};
+
+const char *child_sa_state_name(enum child_sa_state s)
+{
+    return (unsigned)s <= CHILD_SA_DEAD ? child_state_names[s] : "?";
+}
+
+/* Allowed IKE SA moves, one bit per target state. */
+static bool ike_move_ok(enum ike_sa_state from, enum ike_sa_state to)
+{
+    if (to == IKE_SA_DEAD)
+        return from != IKE_SA_DEAD;
+    switch (from) {
+    case IKE_SA_INIT_SENT:
+        return to == IKE_SA_INIT_SENT || to == IKE_SA_AUTH_SENT;
+    case IKE_SA_INIT_RCVD:
+        return to == IKE_SA_ESTABLISHED;
+    case IKE_SA_AUTH_SENT:
+        return to == IKE_SA_ESTABLISHED;
+    case IKE_SA_ESTABLISHED:
+        return to == IKE_SA_REKEYED || to == IKE_SA_DELETING;
+    case IKE_SA_REKEYED:
+        return to == IKE_SA_DELETING;
+    case IKE_SA_DELETING:
+    case IKE_SA_DEAD:
+        return false;
+    }
+    return false;
+}
+
+char *ike_sa_name(const struct ike_sa *sa, char *buf, size_t len)
+{
+    char *p = buf;
+    if (len < 2 * 2 * IKE_SPI_LEN + 2)
+        return strcpy(buf, "");
+    for (int i = 0; i < IKE_SPI_LEN; i++, p += 2)
+        sprintf(p, "%02x", sa->spi_i[i]);
+    *p++ = '_';
+    for (int i = 0; i < IKE_SPI_LEN; i++, p += 2)
+        sprintf(p, "%02x", sa->spi_r[i]);
+    return buf;
+}
+
+int ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state to, const struct hk_log *log)
+{
+    char name[40];
+    if (!ike_move_ok(sa->state, to)) {
+        hk_err(log, "IKE SA %s [%s]: refused state change %s -> %s", ike_sa_name(sa, name, 40),
+               sa->conn, ike_sa_state_name(sa->state), ike_sa_state_name(to));
+        return HK_E_STATE;
+    }
+    if (sa->state != to)
+        hk_debug(log, "IKE SA %s [%s]: %s -> %s", ike_sa_name(sa, name, 40), sa->conn,
+                 ike_sa_state_name(sa->state), ike_sa_state_name(to));
+    sa->state = to;
+    return HK_OK;
+}
+
+static bool child_move_ok(enum child_sa_state from, enum child_sa_state to)
+{
+    if (to == CHILD_SA_DEAD)
+        return from != CHILD_SA_DEAD;
+    switch (from) {
+    case CHILD_SA_CREATING:
+        return to == CHILD_SA_INSTALLED;
+    case CHILD_SA_INSTALLED:
+        return to == CHILD_SA_REKEYED || to == CHILD_SA_DELETING;
+    case CHILD_SA_REKEYED:
+        return to == CHILD_SA_DELETING;
+    case CHILD_SA_DELETING:
+    case CHILD_SA_DEAD:
+        return false;
+    }
+    return false;
+}
+
+int child_sa_set_state(struct child_sa *c, enum child_sa_state to, const struct hk_log *log)
+{
+    if (!child_move_ok(c->state, to)) {
+        hk_err(log, "Child SA %s %08x/%08x: refused state change %s -> %s", c->name, c->spi_in,
+               c->spi_out, child_sa_state_name(c->state), child_sa_state_name(to));
+        return HK_E_STATE;
+    }
+    if (c->state != to)
+        hk_debug(log, "Child SA %s %08x/%08x: %s -> %s", c->name, c->spi_in, c->spi_out,
+                 child_sa_state_name(c->state), child_sa_state_name(to));
+    c->state = to;
+    return HK_OK;
+}
+
+int ike_sa_add_child(struct ike_sa *sa, uint64_t child_id)
+{
+    uint64_t *n = realloc(sa->children, (sa->nchildren + 1) * sizeof(*n));
+    if (!n)
+        return HK_E_NOMEM;
+    n[sa->nchildren++] = child_id;
+    sa->children = n;
+    return HK_OK;
+}
+
+void ike_sa_remove_child(struct ike_sa *sa, uint64_t child_id)
+{
+    for (size_t i = 0; i < sa->nchildren; i++)
+        if (sa->children[i] == child_id) {
+            sa->children[i] = sa->children[--sa->nchildren];
+            return;
+        }
+}
+
+void ike_sa_free(struct ike_sa *sa)
+{
+    if (!sa)
+        return;
+    hk_ike_keys_free(&sa->keys);
+    hk_sk_cipher_free(sa->sk_out);
+    hk_sk_cipher_free(sa->sk_in);
+    hk_ke_free(sa->ke);
+    ike_bytes_clear(&sa->ni);
+    ike_bytes_clear(&sa->nr);
+    ike_bytes_clear(&sa->init_req);
+    ike_bytes_clear(&sa->init_resp);
+    ike_bytes_clear(&sa->cookie);
+    ike_bytes_clear(&sa->peer_id.data);
+    ike_sent_clear(&sa->out);
+    ike_sent_clear(&sa->resp);
+    free(sa->children);
+    hk_wipe(sa, sizeof(*sa));
+    free(sa);
+}
+
+void child_sa_free(struct child_sa *c)
+{
+    if (!c)
+        return;
+    hk_child_keys_free(&c->keys);
+    hk_wipe(c, sizeof(*c));
+    free(c);
+}

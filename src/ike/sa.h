@@ -1,0 +1,152 @@
+/*
+ * IKE SA and Child SA records. Plain data wherever possible, so that an SA can be
+ * cloned (RFC 7791), its Child SAs handed to another IKE SA, and the whole state
+ * serialised into a context for another cluster node. Derived objects (ciphers,
+ * the KE private key) are rebuilt from the keys and never serialised.
+ */
+#ifndef HIKE_IKE_SA_H
+#define HIKE_IKE_SA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "crypto/kdf.h"
+#include "crypto/ke.h"
+#include "crypto/sk_cipher.h"
+#include "ike/codec/msg.h"
+#include "ike/proposal.h"
+
+/* Owned byte string (messages, nonces, identities). */
+struct ike_bytes {
+    uint8_t *p;
+    size_t len;
+};
+int ike_bytes_set(struct ike_bytes *b, const uint8_t *p, size_t len);
+void ike_bytes_clear(struct ike_bytes *b);
+
+enum ike_sa_state {
+    IKE_SA_INIT_SENT,   /* initiator: IKE_SA_INIT request out */
+    IKE_SA_INIT_RCVD,   /* responder: IKE_SA_INIT answered, waiting for IKE_AUTH */
+    IKE_SA_AUTH_SENT,   /* initiator: IKE_AUTH request out */
+    IKE_SA_ESTABLISHED, /* authenticated both ways */
+    IKE_SA_REKEYED,     /* superseded by a new IKE SA; waits for its DELETE */
+    IKE_SA_DELETING,    /* our DELETE is out */
+    IKE_SA_DEAD,        /* to be freed */
+};
+const char *ike_sa_state_name(enum ike_sa_state s);
+
+/* Extensions the peer announced (and we support). */
+enum ike_ext {
+    IKE_EXT_FRAGMENTATION = 1u << 0, /* RFC 7383 */
+    IKE_EXT_CHILDLESS = 1u << 1,     /* RFC 6023 */
+    IKE_EXT_MOBIKE = 1u << 2,        /* RFC 4555 */
+    IKE_EXT_REDIRECT = 1u << 3,      /* RFC 5685 */
+    IKE_EXT_MSGID_SYNC = 1u << 4,    /* RFC 6311 */
+    IKE_EXT_CLONE = 1u << 5,         /* RFC 7791 */
+    IKE_EXT_SIG_HASH = 1u << 6,      /* RFC 7427 SIGNATURE_HASH_ALGORITHMS */
+};
+
+/* An IKE message we sent, kept for retransmission or as the cached response (2.1). */
+struct ike_sent {
+    uint32_t msg_id;
+    uint8_t exchange;
+    size_t npkts; /* > 1 when fragmented */
+    struct ike_bytes *pkts;
+    unsigned tries;
+    uint64_t next_ms; /* next retransmission */
+};
+void ike_sent_clear(struct ike_sent *s);
+
+struct ike_id {
+    uint8_t type; /* IKE_ID_* */
+    struct ike_bytes data;
+};
+
+struct ike_sa {
+    uint64_t id; /* engine handle, never reused */
+    uint8_t spi_i[IKE_SPI_LEN];
+    uint8_t spi_r[IKE_SPI_LEN];
+    bool initiator; /* original initiator: sets the I flag (2.2) */
+    enum ike_sa_state state;
+    char conn[64]; /* connection name from the config */
+
+    /* Negotiated transforms and keys. */
+    struct ike_chosen chosen;
+    struct hk_ike_alg alg;
+    struct hk_ike_keys keys;
+    struct hk_sk_cipher *sk_out, *sk_in;
+
+    /* IKE_SA_INIT material, kept until IKE_AUTH is done (2.15). */
+    struct hk_ke *ke;
+    struct ike_bytes ni, nr;
+    struct ike_bytes init_req, init_resp;
+    struct ike_bytes cookie; /* echoed in a retried IKE_SA_INIT (2.6) */
+    unsigned ke_retries;     /* INVALID_KE_PAYLOAD retries */
+
+    /* Message IDs (2.3): window size 1 both ways. */
+    uint32_t req_next;      /* ID of our next request */
+    uint32_t peer_req_next; /* ID we expect of the peer's next request */
+    struct ike_sent out;    /* our outstanding request (out.npkts == 0: none) */
+    struct ike_sent resp;   /* our last response, for a retransmitted request */
+
+    /* Addresses. local/remote as in use now; NAT state from NAT-D (2.23). */
+    struct sockaddr_storage local, remote;
+    bool nat_local, nat_remote;
+    uint32_t ext; /* enum ike_ext */
+
+    struct ike_id peer_id;
+    uint64_t created_ms, established_ms, last_in_ms;
+    uint32_t timer_gen[8]; /* per timer kind: an armed timer of an older generation is stale */
+
+    /* Child SAs by id. Owner changes move an id from one list to another. */
+    size_t nchildren;
+    uint64_t *children;
+};
+
+enum child_sa_state {
+    CHILD_SA_CREATING,
+    CHILD_SA_INSTALLED,
+    CHILD_SA_REKEYED, /* superseded, kept until its DELETE completes */
+    CHILD_SA_DELETING,
+    CHILD_SA_DEAD,
+};
+const char *child_sa_state_name(enum child_sa_state s);
+
+#define CHILD_MAX_TS 8
+struct child_sa {
+    uint64_t id;
+    uint64_t ike_id; /* owning IKE SA: the one field that changes on hand-over or rekey */
+    char name[64];   /* child config name */
+    enum child_sa_state state;
+    uint8_t protocol; /* IKE_PROTO_ESP */
+    bool transport;   /* transport mode (USE_TRANSPORT_MODE accepted) */
+    uint32_t spi_in, spi_out;
+    struct ike_chosen chosen;
+    struct hk_child_keys keys; /* ir/ri as in 2.17; direction by ike initiator role */
+    bool initiator;            /* we initiated the exchange that made it (orients keys) */
+    size_t nts_local, nts_remote;
+    struct ike_ts ts_local[CHILD_MAX_TS], ts_remote[CHILD_MAX_TS];
+    uint64_t created_ms;
+    uint32_t timer_gen;
+};
+
+struct hk_log;
+/*
+ * The one gate for IKE SA state changes: refuses a move the protocol does not allow
+ * (HK_E_STATE, logged as an error) and logs every accepted one as "old -> new".
+ */
+int ike_sa_set_state(struct ike_sa *sa, enum ike_sa_state to, const struct hk_log *log);
+int child_sa_set_state(struct child_sa *c, enum child_sa_state to, const struct hk_log *log);
+
+/* "0123456789abcdef_fedcba9876543210" (SPIi_SPIr), for log lines. */
+char *ike_sa_name(const struct ike_sa *sa, char *buf, size_t len);
+
+/* Frees everything an SA owns and wipes its keys. */
+void ike_sa_free(struct ike_sa *sa);
+void child_sa_free(struct child_sa *c);
+
+int ike_sa_add_child(struct ike_sa *sa, uint64_t child_id);
+void ike_sa_remove_child(struct ike_sa *sa, uint64_t child_id);
+
+#endif

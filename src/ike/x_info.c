@@ -1,0 +1,98 @@
+/* INFORMATIONAL (RFC 7296 1.4): DELETE of IKE and Child SAs, liveness checks, notifies. */
+#include "ike/engine_internal.h"
+
+#include "common/err.h"
+#include "ike/codec/notify.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int x_info_delete_ike(struct ike_engine *e, struct ike_sa *sa)
+{
+    struct ike_payload d = {.type = IKE_PL_DELETE, .u.del = {.protocol = IKE_PROTO_IKE}};
+    int rc = ike_sa_set_state(sa, IKE_SA_DELETING, e->log);
+    if (!rc)
+        rc = engine_request(e, sa, IKE_INFORMATIONAL, &d, 1);
+    if (!rc)
+        e->stats.exchanges_info++;
+    return rc;
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static struct child_sa *child_by_out_spi(struct ike_engine *e, struct ike_sa *sa, uint32_t spi)
+{
+    for (size_t i = 0; i < sa->nchildren; i++) {
+        struct child_sa *c = ike_engine_child(e, sa->children[i]);
+        if (c && c->spi_out == spi)
+            return c;
+    }
+    return NULL;
+}
+
+void x_info_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx)
+{
+    const struct ike_msg *m = &rx->msg;
+    bool delete_ike = false;
+    uint32_t *gone = NULL; /* our inbound SPIs of the children the peer deleted */
+    size_t ngone = 0;
+    e->stats.exchanges_info++;
+    for (size_t i = 0; i < m->npayloads; i++) {
+        const struct ike_payload *p = &m->payloads[i];
+        if (p->type == IKE_PL_DELETE && p->u.del.protocol == IKE_PROTO_IKE) {
+            delete_ike = true;
+        } else if (p->type == IKE_PL_DELETE && p->u.del.protocol == IKE_PROTO_ESP &&
+                   p->u.del.spi_size == 4) {
+            uint32_t *n = realloc(gone, (ngone + p->u.del.nspis) * sizeof(*n));
+            if (!n)
+                continue;
+            gone = n;
+            for (uint16_t k = 0; k < p->u.del.nspis; k++) {
+                /* 1.4.1: the SPIs are the sender's inbound ones, our outbound. */
+                struct child_sa *c = child_by_out_spi(e, sa, be32(p->u.del.spis.p + 4 * k));
+                if (c) {
+                    gone[ngone++] = c->spi_in;
+                    engine_delete_child(e, sa, c);
+                }
+            }
+        } else if (p->type == IKE_PL_NOTIFY && ike_notify_is_error(p->u.notify.type)) {
+            hk_info(e->log, "IKE SA [%s]: peer reports %s", sa->conn,
+                    ike_notify_name(p->u.notify.type));
+        }
+    }
+    if (delete_ike) {
+        /* 1.4.1: answer with an empty INFORMATIONAL, then the SA and its children are gone. */
+        engine_send(e, sa, true, m->hdr.msg_id, IKE_INFORMATIONAL, NULL, 0);
+        free(gone);
+        engine_delete_sa(e, sa, "deleted by peer");
+        return;
+    }
+    /* 1.4.1: a Delete for our side of each child the peer deleted. */
+    struct ike_payload resp = {.type = IKE_PL_DELETE};
+    uint8_t *spis = ngone ? malloc(4 * ngone) : NULL;
+    size_t n = 0;
+    if (spis) {
+        for (size_t k = 0; k < ngone; k++) {
+            spis[4 * k] = (uint8_t)(gone[k] >> 24), spis[4 * k + 1] = (uint8_t)(gone[k] >> 16);
+            spis[4 * k + 2] = (uint8_t)(gone[k] >> 8), spis[4 * k + 3] = (uint8_t)gone[k];
+        }
+        resp.u.del = (struct ike_pl_delete){.protocol = IKE_PROTO_ESP,
+                                            .spi_size = 4,
+                                            .nspis = (uint16_t)ngone,
+                                            .spis = {spis, 4 * ngone}};
+        n = 1;
+    }
+    engine_send(e, sa, true, m->hdr.msg_id, IKE_INFORMATIONAL, &resp, n);
+    free(spis);
+    free(gone);
+}
+
+void x_info_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx)
+{
+    (void)rx;
+    if (sa->state == IKE_SA_DELETING)
+        engine_delete_sa(e, sa, "deleted");
+}

@@ -1,0 +1,450 @@
+/* IKE_SA_INIT (RFC 7296 1.2, 2.6 cookies, 2.10 nonces, 2.23 NAT detection), both roles. */
+#include "ike/engine_internal.h"
+
+#include "common/err.h"
+#include "common/secret.h"
+#include "crypto/alg.h"
+#include "crypto/kdf.h"
+#include "ike/codec/notify.h"
+#include "ike/conn_match.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+#define NONCE_LEN      32 /* 2.10: at least half the PRF key size; 256 bits covers all PRFs */
+#define COOKIE_TRIES   3
+#define KE_RETRIES     2
+#define NATD_LEN       20 /* SHA-1 (2.23) */
+#define COOKIE_VERSION 1
+
+/* 2.23: SHA-1(SPIi | SPIr | IP address | port). */
+static int natd_hash(const struct ike_engine *e, const uint8_t *spi_i, const uint8_t *spi_r,
+                     const struct sockaddr_storage *a, uint8_t out[NATD_LEN])
+{
+    const uint8_t *ip;
+    size_t iplen;
+    uint16_t port;
+    engine_addr_bytes(a, &ip, &iplen, &port);
+    uint8_t pbe[2] = {(uint8_t)(port >> 8), (uint8_t)port};
+    EVP_MD_CTX *m = EVP_MD_CTX_new();
+    unsigned int len = 0;
+    int ok = m && EVP_DigestInit_ex(m, e->crypto->sha1, NULL) &&
+             EVP_DigestUpdate(m, spi_i, IKE_SPI_LEN) && EVP_DigestUpdate(m, spi_r, IKE_SPI_LEN) &&
+             EVP_DigestUpdate(m, ip, iplen) && EVP_DigestUpdate(m, pbe, 2) &&
+             EVP_DigestFinal_ex(m, out, &len);
+    EVP_MD_CTX_free(m);
+    return ok && len == NATD_LEN ? HK_OK : HK_E_CRYPTO;
+}
+
+/* 2.6: Cookie = <VersionIDofSecret> | Hash(Ni | IPi | SPIi | <secret>). */
+static int make_cookie(const struct ike_engine *e, const struct ike_view *ni,
+                       const struct sockaddr_storage *remote, const uint8_t *spi_i, uint8_t out[33])
+{
+    const uint8_t *ip;
+    size_t iplen;
+    uint16_t port;
+    engine_addr_bytes(remote, &ip, &iplen, &port);
+    EVP_MD_CTX *m = EVP_MD_CTX_new();
+    unsigned int len = 0;
+    out[0] = COOKIE_VERSION;
+    int ok = m && EVP_DigestInit_ex(m, e->crypto->sha256, NULL) &&
+             EVP_DigestUpdate(m, ni->p, ni->len) && EVP_DigestUpdate(m, ip, iplen) &&
+             EVP_DigestUpdate(m, spi_i, IKE_SPI_LEN) &&
+             EVP_DigestUpdate(m, e->cookie_secret, sizeof(e->cookie_secret)) &&
+             EVP_DigestFinal_ex(m, out + 1, &len);
+    EVP_MD_CTX_free(m);
+    return ok && len == 32 ? HK_OK : HK_E_CRYPTO;
+}
+
+/* NAT detection from the peer's notifies: who is behind a NAT (2.23). */
+static void natd_check(struct ike_engine *e, struct ike_sa *sa, const struct ike_msg *m,
+                       const uint8_t *spi_r)
+{
+    uint8_t want_src[NATD_LEN], want_dst[NATD_LEN];
+    bool have_src = false, src_ok = false, have_dst = false, dst_ok = false;
+    if (natd_hash(e, sa->spi_i, spi_r, &sa->remote, want_src) ||
+        natd_hash(e, sa->spi_i, spi_r, &sa->local, want_dst))
+        return;
+    for (size_t i = 0; i < m->npayloads; i++) {
+        const struct ike_payload *p = &m->payloads[i];
+        if (p->type != IKE_PL_NOTIFY)
+            continue;
+        const struct ike_pl_notify *n = &p->u.notify;
+        if (n->type == IKE_N_NAT_DETECTION_SOURCE_IP) {
+            have_src = true;
+            src_ok |= n->data.len == NATD_LEN && !memcmp(n->data.p, want_src, NATD_LEN);
+        } else if (n->type == IKE_N_NAT_DETECTION_DESTINATION_IP) {
+            have_dst = true;
+            dst_ok |= n->data.len == NATD_LEN && !memcmp(n->data.p, want_dst, NATD_LEN);
+        }
+    }
+    sa->nat_remote = have_src && !src_ok;
+    sa->nat_local = have_dst && !dst_ok;
+}
+
+static void note_extensions(struct ike_engine *e, struct ike_sa *sa, const struct hk_conn *conn,
+                            const struct ike_msg *m)
+{
+    if (conn->fragmentation && ike_msg_find_notify(m, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED))
+        sa->ext |= IKE_EXT_FRAGMENTATION;
+    if (e->cfg->daemon.childless && ike_msg_find_notify(m, IKE_N_CHILDLESS_IKEV2_SUPPORTED))
+        sa->ext |= IKE_EXT_CHILDLESS;
+    if (ike_msg_find_notify(m, IKE_N_SIGNATURE_HASH_ALGORITHMS))
+        sa->ext |= IKE_EXT_SIG_HASH;
+}
+
+/* Keys from the shared secret (2.14), and the SK ciphers for each direction. */
+static int derive_keys(struct ike_engine *e, struct ike_sa *sa, const struct ike_view *peer_ke)
+{
+    struct hk_secret *g_ir = NULL, *skeyseed = NULL;
+    int rc = hk_ke_derive(sa->ke, peer_ke->p, peer_ke->len, &g_ir);
+    if (!rc)
+        rc = hk_skeyseed(e->crypto, sa->alg.prf, sa->ni.p, sa->ni.len, sa->nr.p, sa->nr.len,
+                         g_ir->data, g_ir->len, &skeyseed);
+    if (!rc)
+        rc = hk_ike_keys_derive(e->crypto, &sa->alg, skeyseed, sa->ni.p, sa->ni.len, sa->nr.p,
+                                sa->nr.len, sa->spi_i, sa->spi_r, &sa->keys);
+    hk_secret_free(&g_ir);
+    hk_secret_free(&skeyseed);
+    if (rc)
+        return rc;
+    const struct hk_ike_keys *k = &sa->keys;
+    struct hk_secret *eo = sa->initiator ? k->sk_ei : k->sk_er;
+    struct hk_secret *ao = sa->initiator ? k->sk_ai : k->sk_ar;
+    struct hk_secret *ein = sa->initiator ? k->sk_er : k->sk_ei;
+    struct hk_secret *ain = sa->initiator ? k->sk_ar : k->sk_ai;
+    rc = hk_sk_cipher_new(e->crypto, sa->alg.encr, sa->alg.encr_key_bits, sa->alg.integ, eo->data,
+                          eo->len, ao ? ao->data : NULL, ao ? ao->len : 0, &sa->sk_out);
+    if (!rc)
+        rc = hk_sk_cipher_new(e->crypto, sa->alg.encr, sa->alg.encr_key_bits, sa->alg.integ,
+                              ein->data, ein->len, ain ? ain->data : NULL, ain ? ain->len : 0,
+                              &sa->sk_in);
+    /* The private key has done its job; drop it now rather than with the SA. */
+    hk_ke_free(sa->ke);
+    sa->ke = NULL;
+    return rc;
+}
+
+static void set_alg(struct ike_sa *sa, const struct ike_chosen *c)
+{
+    sa->chosen = *c;
+    sa->alg = (struct hk_ike_alg){.encr = c->encr,
+                                  .encr_key_bits = c->encr_key_bits,
+                                  .prf = c->prf,
+                                  .integ = c->integ,
+                                  .ke = c->ke};
+}
+
+/* ---- initiator ---- */
+
+int x_init_start(struct ike_engine *e, struct ike_sa *sa)
+{
+    const struct hk_conn *conn = hk_config_find_conn(e->cfg, sa->conn);
+    if (!conn)
+        return HK_E_NOTFOUND;
+    int rc = conn_initiator_addrs(e, conn, &sa->local, &sa->remote);
+    if (rc)
+        return rc;
+    uint16_t group = sa->alg.ke ? sa->alg.ke : conn->ike[0].ke[0];
+    sa->alg.ke = group;
+    /* 2.6: a retry with a cookie repeats the other payloads unchanged; after
+     * INVALID_KE_PAYLOAD only the KE changes (the caller dropped the old key). */
+    if (sa->ke && hk_ke_group(sa->ke) != group) {
+        hk_ke_free(sa->ke);
+        sa->ke = NULL;
+    }
+    size_t publen = hk_ke_public_len(group);
+    uint8_t pub[512];
+    if (!publen || publen > sizeof(pub))
+        return HK_E_UNSUPPORTED;
+    if (!sa->ke && (rc = hk_ke_new(e->crypto, group, &sa->ke)))
+        return rc;
+    if ((rc = hk_ke_public(sa->ke, pub, publen)))
+        return rc;
+    if (!sa->ni.len) {
+        uint8_t fresh[NONCE_LEN];
+        if ((rc = hk_random(fresh, sizeof(fresh))) ||
+            (rc = ike_bytes_set(&sa->ni, fresh, NONCE_LEN)))
+            return rc;
+    }
+
+    static const uint8_t zero_spi[IKE_SPI_LEN];
+    uint8_t natd_src[NATD_LEN], natd_dst[NATD_LEN];
+    if ((rc = natd_hash(e, sa->spi_i, zero_spi, &sa->local, natd_src)) ||
+        (rc = natd_hash(e, sa->spi_i, zero_spi, &sa->remote, natd_dst)))
+        return rc;
+    static const uint8_t sig_hashes[] = {0, 2, 0, 3, 0, 4, 0, 5}; /* RFC 7427 4: SHA2, Identity */
+
+    struct hk_arena a;
+    struct ike_payload pl[9];
+    size_t n = 0;
+    hk_arena_init(&a, 0);
+    if (sa->cookie.len) /* 2.6: COOKIE first */
+        pl[n++] = (struct ike_payload){
+            .type = IKE_PL_NOTIFY,
+            .u.notify = {.type = IKE_N_COOKIE, .data = {sa->cookie.p, sa->cookie.len}}};
+    pl[n] = (struct ike_payload){.type = IKE_PL_SA};
+    rc = ike_sa_build(conn->ike, conn->nike, IKE_PROTO_IKE, NULL, 0, false, &a, &pl[n++].u.sa);
+    if (rc)
+        goto out;
+    pl[n++] =
+        (struct ike_payload){.type = IKE_PL_KE, .u.ke = {.group = group, .data = {pub, publen}}};
+    pl[n++] = (struct ike_payload){.type = IKE_PL_NONCE, .u.nonce.data = {sa->ni.p, sa->ni.len}};
+    pl[n++] = (struct ike_payload){
+        .type = IKE_PL_NOTIFY,
+        .u.notify = {.type = IKE_N_NAT_DETECTION_SOURCE_IP, .data = {natd_src, NATD_LEN}}};
+    pl[n++] = (struct ike_payload){
+        .type = IKE_PL_NOTIFY,
+        .u.notify = {.type = IKE_N_NAT_DETECTION_DESTINATION_IP, .data = {natd_dst, NATD_LEN}}};
+    if (conn->fragmentation)
+        pl[n++] = (struct ike_payload){.type = IKE_PL_NOTIFY,
+                                       .u.notify.type = IKE_N_IKEV2_FRAGMENTATION_SUPPORTED};
+    pl[n++] = (struct ike_payload){.type = IKE_PL_NOTIFY,
+                                   .u.notify = {.type = IKE_N_SIGNATURE_HASH_ALGORITHMS,
+                                                .data = {sig_hashes, sizeof(sig_hashes)}}};
+    if (e->cfg->daemon.childless)
+        pl[n++] = (struct ike_payload){.type = IKE_PL_NOTIFY,
+                                       .u.notify.type = IKE_N_CHILDLESS_IKEV2_SUPPORTED};
+    sa->req_next = 0; /* a retried IKE_SA_INIT keeps message ID 0 (2.6, 1.2) */
+    ike_sent_clear(&sa->out);
+    rc = engine_request(e, sa, IKE_SA_INIT, pl, n);
+    if (!rc)
+        rc = ike_bytes_set(&sa->init_req, sa->out.pkts[0].p, sa->out.pkts[0].len);
+    if (!rc) {
+        char peer[64];
+        e->stats.exchanges_init++;
+        hk_info(e->log, "IKE SA [%s]: initiating IKE_SA_INIT to %s", sa->conn,
+                engine_addr_str(&sa->remote, peer, sizeof(peer)));
+    }
+out:
+    hk_arena_free(&a);
+    return rc;
+}
+
+static bool error_notify(const struct ike_msg *m, uint16_t *type)
+{
+    for (size_t i = 0; i < m->npayloads; i++)
+        if (m->payloads[i].type == IKE_PL_NOTIFY &&
+            ike_notify_is_error(m->payloads[i].u.notify.type)) {
+            *type = m->payloads[i].u.notify.type;
+            return true;
+        }
+    return false;
+}
+
+void x_init_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx)
+{
+    const struct ike_msg *m = &rx->msg;
+    const struct hk_conn *conn = hk_config_find_conn(e->cfg, sa->conn);
+    const struct ike_pl_notify *n;
+    uint16_t err;
+    int rc;
+    if (!conn) {
+        engine_delete_sa(e, sa, "connection removed");
+        return;
+    }
+    if ((n = ike_msg_find_notify(m, IKE_N_COOKIE))) {
+        if (n->data.len < 1 || n->data.len > 64 || sa->cookie.len >= 1 + 64 ||
+            ++sa->ke_retries > COOKIE_TRIES + KE_RETRIES) {
+            engine_delete_sa(e, sa, "bad or repeated COOKIE");
+            return;
+        }
+        hk_info(e->log, "IKE SA [%s]: responder demands a cookie, retrying", sa->conn);
+        if (ike_bytes_set(&sa->cookie, n->data.p, n->data.len) || x_init_start(e, sa))
+            engine_delete_sa(e, sa, "cannot retry with cookie");
+        return;
+    }
+    if ((n = ike_msg_find_notify(m, IKE_N_INVALID_KE_PAYLOAD))) {
+        uint16_t g = n->data.len == 2 ? (uint16_t)(n->data.p[0] << 8 | n->data.p[1]) : 0;
+        /* 1.2: retry with the group the responder wants, if we allow it. */
+        if (!g || g == sa->alg.ke || !ike_conf_allows_ke(conn->ike, conn->nike, g) ||
+            ++sa->ke_retries > KE_RETRIES) {
+            engine_delete_sa(e, sa, "INVALID_KE_PAYLOAD for a group we cannot use");
+            return;
+        }
+        hk_info(e->log, "IKE SA [%s]: responder wants KE group %u, retrying", sa->conn, g);
+        sa->alg.ke = g;
+        if (x_init_start(e, sa))
+            engine_delete_sa(e, sa, "cannot retry with the requested group");
+        return;
+    }
+    if (error_notify(m, &err)) {
+        hk_info(e->log, "IKE SA [%s]: IKE_SA_INIT refused: %s", sa->conn, ike_notify_name(err));
+        engine_delete_sa(e, sa, ike_notify_name(err));
+        return;
+    }
+    size_t from = 0;
+    const struct ike_payload *sap = ike_msg_find(m, IKE_PL_SA, &from);
+    from = 0;
+    const struct ike_payload *kep = ike_msg_find(m, IKE_PL_KE, &from);
+    from = 0;
+    const struct ike_payload *np = ike_msg_find(m, IKE_PL_NONCE, &from);
+    static const uint8_t zero[IKE_SPI_LEN];
+    struct ike_chosen c;
+    if (!sap || !kep || !np || !memcmp(m->hdr.spi_r, zero, IKE_SPI_LEN)) {
+        engine_delete_sa(e, sa, "IKE_SA_INIT response lacks SA, KE, Nonce or SPI");
+        return;
+    }
+    if (ike_sa_check_reply(&sap->u.sa, conn->ike, conn->nike, IKE_PROTO_IKE, false, &c) ||
+        c.ke != sa->alg.ke || kep->u.ke.group != c.ke) {
+        engine_delete_sa(e, sa, "responder chose a proposal we did not offer");
+        return;
+    }
+    memcpy(sa->spi_r, m->hdr.spi_r, IKE_SPI_LEN);
+    set_alg(sa, &c);
+    if ((rc = ike_bytes_set(&sa->nr, np->u.nonce.data.p, np->u.nonce.data.len)) ||
+        (rc = ike_bytes_set(&sa->init_resp, rx->raw, rx->raw_len))) {
+        engine_delete_sa(e, sa, hk_strerror(rc));
+        return;
+    }
+    natd_check(e, sa, m, sa->spi_r);
+    note_extensions(e, sa, conn, m);
+    if ((rc = derive_keys(e, sa, &kep->u.ke.data))) {
+        engine_delete_sa(e, sa,
+                         rc == HK_E_PEER_KE ? "invalid KE value from peer" : hk_strerror(rc));
+        return;
+    }
+    if ((rc = x_auth_start(e, sa)))
+        engine_delete_sa(e, sa, hk_strerror(rc));
+}
+
+/* ---- responder ---- */
+
+/* Under load, answer IKE_SA_INIT without a valid cookie with one (2.6). True to go on. */
+static bool cookie_ok(struct ike_engine *e, struct ike_rx *rx, const struct ike_view *ni)
+{
+    if (e->nhalf_open < e->cfg->daemon.cookie_threshold)
+        return true;
+    uint8_t want[33];
+    if (make_cookie(e, ni, rx->remote, rx->msg.hdr.spi_i, want))
+        return false;
+    const struct ike_msg *m = &rx->msg;
+    if (m->npayloads && m->payloads[0].type == IKE_PL_NOTIFY &&
+        m->payloads[0].u.notify.type == IKE_N_COOKIE && m->payloads[0].u.notify.data.len == 33 &&
+        !memcmp(m->payloads[0].u.notify.data.p, want, 33))
+        return true;
+    engine_drop(e, IKE_DROP_COOKIE, rx->remote, NULL);
+    engine_send_stateless(e, rx, IKE_N_COOKIE, want, sizeof(want));
+    return false;
+}
+
+void x_init_on_request(struct ike_engine *e, struct ike_rx *rx)
+{
+    const struct ike_msg *m = &rx->msg;
+    size_t from = 0;
+    const struct ike_payload *sap = ike_msg_find(m, IKE_PL_SA, &from);
+    from = 0;
+    const struct ike_payload *kep = ike_msg_find(m, IKE_PL_KE, &from);
+    from = 0;
+    const struct ike_payload *np = ike_msg_find(m, IKE_PL_NONCE, &from);
+    if (!sap || !kep || !np) {
+        engine_drop(e, IKE_DROP_UNEXPECTED, rx->remote, "IKE_SA_INIT without SA, KE or Nonce");
+        return;
+    }
+    if (!cookie_ok(e, rx, &np->u.nonce.data))
+        return;
+
+    /* The first connection for these addresses whose IKE proposals accept the offer. */
+    const struct hk_conn *conn = NULL;
+    struct ike_chosen c;
+    for (size_t i = 0; i < e->cfg->nconns && !conn; i++) {
+        const struct hk_conn *k = &e->cfg->conns[i];
+        if (conn_matches_addrs(k, rx->local, rx->remote) &&
+            !ike_sa_choose(&sap->u.sa, k->ike, k->nike, IKE_PROTO_IKE, false, &c))
+            conn = k;
+    }
+    if (!conn) {
+        engine_drop(e, IKE_DROP_UNEXPECTED, rx->remote, "no acceptable proposal");
+        engine_send_stateless(e, rx, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+        return;
+    }
+    if (kep->u.ke.group != c.ke) {
+        /* 1.2: tell the initiator which group we chose; keep no state. */
+        uint8_t g[2] = {(uint8_t)(c.ke >> 8), (uint8_t)c.ke};
+        hk_info(e->log, "IKE_SA_INIT from peer with KE group %u, asking for %u", kep->u.ke.group,
+                c.ke);
+        engine_send_stateless(e, rx, IKE_N_INVALID_KE_PAYLOAD, g, 2);
+        return;
+    }
+
+    struct ike_sa *sa = engine_new_sa(e, false, conn->name);
+    if (!sa) {
+        hk_err(e->log, "out of memory for a new IKE SA");
+        return;
+    }
+    memcpy(sa->spi_i, m->hdr.spi_i, IKE_SPI_LEN);
+    sa->local = *rx->local;
+    sa->remote = *rx->remote;
+    sa->peer_req_next = 1;
+    set_alg(sa, &c);
+    uint8_t pub[512], nonce[NONCE_LEN];
+    size_t publen = hk_ke_public_len(c.ke);
+    int rc;
+    if ((rc = ike_bytes_set(&sa->ni, np->u.nonce.data.p, np->u.nonce.data.len)) ||
+        (rc = ike_bytes_set(&sa->init_req, rx->raw, rx->raw_len)) ||
+        (rc = hk_random(nonce, NONCE_LEN)) || (rc = ike_bytes_set(&sa->nr, nonce, NONCE_LEN)) ||
+        (rc = hk_ke_new(e->crypto, c.ke, &sa->ke)) || (rc = hk_ke_public(sa->ke, pub, publen)) ||
+        (rc = derive_keys(e, sa, &kep->u.ke.data))) {
+        engine_delete_sa(e, sa,
+                         rc == HK_E_PEER_KE ? "invalid KE value from peer" : hk_strerror(rc));
+        return;
+    }
+    static const uint8_t zero_spi[IKE_SPI_LEN];
+    natd_check(e, sa, m, zero_spi);
+    note_extensions(e, sa, conn, m);
+
+    uint8_t natd_src[NATD_LEN], natd_dst[NATD_LEN];
+    natd_hash(e, sa->spi_i, sa->spi_r, &sa->local, natd_src);
+    natd_hash(e, sa->spi_i, sa->spi_r, &sa->remote, natd_dst);
+    static const uint8_t sig_hashes[] = {0, 2, 0, 3, 0, 4, 0, 5};
+    struct hk_arena a;
+    struct ike_payload pl[8];
+    size_t n = 0;
+    hk_arena_init(&a, 0);
+    pl[n] = (struct ike_payload){.type = IKE_PL_SA};
+    rc = ike_sa_build_chosen(&c, NULL, 0, &a, &pl[n++].u.sa);
+    pl[n++] =
+        (struct ike_payload){.type = IKE_PL_KE, .u.ke = {.group = c.ke, .data = {pub, publen}}};
+    pl[n++] = (struct ike_payload){.type = IKE_PL_NONCE, .u.nonce.data = {nonce, NONCE_LEN}};
+    pl[n++] = (struct ike_payload){
+        .type = IKE_PL_NOTIFY,
+        .u.notify = {.type = IKE_N_NAT_DETECTION_SOURCE_IP, .data = {natd_src, NATD_LEN}}};
+    pl[n++] = (struct ike_payload){
+        .type = IKE_PL_NOTIFY,
+        .u.notify = {.type = IKE_N_NAT_DETECTION_DESTINATION_IP, .data = {natd_dst, NATD_LEN}}};
+    if (sa->ext & IKE_EXT_FRAGMENTATION)
+        pl[n++] = (struct ike_payload){.type = IKE_PL_NOTIFY,
+                                       .u.notify.type = IKE_N_IKEV2_FRAGMENTATION_SUPPORTED};
+    pl[n++] = (struct ike_payload){.type = IKE_PL_NOTIFY,
+                                   .u.notify = {.type = IKE_N_SIGNATURE_HASH_ALGORITHMS,
+                                                .data = {sig_hashes, sizeof(sig_hashes)}}};
+    if (e->cfg->daemon.childless)
+        pl[n++] = (struct ike_payload){.type = IKE_PL_NOTIFY,
+                                       .u.notify.type = IKE_N_CHILDLESS_IKEV2_SUPPORTED};
+    if (!rc)
+        rc = engine_send(e, sa, true, 0, IKE_SA_INIT, pl, n);
+    if (!rc)
+        rc = ike_bytes_set(&sa->init_resp, sa->resp.pkts[0].p, sa->resp.pkts[0].len);
+    if (!rc)
+        rc = engine_half_open_add(e, sa);
+    hk_arena_free(&a);
+    if (rc) {
+        engine_delete_sa(e, sa, hk_strerror(rc));
+        return;
+    }
+    e->stats.exchanges_init++;
+    char name[40], peer[64], alg[128];
+    hk_info(e->log, "IKE SA %s [%s]: IKE_SA_INIT from %s answered (%s%s%s)",
+            ike_sa_name(sa, name, sizeof(name)), sa->conn,
+            engine_addr_str(&sa->remote, peer, sizeof(peer)),
+            ike_chosen_format(&c, alg, sizeof(alg)), sa->nat_remote ? ", peer behind NAT" : "",
+            sa->nat_local ? ", we are behind NAT" : "");
+    engine_arm(e, sa, IKE_TIMER_HALF_OPEN,
+               engine_now(e) + (uint64_t)e->cfg->daemon.half_open_timeout * 1000);
+}
+
+void x_init_half_open_expired(struct ike_engine *e, struct ike_sa *sa)
+{
+    if (sa->state == IKE_SA_INIT_RCVD)
+        engine_delete_sa(e, sa, "half-open timeout");
+}
