@@ -121,7 +121,7 @@ static int parse_psk(struct hk_cfg_ctx *c, const config_setting_t *s, struct hk_
 {
     if (config_setting_type(s) != CONFIG_TYPE_STRING)
         return hk_cfg_fail(c, s, "expected a string");
-    char *v = (char *)config_setting_get_string(s); /* libconfig's copy; wiped below */
+    const char *v = config_setting_get_string(s); /* libconfig's copy, wiped by the loader */
     size_t n = strlen(v);
     int rc = 0;
     if (n == 0) {
@@ -142,7 +142,6 @@ static int parse_psk(struct hk_cfg_ctx *c, const config_setting_t *s, struct hk_
     } else if (!(*out = hk_secret_dup((const uint8_t *)v, n))) {
         rc = HK_E_NOMEM;
     }
-    hk_wipe(v, n);
     if (rc < 0)
         hk_secret_free(out);
     return rc;

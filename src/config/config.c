@@ -41,6 +41,22 @@ static int parse_root(struct hk_cfg_ctx *c, const config_setting_t *root, struct
     return 0;
 }
 
+/* Wipes libconfig's copies of the PSKs, also when loading stopped before reading them. */
+static void wipe_psk_strings(config_t *lc)
+{
+    const config_setting_t *conns = config_lookup(lc, "connections");
+    int n = conns && config_setting_is_group(conns) ? config_setting_length(conns) : 0;
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *conn = config_setting_get_elem(conns, (unsigned)i);
+        const config_setting_t *psk =
+            config_setting_is_group(conn) ? config_setting_get_member(conn, "psk") : NULL;
+        if (psk && config_setting_type(psk) == CONFIG_TYPE_STRING) {
+            char *v = (char *)config_setting_get_string(psk);
+            hk_wipe(v, strlen(v));
+        }
+    }
+}
+
 /* Parses what libconfig read into a new hk_config. */
 static int build(config_t *lc, struct hk_cfg_ctx *c, const char *path, struct hk_config **out)
 {
@@ -64,7 +80,9 @@ fail:
 static int syntax_error(const config_t *lc, struct hk_cfg_ctx *c)
 {
     const char *file = config_error_file(lc) ? config_error_file(lc) : c->file;
-    if (c->err && c->errlen)
+    if (c->err && c->errlen && config_error_type(lc) == CONFIG_ERR_FILE_IO)
+        snprintf(c->err, c->errlen, "%s: cannot read the file", file);
+    else if (c->err && c->errlen)
         snprintf(c->err, c->errlen, "%s:%d: %s", file, config_error_line(lc),
                  config_error_text(lc) ? config_error_text(lc) : "syntax error");
     return HK_E_CONFIG;
@@ -107,6 +125,7 @@ int hk_config_load_file(const char *path, struct hk_config **out, char *err, siz
         rc = syntax_error(&lc, &c);
     else
         rc = build(&lc, &c, path, out);
+    wipe_psk_strings(&lc);
     config_destroy(&lc);
     free(abs);
     return rc;
@@ -128,6 +147,7 @@ int hk_config_load_string(const char *text, struct hk_config **out, char *err, s
         rc = syntax_error(&lc, &c);
     else
         rc = build(&lc, &c, NULL, out);
+    wipe_psk_strings(&lc);
     config_destroy(&lc);
     return rc;
 }

@@ -190,7 +190,8 @@ struct hk_config {
  * path. No certificate or key file is opened here.
  */
 int hk_config_load_file(const char *path, struct hk_config **out, char *err, size_t errlen);
-/* The same from text (tests, hikectl check); messages name the file "<string>". */
+/* The same from text (tests, hikectl check); messages name the file "<string>", and relative
+ * file names stay relative. */
 int hk_config_load_string(const char *text, struct hk_config **out, char *err, size_t errlen);
 /* Wipes the PSKs and frees everything; NULL is fine. */
 void hk_config_free(struct hk_config *cfg);
