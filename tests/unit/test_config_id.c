@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "daemon/config/id_conf.h"
+#include "config/id_conf.h"
 
 static struct hk_id_conf id_ok(const char *s)
 {

@@ -9,7 +9,7 @@
 
 #include "common/err.h"
 #include "crypto/alg.h"
-#include "daemon/config/proposal.h"
+#include "config/proposal.h"
 
 static struct hk_proposal_conf parse_ok(const char *s, int proto)
 {

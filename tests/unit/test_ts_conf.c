@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 
 #include "common/err.h"
-#include "daemon/config/ts_conf.h"
+#include "config/ts_conf.h"
 
 static struct hk_ts_conf ts_ok(const char *s)
 {
