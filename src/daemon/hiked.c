@@ -1,0 +1,238 @@
+/* hiked: the IKEv2 daemon. Foreground process, logs on stderr (systemd keeps them). */
+#include "daemon/hiked.h"
+
+#include "common/err.h"
+#include "daemon/control.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define HIKED_VERSION        "0.1"
+#define HIKED_DEFAULT_CONFIG "/etc/hike/hiked.conf"
+/* On SIGTERM, how long DELETE requests may wait for their answers. */
+#define SHUTDOWN_GRACE_MS 2000
+
+static uint64_t now_ms(void *arg)
+{
+    (void)arg;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    hiked_kick(arg);
+}
+
+void hiked_kick(struct hiked *d)
+{
+    uint64_t next = ike_engine_tick(&d->engine);
+    if (d->stopping && !hk_u64map_count(&d->engine.sa_by_id)) {
+        event_base_loopexit(d->base, NULL);
+        return;
+    }
+    evtimer_del(d->timer);
+    if (next == UINT64_MAX)
+        return;
+    uint64_t now = now_ms(NULL), wait = next > now ? next - now : 0;
+    struct timeval tv = {.tv_sec = (time_t)(wait / 1000),
+                         .tv_usec = (suseconds_t)(wait % 1000) * 1000};
+    evtimer_add(d->timer, &tv);
+}
+
+static int dp_up(void *arg, const struct ike_sa *sa, const struct child_sa *c)
+{
+    struct hiked *d = arg;
+    return d->dp->ops->install(d->dp, sa, c);
+}
+
+static void dp_down(void *arg, const struct child_sa *c)
+{
+    struct hiked *d = arg;
+    d->dp->ops->remove(d->dp, c);
+}
+
+void hiked_start_conns(struct hiked *d)
+{
+    for (size_t i = 0; i < d->cfg->nconns; i++) {
+        const struct hk_conn *c = &d->cfg->conns[i];
+        bool start = c->start_action == HK_START_START;
+        for (size_t k = 0; k < c->nchildren; k++)
+            start |= c->children[k].start_action == HK_START_START;
+        if (!start)
+            continue;
+        int rc = ike_engine_initiate(&d->engine, c->name, NULL);
+        if (rc)
+            hk_err(&d->log, "connection %s: cannot initiate: %s", c->name, hk_strerror(rc));
+    }
+    hiked_kick(d);
+}
+
+int hiked_reload(struct hiked *d, char *err, size_t errlen)
+{
+    struct hk_config *n = NULL;
+    int rc = hk_config_load_file(d->config_path, &n, err, errlen);
+    if (rc) {
+        hk_err(&d->log, "reload failed, keeping the running configuration: %s", err);
+        return rc;
+    }
+    /* SAs refer to connections by name, so swapping the records is safe; a connection that
+     * went away is noticed by the SAs that need it. Listen addresses need a restart. */
+    struct hk_config *old = d->cfg;
+    d->cfg = n;
+    d->engine.cfg = n;
+    if (d->cfg->daemon.log_level >= 0)
+        d->log.level = (enum hk_log_level)d->cfg->daemon.log_level;
+    hk_config_free(old);
+    hk_info(&d->log, "configuration reloaded from %s: %zu connections", d->config_path,
+            d->cfg->nconns);
+    hiked_start_conns(d);
+    return HK_OK;
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct hiked *d = arg;
+    (void)what;
+    if (sig == SIGHUP) {
+        char err[256];
+        hk_info(&d->log, "SIGHUP: reloading configuration");
+        hiked_reload(d, err, sizeof(err));
+        return;
+    }
+    if (d->stopping) {
+        event_base_loopexit(d->base, NULL);
+        return;
+    }
+    hk_info(&d->log, "%s: deleting %zu IKE SAs and stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+            hk_u64map_count(&d->engine.sa_by_id));
+    d->stopping = true;
+    ike_engine_shutdown(&d->engine);
+    struct timeval grace = {.tv_sec = SHUTDOWN_GRACE_MS / 1000,
+                            .tv_usec = (SHUTDOWN_GRACE_MS % 1000) * 1000};
+    event_base_loopexit(d->base, &grace);
+    hiked_kick(d);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: hiked [-c FILE] [-l LEVEL] [-t] [-h] [-V]\n"
+               "  -c FILE   configuration file (default " HIKED_DEFAULT_CONFIG ")\n"
+               "  -l LEVEL  log level: error, warn, info, debug (overrides the file)\n"
+               "  -t        check the configuration and exit\n"
+               "  -h        this help\n"
+               "  -V        version\n"
+               "Runs in the foreground and logs to stderr. SIGTERM deletes the SAs and stops;\n"
+               "SIGHUP reloads the configuration.\n");
+}
+
+int main(int argc, char **argv)
+{
+    struct hiked d = {0};
+    const char *level = NULL;
+    bool check_only = false;
+    int opt, rc;
+    d.config_path = HIKED_DEFAULT_CONFIG;
+    while ((opt = getopt(argc, argv, "c:l:thV")) != -1) {
+        switch (opt) {
+        case 'c':
+            d.config_path = optarg;
+            break;
+        case 'l':
+            level = optarg;
+            break;
+        case 't':
+            check_only = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("hiked %s\n", HIKED_VERSION);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    hk_log_init(&d.log, HK_LOG_INFO, stderr);
+    if (level && hk_log_level_parse(level) < 0) {
+        fprintf(stderr, "hiked: unknown log level '%s'\n", level);
+        return 2;
+    }
+    char err[512];
+    if (hk_config_load_file(d.config_path, &d.cfg, err, sizeof(err))) {
+        fprintf(stderr, "hiked: %s\n", err);
+        return 1;
+    }
+    if (check_only) {
+        printf("%s: OK, %zu connections\n", d.config_path, d.cfg->nconns);
+        hk_config_free(d.cfg);
+        return 0;
+    }
+    d.log.level = level ? (enum hk_log_level)hk_log_level_parse(level)
+                        : (enum hk_log_level)d.cfg->daemon.log_level;
+    signal(SIGPIPE, SIG_IGN);
+    rc = 1;
+    d.rxbuf = malloc(HIKED_RX_MAX);
+    d.base = event_base_new();
+    if (!d.rxbuf || !d.base || hk_crypto_init(&d.crypto)) {
+        fprintf(stderr, "hiked: cannot initialise (memory, libevent or OpenSSL)\n");
+        goto out;
+    }
+    d.dp = hk_dataplane_log_new(&d.log);
+    hk_info(&d.log, "hiked %s starting, data plane: %s", HIKED_VERSION,
+            d.dp ? d.dp->ops->name : "none");
+    struct ike_engine_ops ops = {.arg = &d,
+                                 .now = now_ms,
+                                 .send = hiked_net_send,
+                                 .local_addr = hiked_net_local_addr,
+                                 .child_up = dp_up,
+                                 .child_down = dp_down};
+    if (!d.dp || ike_engine_init(&d.engine, &d.crypto, &d.log, d.cfg, &ops))
+        goto out;
+    d.timer = evtimer_new(d.base, on_timer, &d);
+    d.sig_term = evsignal_new(d.base, SIGTERM, on_signal, &d);
+    d.sig_int = evsignal_new(d.base, SIGINT, on_signal, &d);
+    d.sig_hup = evsignal_new(d.base, SIGHUP, on_signal, &d);
+    if (!d.timer || !d.sig_term || !d.sig_int || !d.sig_hup || evsignal_add(d.sig_term, NULL) ||
+        evsignal_add(d.sig_int, NULL) || evsignal_add(d.sig_hup, NULL))
+        goto out;
+    if (hiked_net_open(&d))
+        goto out;
+    if (hiked_control_open(&d)) {
+        hk_err(&d.log, "cannot open the control socket %s", d.cfg->daemon.control_socket);
+        goto out;
+    }
+    hiked_start_conns(&d);
+    event_base_dispatch(d.base);
+    rc = 0;
+    hk_info(&d.log, "hiked stopped");
+out:
+    hiked_control_close(&d);
+    hiked_net_close(&d);
+    if (d.timer)
+        event_free(d.timer);
+    if (d.sig_term)
+        event_free(d.sig_term);
+    if (d.sig_int)
+        event_free(d.sig_int);
+    if (d.sig_hup)
+        event_free(d.sig_hup);
+    ike_engine_free(&d.engine);
+    if (d.dp)
+        d.dp->ops->destroy(d.dp);
+    hk_crypto_free(&d.crypto);
+    hk_config_free(d.cfg);
+    if (d.base)
+        event_base_free(d.base);
+    free(d.rxbuf);
+    return rc;
+}

@@ -1,0 +1,33 @@
+/*
+ * The one interface through which Child SAs reach a data plane. The IKE engine
+ * calls install/remove through its ops; hiked picks the backend. The userspace ESP
+ * plane and the XFRM backend implement it in the ESP issue; until then the logging
+ * backend records what would be installed, so the control plane can be exercised.
+ */
+#ifndef HIKE_ESP_DATAPLANE_H
+#define HIKE_ESP_DATAPLANE_H
+
+#include "common/log.h"
+#include "ike/sa.h"
+
+struct hk_dataplane;
+
+struct hk_dataplane_ops {
+    const char *name;
+    int (*install)(struct hk_dataplane *dp, const struct ike_sa *sa, const struct child_sa *c);
+    void (*remove)(struct hk_dataplane *dp, const struct child_sa *c);
+    /* An ESP packet arrived on the NAT-T port (RFC 3948); the backend decides. */
+    void (*esp_in)(struct hk_dataplane *dp, const uint8_t *buf, size_t len);
+    void (*destroy)(struct hk_dataplane *dp);
+};
+
+struct hk_dataplane {
+    const struct hk_dataplane_ops *ops;
+    const struct hk_log *log;
+    uint64_t installed, removed, esp_dropped;
+};
+
+/* The logging backend: installs nothing, logs each Child SA (never its keys). */
+struct hk_dataplane *hk_dataplane_log_new(const struct hk_log *log);
+
+#endif
