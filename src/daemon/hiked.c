@@ -193,6 +193,7 @@ int main(int argc, char **argv)
     struct ike_engine_ops ops = {.arg = &d,
                                  .now = now_ms,
                                  .send = hiked_net_send,
+                                 .keepalive = hiked_net_keepalive,
                                  .local_addr = hiked_net_local_addr,
                                  .child_up = dp_up,
                                  .child_down = dp_down};

@@ -226,3 +226,19 @@ int hiked_net_local_addr(void *arg, const struct sockaddr_storage *remote,
     close(fd);
     return rc;
 }
+
+void hiked_net_keepalive(void *arg, const struct sockaddr_storage *local,
+                         const struct sockaddr_storage *remote)
+{
+    struct hiked *d = arg;
+    uint16_t lport = get_port(local);
+    static const uint8_t ka = 0xff; /* RFC 3948 2.3: no non-ESP marker */
+    for (size_t i = 0; i < d->nsocks; i++)
+        if (d->socks[i].family == remote->ss_family && d->socks[i].port == lport) {
+            socklen_t len = remote->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                          : sizeof(struct sockaddr_in);
+            if (sendto(d->socks[i].fd, &ka, 1, 0, (const struct sockaddr *)remote, len) < 0)
+                d->stats.tx_errors++;
+            return;
+        }
+}

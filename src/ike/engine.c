@@ -18,6 +18,8 @@
 #define IKE_RX_ARENA_LIMIT (1u << 20)
 /* Retransmission back-off stops growing here (2.4 leaves the schedule to us). */
 #define IKE_RETRANSMIT_MAX_MS 30000
+/* RFC 3948 4: keepalives keep the NAT mapping; 20 s is the customary interval. */
+#define NAT_KEEPALIVE_MS 20000
 
 static const char *const drop_names[IKE_DROP__COUNT] = {
     [IKE_DROP_HEADER] = "bad-header",     [IKE_DROP_VERSION] = "bad-version",
@@ -397,7 +399,19 @@ static void retransmit(struct ike_engine *e, struct ike_sa *sa)
         hk_info(e->log, "IKE SA %s [%s]: %s request %u not answered after %u retransmissions",
                 ike_sa_name(sa, name, sizeof(name)), sa->conn, ike_exchange_name(sa->out.exchange),
                 sa->out.msg_id, sa->out.tries);
+        const struct hk_conn *conn = hk_config_find_conn(e->cfg, sa->conn);
+        bool restart = sa->state == IKE_SA_ESTABLISHED && conn &&
+                       conn->dpd_action == HK_ACTION_RESTART && sa->initiator;
+        char cname[sizeof(sa->conn)];
+        snprintf(cname, sizeof(cname), "%s", sa->conn);
+        if (sa->state == IKE_SA_ESTABLISHED)
+            e->stats.dpd_dead++;
         engine_delete_sa(e, sa, "peer not responding");
+        if (restart) {
+            hk_info(e->log, "connection %s: peer dead, initiating again (dpd_action restart)",
+                    cname);
+            ike_engine_initiate(e, cname, NULL);
+        }
         return;
     }
     sa->out.tries++;
@@ -410,6 +424,70 @@ static void retransmit(struct ike_engine *e, struct ike_sa *sa)
         delay = IKE_RETRANSMIT_MAX_MS;
     sa->out.next_ms = engine_now(e) + delay;
     engine_arm(e, sa, IKE_TIMER_RETRANSMIT, sa->out.next_ms);
+}
+
+static void set_port(struct sockaddr_storage *a, uint16_t port)
+{
+    if (a->ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)a)->sin6_port = htons(port);
+    else
+        ((struct sockaddr_in *)a)->sin_port = htons(port);
+}
+
+static uint16_t get_port(const struct sockaddr_storage *a)
+{
+    const uint8_t *ip;
+    size_t n;
+    uint16_t port;
+    engine_addr_bytes(a, &ip, &n, &port);
+    return port;
+}
+
+void engine_float_natt(struct ike_engine *e, struct ike_sa *sa)
+{
+    uint16_t natt = e->cfg->daemon.natt_port;
+    if (!natt || !(sa->nat_local || sa->nat_remote))
+        return;
+    /* 2.23: once a NAT is detected, the initiator moves IKE (and ESP) to the NAT-T port. */
+    set_port(&sa->local, natt);
+    set_port(&sa->remote, natt);
+}
+
+void engine_sa_established(struct ike_engine *e, struct ike_sa *sa)
+{
+    const struct hk_conn *conn = hk_config_find_conn(e->cfg, sa->conn);
+    uint64_t now = engine_now(e);
+    if (conn && conn->dpd_delay)
+        engine_arm(e, sa, IKE_TIMER_DPD, now + (uint64_t)conn->dpd_delay * 1000);
+    if (sa->nat_local && e->ops.keepalive)
+        engine_arm(e, sa, IKE_TIMER_KEEPALIVE, now + NAT_KEEPALIVE_MS);
+}
+
+/* 2.4: after dpd_delay of silence, an empty INFORMATIONAL; no answer ends the SA. */
+static void dpd_check(struct ike_engine *e, struct ike_sa *sa)
+{
+    const struct hk_conn *conn = hk_config_find_conn(e->cfg, sa->conn);
+    if (!conn || !conn->dpd_delay || sa->state != IKE_SA_ESTABLISHED)
+        return;
+    uint64_t delay = (uint64_t)conn->dpd_delay * 1000, now = engine_now(e);
+    if (now - sa->last_in_ms < delay) {
+        engine_arm(e, sa, IKE_TIMER_DPD, sa->last_in_ms + delay);
+        return;
+    }
+    if (!sa->out.npkts && !engine_request(e, sa, IKE_INFORMATIONAL, NULL, 0)) {
+        e->stats.dpd_sent++;
+        e->stats.exchanges_info++;
+    }
+    engine_arm(e, sa, IKE_TIMER_DPD, now + delay);
+}
+
+static void keepalive(struct ike_engine *e, struct ike_sa *sa)
+{
+    if (!sa->nat_local || !e->ops.keepalive)
+        return;
+    e->ops.keepalive(e->ops.arg, &sa->local, &sa->remote);
+    e->stats.keepalives++;
+    engine_arm(e, sa, IKE_TIMER_KEEPALIVE, engine_now(e) + NAT_KEEPALIVE_MS);
 }
 
 uint64_t ike_engine_tick(struct ike_engine *e)
@@ -429,6 +507,12 @@ uint64_t ike_engine_tick(struct ike_engine *e)
             break;
         case IKE_TIMER_DELETE:
             engine_delete_sa(e, sa, "deleted");
+            break;
+        case IKE_TIMER_DPD:
+            dpd_check(e, sa);
+            break;
+        case IKE_TIMER_KEEPALIVE:
+            keepalive(e, sa);
             break;
         }
     }
@@ -588,6 +672,12 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
         }
     }
     sa->last_in_ms = engine_now(e);
+    /* 2.23: with a NAT in the path, answer where the last authenticated message came from. */
+    if (h.exchange != IKE_SA_INIT &&
+        (sa->nat_local || sa->nat_remote || get_port(local) != get_port(&sa->local))) {
+        sa->remote = *remote;
+        sa->local = *local;
+    }
     if (h.flags & IKE_FLAG_RESPONSE) {
         dispatch_response(e, sa, &rx);
     } else {

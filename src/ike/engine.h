@@ -28,6 +28,9 @@ struct ike_engine_ops {
     /* One IKE datagram (without the non-ESP marker; the transport adds it on 4500). */
     void (*send)(void *arg, const struct sockaddr_storage *local,
                  const struct sockaddr_storage *remote, const uint8_t *buf, size_t len);
+    /* A NAT keepalive (RFC 3948 2.3: one 0xff octet, no marker) from local to remote. Optional. */
+    void (*keepalive)(void *arg, const struct sockaddr_storage *local,
+                      const struct sockaddr_storage *remote);
     /* Data plane: a Child SA is ready (both directions), or must go. Optional. */
     int (*child_up)(void *arg, const struct ike_sa *sa, const struct child_sa *c);
     void (*child_down)(void *arg, const struct child_sa *c);
@@ -57,6 +60,7 @@ struct ike_stats {
     uint64_t exchanges_init, exchanges_auth, exchanges_create, exchanges_info;
     uint64_t ike_up, ike_failed, child_up;
     uint64_t auth_failures;
+    uint64_t dpd_sent, dpd_dead, keepalives;
     uint64_t drops[IKE_DROP__COUNT];
 };
 

@@ -8,8 +8,15 @@
 enum ike_timer_kind {
     IKE_TIMER_RETRANSMIT = 0,
     IKE_TIMER_HALF_OPEN = 1,
-    IKE_TIMER_DELETE = 2, /* give a dying SA time to deliver its DELETE */
+    IKE_TIMER_DELETE = 2,    /* give a dying SA time to deliver its DELETE */
+    IKE_TIMER_DPD = 3,       /* liveness check after silence (2.4) */
+    IKE_TIMER_KEEPALIVE = 4, /* NAT keepalive (RFC 3948 4) */
 };
+
+/* After IKE_SA_INIT: move to the NAT-T port when a NAT is in the path (2.23). */
+void engine_float_natt(struct ike_engine *e, struct ike_sa *sa);
+/* When an SA becomes established: arm DPD and keepalive timers as configured. */
+void engine_sa_established(struct ike_engine *e, struct ike_sa *sa);
 
 /* One received message, decoded, with its raw bytes (AUTH signs them, 2.15). */
 struct ike_rx {

@@ -106,6 +106,7 @@ static void established(struct ike_engine *e, struct ike_sa *sa)
     ike_bytes_clear(&sa->init_req);
     ike_bytes_clear(&sa->init_resp);
     e->stats.ike_up++;
+    engine_sa_established(e, sa);
     if (e->ops.ike_up)
         e->ops.ike_up(e->ops.arg, sa);
     hk_info(e->log, "IKE SA %s [%s] established with %s", ike_sa_name(sa, name, sizeof(name)),

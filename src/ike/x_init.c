@@ -173,6 +173,10 @@ int x_init_start(struct ike_engine *e, struct ike_sa *sa)
     if ((rc = natd_hash(e, sa->spi_i, zero_spi, &sa->local, natd_src)) ||
         (rc = natd_hash(e, sa->spi_i, zero_spi, &sa->remote, natd_dst)))
         return rc;
+    /* encap = yes: a source hash that cannot match makes both sides use UDP encapsulation,
+     * as if we were behind a NAT (2.23 allows sending any value). */
+    if (conn->encap && (rc = hk_random(natd_src, sizeof(natd_src))))
+        return rc;
     static const uint8_t sig_hashes[] = {0, 2, 0, 3, 0, 4, 0, 5}; /* RFC 7427 4: SHA2, Identity */
 
     struct hk_arena a;
@@ -298,12 +302,15 @@ void x_init_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *
         return;
     }
     natd_check(e, sa, m, sa->spi_r);
+    if (conn->encap)
+        sa->nat_local = true; /* our NAT-D hash was made not to match: act as behind a NAT */
     note_extensions(e, sa, conn, m);
     if ((rc = derive_keys(e, sa, &kep->u.ke.data))) {
         engine_delete_sa(e, sa,
                          rc == HK_E_PEER_KE ? "invalid KE value from peer" : hk_strerror(rc));
         return;
     }
+    engine_float_natt(e, sa);
     if ((rc = x_auth_start(e, sa)))
         engine_delete_sa(e, sa, hk_strerror(rc));
 }

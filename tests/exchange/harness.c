@@ -64,6 +64,13 @@ static void h_ike_down(void *arg, const struct ike_sa *sa)
     ((struct h_peer *)arg)->ike_down++;
 }
 
+static void h_keepalive(void *arg, const struct sockaddr_storage *local,
+                        const struct sockaddr_storage *remote)
+{
+    (void)local, (void)remote;
+    ((struct h_peer *)arg)->keepalives++;
+}
+
 static void h_log_sink(void *arg, enum hk_log_level lvl, const char *line)
 {
     struct h_peer *p = arg;
@@ -117,6 +124,7 @@ struct h_peer *h_peer_add(struct h_world *w, const char *name, const char *ip, c
                                  .now = h_now,
                                  .local_addr = h_local_addr,
                                  .send = h_send,
+                                 .keepalive = h_keepalive,
                                  .child_up = h_child_up,
                                  .child_down = h_child_down,
                                  .ike_up = h_ike_up,

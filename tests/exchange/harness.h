@@ -41,7 +41,7 @@ struct h_peer {
     struct hk_config *cfg;
     struct hk_log log;
     struct ike_engine engine;
-    int ike_up, ike_down, child_up, child_down;
+    int ike_up, ike_down, child_up, child_down, keepalives;
 };
 
 struct h_world {
@@ -53,7 +53,7 @@ struct h_world {
     struct h_pkt pkts[H_MAX_PKTS];
     uint64_t delivered, dropped;
     /* Filter: return false to drop a packet (it is counted and freed). */
-    bool (*filter)(struct h_world *w, const struct h_pkt *p, void *arg);
+    bool (*filter)(struct h_world *w, struct h_pkt *p, void *arg);
     void *filter_arg;
 };
 

@@ -216,7 +216,7 @@ static void esp_no_proposal(void **s)
 }
 
 /* Drops the first packet whose exchange is *(uint8_t *)arg and sent by peer 0. */
-static bool drop_first(struct h_world *w, const struct h_pkt *k, void *arg)
+static bool drop_first(struct h_world *w, struct h_pkt *k, void *arg)
 {
     (void)w;
     int *want = arg;
@@ -243,7 +243,7 @@ static void lost_request_retransmitted(void **s)
 }
 
 /* Duplicates every IKE_AUTH request once. */
-static bool duplicate_auth(struct h_world *w, const struct h_pkt *k, void *arg)
+static bool duplicate_auth(struct h_world *w, struct h_pkt *k, void *arg)
 {
     int *left = arg;
     if (*left && k->len > 19 && k->buf[18] == IKE_AUTH && !(k->buf[19] & IKE_FLAG_RESPONSE)) {
@@ -273,7 +273,7 @@ static void duplicate_request_cached(void **s)
 }
 
 /* A responder that never answers: retransmissions, then the SA is given up. */
-static bool drop_all(struct h_world *w, const struct h_pkt *k, void *arg)
+static bool drop_all(struct h_world *w, struct h_pkt *k, void *arg)
 {
     (void)w, (void)k, (void)arg;
     return false;
@@ -329,7 +329,7 @@ static void delete_by_responder(void **s)
 }
 
 /* A half-open SA on the responder expires when IKE_AUTH never comes. */
-static bool drop_auth(struct h_world *w, const struct h_pkt *k, void *arg)
+static bool drop_auth(struct h_world *w, struct h_pkt *k, void *arg)
 {
     (void)w, (void)arg;
     return !(k->len > 18 && k->buf[18] == IKE_AUTH);
