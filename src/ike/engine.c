@@ -178,6 +178,7 @@ static uint64_t half_open_key(const uint8_t spi_i[8], const struct sockaddr_stor
 void engine_delete_sa(struct ike_engine *e, struct ike_sa *sa, const char *why)
 {
     char name[40], peer[64];
+    x_create_abort(e, sa);
     while (sa->nchildren) {
         struct child_sa *c = hk_u64map_get(&e->child_by_id, sa->children[sa->nchildren - 1]);
         if (c)
@@ -457,6 +458,15 @@ void engine_sa_established(struct ike_engine *e, struct ike_sa *sa)
 {
     const struct hk_conn *conn = hk_config_find_conn(e->cfg, sa->conn);
     uint64_t now = engine_now(e);
+    if (conn && conn->rekey_time) {
+        uint64_t t = (uint64_t)conn->rekey_time * 1000, j = 0;
+        uint32_t r = 0;
+        if (conn->rekey_jitter && !hk_random(&r, sizeof(r)))
+            j = r % ((uint64_t)conn->rekey_jitter * 1000);
+        engine_arm(e, sa, IKE_TIMER_REKEY, now + (t > j ? t - j : t));
+    }
+    if (conn && conn->life_time)
+        engine_arm(e, sa, IKE_TIMER_EXPIRE, now + (uint64_t)conn->life_time * 1000);
     if (conn && conn->dpd_delay)
         engine_arm(e, sa, IKE_TIMER_DPD, now + (uint64_t)conn->dpd_delay * 1000);
     if (sa->nat_local && e->ops.keepalive)
@@ -490,14 +500,35 @@ static void keepalive(struct ike_engine *e, struct ike_sa *sa)
     engine_arm(e, sa, IKE_TIMER_KEEPALIVE, engine_now(e) + NAT_KEEPALIVE_MS);
 }
 
+static void child_timer(struct ike_engine *e, const struct hk_timer *t)
+{
+    struct child_sa *c = hk_u64map_get(&e->child_by_id, t->owner);
+    if (!c || t->kind >= 4 || c->timer_gen[t->kind] != t->gen)
+        return;
+    struct ike_sa *sa = hk_u64map_get(&e->sa_by_id, c->ike_id);
+    if (!sa || c->state != CHILD_SA_INSTALLED)
+        return;
+    if (t->kind == CHILD_TIMER_REKEY) {
+        engine_queue(e, sa, IKE_TASK_REKEY_CHILD, c->id);
+    } else {
+        hk_info(e->log, "Child SA %s %08x/%08x: hard lifetime reached", c->name, c->spi_in,
+                c->spi_out);
+        engine_queue(e, sa, IKE_TASK_DELETE_CHILD, c->id);
+    }
+}
+
 uint64_t ike_engine_tick(struct ike_engine *e)
 {
     struct hk_timer t;
     uint64_t now = engine_now(e);
     while (hk_timerq_pop_due(&e->timers, now, &t)) {
         struct ike_sa *sa = hk_u64map_get(&e->sa_by_id, t.owner);
-        if (!sa || t.kind >= 8 || sa->timer_gen[t.kind] != t.gen)
-            continue; /* SA gone or timer re-armed/cancelled since */
+        if (!sa) {
+            child_timer(e, &t);
+            continue;
+        }
+        if (t.kind >= 8 || sa->timer_gen[t.kind] != t.gen)
+            continue; /* timer re-armed or cancelled since */
         switch ((enum ike_timer_kind)t.kind) {
         case IKE_TIMER_RETRANSMIT:
             retransmit(e, sa);
@@ -514,6 +545,14 @@ uint64_t ike_engine_tick(struct ike_engine *e)
         case IKE_TIMER_KEEPALIVE:
             keepalive(e, sa);
             break;
+        case IKE_TIMER_REKEY:
+            if (sa->state == IKE_SA_ESTABLISHED)
+                engine_queue(e, sa, IKE_TASK_REKEY_IKE, 0);
+            break;
+        case IKE_TIMER_EXPIRE:
+            hk_info(e->log, "IKE SA [%s]: hard lifetime reached", sa->conn);
+            engine_queue(e, sa, IKE_TASK_DELETE_IKE, 0);
+            break;
         }
     }
     return hk_timerq_next(&e->timers);
@@ -523,6 +562,8 @@ uint64_t ike_engine_tick(struct ike_engine *e)
 
 static void dispatch_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx)
 {
+    bool up = sa->state == IKE_SA_ESTABLISHED || sa->state == IKE_SA_DELETING ||
+              sa->state == IKE_SA_REKEYED;
     switch (rx->msg.hdr.exchange) {
     case IKE_AUTH:
         if (!sa->initiator && sa->state == IKE_SA_INIT_RCVD) {
@@ -530,9 +571,14 @@ static void dispatch_request(struct ike_engine *e, struct ike_sa *sa, struct ike
             return;
         }
         break;
+    case IKE_CREATE_CHILD_SA:
+        if (up) {
+            x_create_on_request(e, sa, rx);
+            return;
+        }
+        break;
     case IKE_INFORMATIONAL:
-        if (sa->state == IKE_SA_ESTABLISHED || sa->state == IKE_SA_DELETING ||
-            sa->state == IKE_SA_REKEYED) {
+        if (up) {
             x_info_on_request(e, sa, rx);
             return;
         }
@@ -556,6 +602,9 @@ static void dispatch_response(struct ike_engine *e, struct ike_sa *sa, struct ik
         break;
     case IKE_AUTH:
         x_auth_on_response(e, sa, rx);
+        break;
+    case IKE_CREATE_CHILD_SA:
+        x_create_on_response(e, sa, rx);
         break;
     case IKE_INFORMATIONAL:
         x_info_on_response(e, sa, rx);
@@ -678,12 +727,16 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
         sa->remote = *remote;
         sa->local = *local;
     }
+    uint64_t sa_id = sa->id;
     if (h.flags & IKE_FLAG_RESPONSE) {
         dispatch_response(e, sa, &rx);
     } else {
         sa->peer_req_next++;
         dispatch_request(e, sa, &rx);
     }
+    /* The handler may have freed the SA; a window that came free runs queued work. */
+    if ((sa = hk_u64map_get(&e->sa_by_id, sa_id)))
+        engine_run_tasks(e, sa);
 out:
     hk_arena_free(&a);
     if (copy) {
@@ -731,4 +784,27 @@ void ike_engine_shutdown(struct ike_engine *e)
     while ((sa = hk_u64map_next(&e->sa_by_id, &pos, NULL)))
         if (sa->state == IKE_SA_ESTABLISHED)
             x_info_delete_ike(e, sa);
+}
+
+int ike_engine_rekey(struct ike_engine *e, uint64_t ike_id)
+{
+    struct ike_sa *sa = hk_u64map_get(&e->sa_by_id, ike_id);
+    if (!sa)
+        return HK_E_NOTFOUND;
+    if (sa->state != IKE_SA_ESTABLISHED)
+        return HK_E_STATE;
+    engine_queue(e, sa, IKE_TASK_REKEY_IKE, 0);
+    return HK_OK;
+}
+
+int ike_engine_rekey_child(struct ike_engine *e, uint64_t child_id)
+{
+    struct child_sa *c = hk_u64map_get(&e->child_by_id, child_id);
+    struct ike_sa *sa = c ? hk_u64map_get(&e->sa_by_id, c->ike_id) : NULL;
+    if (!c || !sa)
+        return HK_E_NOTFOUND;
+    if (sa->state != IKE_SA_ESTABLISHED || c->state != CHILD_SA_INSTALLED)
+        return HK_E_STATE;
+    engine_queue(e, sa, IKE_TASK_REKEY_CHILD, c->id);
+    return HK_OK;
 }

@@ -98,6 +98,9 @@ uint64_t ike_engine_tick(struct ike_engine *e);
 int ike_engine_initiate(struct ike_engine *e, const char *conn, uint64_t *ike_id);
 /* Deletes an IKE SA (INFORMATIONAL DELETE, 1.4.1) and its Child SAs. */
 int ike_engine_terminate(struct ike_engine *e, uint64_t ike_id);
+/* Queue a rekey of an IKE SA (CREATE_CHILD_SA, 1.3.2) or of a Child SA (1.3.3). */
+int ike_engine_rekey(struct ike_engine *e, uint64_t ike_id);
+int ike_engine_rekey_child(struct ike_engine *e, uint64_t child_id);
 /* Sends DELETE for every established IKE SA (SIGTERM). */
 void ike_engine_shutdown(struct ike_engine *e);
 

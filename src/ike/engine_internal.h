@@ -11,6 +11,14 @@ enum ike_timer_kind {
     IKE_TIMER_DELETE = 2,    /* give a dying SA time to deliver its DELETE */
     IKE_TIMER_DPD = 3,       /* liveness check after silence (2.4) */
     IKE_TIMER_KEEPALIVE = 4, /* NAT keepalive (RFC 3948 4) */
+    IKE_TIMER_REKEY = 5,     /* IKE SA rekey (2.8) */
+    IKE_TIMER_EXPIRE = 6,    /* IKE SA hard lifetime */
+};
+
+/* Child SA timers (index into child_sa.timer_gen; the owner is the child's id). */
+enum child_timer_kind {
+    CHILD_TIMER_REKEY = 0,
+    CHILD_TIMER_EXPIRE = 1,
 };
 
 /* After IKE_SA_INIT: move to the NAT-T port when a NAT is in the path (2.23). */
@@ -66,6 +74,26 @@ void engine_addr_bytes(const struct sockaddr_storage *a, const uint8_t **ip, siz
                        uint16_t *port);
 char *engine_addr_str(const struct sockaddr_storage *a, char *buf, size_t len);
 
+/* Keys and ciphers of an IKE SA from its SKEYSEED (2.14, 2.18). */
+int engine_ike_keys(struct ike_engine *e, struct ike_sa *sa, const struct hk_secret *skeyseed);
+void engine_set_alg(struct ike_sa *sa, const struct ike_chosen *c);
+/* Child SA KEYMAT (2.17) with the exchange's nonces, ni the exchange initiator's. */
+int engine_child_keys(struct ike_engine *e, const struct ike_sa *sa, struct child_sa *c,
+                      const uint8_t *g_ir, size_t glen, const struct ike_bytes *ni,
+                      const struct ike_bytes *nr);
+/* INSTALLED, data plane, timers, log. */
+void engine_child_installed(struct ike_engine *e, struct ike_sa *sa, struct child_sa *c);
+/* Every Child SA of from now belongs to to (IKE rekey 2.8, hand-over). */
+void engine_move_children(struct ike_engine *e, struct ike_sa *from, struct ike_sa *to);
+void engine_arm_child(struct ike_engine *e, struct child_sa *c, enum child_timer_kind kind,
+                      uint64_t when);
+/* Work that waits for the request window, run as soon as it is free. */
+void engine_queue(struct ike_engine *e, struct ike_sa *sa, enum ike_task task, uint64_t arg);
+void engine_run_tasks(struct ike_engine *e, struct ike_sa *sa);
+/* Octet-wise comparison of 2.8.1; the lower of two nonces. */
+const struct ike_bytes *engine_lower_nonce(const struct ike_bytes *a, const struct ike_bytes *b);
+int engine_nonce_cmp(const struct ike_bytes *a, const struct ike_bytes *b);
+
 /* Exchanges. */
 int x_init_start(struct ike_engine *e, struct ike_sa *sa);
 void x_init_on_request(struct ike_engine *e, struct ike_rx *rx);
@@ -76,7 +104,16 @@ int x_auth_start(struct ike_engine *e, struct ike_sa *sa);
 void x_auth_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx);
 void x_auth_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx);
 
+int x_create_child_start(struct ike_engine *e, struct ike_sa *sa, size_t child_conf);
+int x_rekey_child_start(struct ike_engine *e, struct ike_sa *sa, struct child_sa *old);
+int x_rekey_ike_start(struct ike_engine *e, struct ike_sa *sa);
+void x_create_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx);
+void x_create_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx);
+/* Forgets a CREATE_CHILD_SA of ours that will never complete. */
+void x_create_abort(struct ike_engine *e, struct ike_sa *sa);
+
 int x_info_delete_ike(struct ike_engine *e, struct ike_sa *sa);
+int x_info_delete_child(struct ike_engine *e, struct ike_sa *sa, struct child_sa *c);
 void x_info_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx);
 void x_info_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx);
 

@@ -71,7 +71,8 @@ static bool ike_move_ok(enum ike_sa_state from, enum ike_sa_state to)
         return from != IKE_SA_DEAD;
     switch (from) {
     case IKE_SA_INIT_SENT:
-        return to == IKE_SA_INIT_SENT || to == IKE_SA_AUTH_SENT;
+        /* ESTABLISHED directly: the new SA of an IKE rekey we initiated (2.18). */
+        return to == IKE_SA_INIT_SENT || to == IKE_SA_AUTH_SENT || to == IKE_SA_ESTABLISHED;
     case IKE_SA_INIT_RCVD:
         return to == IKE_SA_ESTABLISHED;
     case IKE_SA_AUTH_SENT:
@@ -179,6 +180,9 @@ void ike_sa_free(struct ike_sa *sa)
     ike_bytes_clear(&sa->init_req);
     ike_bytes_clear(&sa->init_resp);
     ike_bytes_clear(&sa->cookie);
+    ike_bytes_clear(&sa->peer_rekey_nonce);
+    hk_ke_free(sa->create.ke);
+    ike_bytes_clear(&sa->create.nonce);
     ike_bytes_clear(&sa->peer_id.data);
     ike_sent_clear(&sa->out);
     ike_sent_clear(&sa->resp);
@@ -192,6 +196,7 @@ void child_sa_free(struct child_sa *c)
     if (!c)
         return;
     hk_child_keys_free(&c->keys);
+    ike_bytes_clear(&c->peer_rekey_nonce);
     hk_wipe(c, sizeof(*c));
     free(c);
 }

@@ -99,9 +99,45 @@ struct ike_sa {
     uint64_t created_ms, established_ms, last_in_ms;
     uint32_t timer_gen[8]; /* per timer kind: an armed timer of an older generation is stale */
 
+    /* CREATE_CHILD_SA we initiated and await the answer to (window size 1). */
+    struct ike_create {
+        uint8_t kind;          /* enum ike_create_kind; 0 = none */
+        uint64_t child_id;     /* the Child SA being made */
+        uint64_t old_child_id; /* the one it replaces (child rekey) */
+        uint64_t new_sa_id;    /* the IKE SA being made (IKE rekey), still in INIT_SENT */
+        struct hk_ke *ke;
+        struct ike_bytes nonce; /* our Ni of the exchange */
+    } create;
+    /* Simultaneous IKE rekey (2.8.2): the SA we made answering the peer's rekey while ours
+     * was out, and the lower nonce of that exchange. */
+    uint64_t peer_rekey_sa;
+    struct ike_bytes peer_rekey_nonce;
+
+    uint64_t deleting_child; /* the child our outstanding INFORMATIONAL deletes */
+
+    /* Work waiting for the request window (FIFO). */
+    uint8_t ntasks;
+    uint8_t task[8];
+    uint64_t task_arg[8];
+
     /* Child SAs by id. Owner changes move an id from one list to another. */
     size_t nchildren;
     uint64_t *children;
+};
+
+enum ike_create_kind {
+    IKE_CREATE_NONE = 0,
+    IKE_CREATE_CHILD = 1, /* a new Child SA (1.3.1) */
+    IKE_REKEY_CHILD = 2,  /* 1.3.3 */
+    IKE_REKEY_IKE = 3,    /* 1.3.2 */
+};
+
+enum ike_task {
+    IKE_TASK_NEW_CHILD = 1, /* arg: index of the child in the connection */
+    IKE_TASK_REKEY_CHILD,   /* arg: child id */
+    IKE_TASK_REKEY_IKE,
+    IKE_TASK_DELETE_CHILD, /* arg: child id */
+    IKE_TASK_DELETE_IKE,
 };
 
 enum child_sa_state {
@@ -128,7 +164,12 @@ struct child_sa {
     size_t nts_local, nts_remote;
     struct ike_ts ts_local[CHILD_MAX_TS], ts_remote[CHILD_MAX_TS];
     uint64_t created_ms;
-    uint32_t timer_gen;
+    uint32_t timer_gen[4];
+    /* Simultaneous rekey (2.8.1): set on the old child when we answered the peer's rekey
+     * of it while ours was out: the child we made and the lower nonce of that exchange. */
+    uint64_t peer_rekey_child;
+    struct ike_bytes peer_rekey_nonce;
+    bool rekeying; /* our rekey of this child is out */
 };
 
 struct hk_log;

@@ -66,36 +66,6 @@ static int check_auth(struct ike_engine *e, const struct ike_sa *sa, const struc
     return rc;
 }
 
-/* KEYMAT for a Child SA made with this IKE SA's nonces (2.17, no PFS in IKE_AUTH). */
-static int child_keys(struct ike_engine *e, const struct ike_sa *sa, struct child_sa *c)
-{
-    size_t elen = hk_encr_key_len(c->chosen.encr, c->chosen.encr_key_bits);
-    size_t ilen = hk_integ_key_len(c->chosen.integ);
-    struct hk_secret *keymat = NULL;
-    if (!elen)
-        return HK_E_UNSUPPORTED;
-    int rc = hk_child_keymat(e->crypto, sa->alg.prf, sa->keys.sk_d, NULL, 0, sa->ni.p, sa->ni.len,
-                             sa->nr.p, sa->nr.len, hk_child_keymat_len(elen, ilen), &keymat);
-    if (!rc)
-        rc = hk_child_keys_split(keymat, elen, ilen, &c->keys);
-    hk_secret_free(&keymat);
-    return rc;
-}
-
-static void child_installed(struct ike_engine *e, struct ike_sa *sa, struct child_sa *c)
-{
-    char l[96], r[96];
-    if (child_sa_set_state(c, CHILD_SA_INSTALLED, e->log))
-        return;
-    if (e->ops.child_up && e->ops.child_up(e->ops.arg, sa, c))
-        hk_err(e->log, "Child SA %s %08x/%08x: data plane refused it", c->name, c->spi_in,
-               c->spi_out);
-    e->stats.child_up++;
-    hk_info(e->log, "Child SA %s %08x/%08x established: %s === %s%s", c->name, c->spi_in,
-            c->spi_out, ike_ts_format(&c->ts_local[0], l, sizeof(l)),
-            ike_ts_format(&c->ts_remote[0], r, sizeof(r)), c->transport ? " (transport)" : "");
-}
-
 static void established(struct ike_engine *e, struct ike_sa *sa)
 {
     char name[40], peer[64];
@@ -220,6 +190,9 @@ void x_auth_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *
     ike_bytes_set(&sa->peer_id.data, idr->u.id.data.p, idr->u.id.data.len);
     sa->peer_id.type = idr->u.id.type;
     established(e, sa);
+    /* Further children of the connection follow with CREATE_CHILD_SA (1.3.1). */
+    for (size_t i = 1; i < conn->nchildren; i++)
+        engine_queue(e, sa, IKE_TASK_NEW_CHILD, i);
 
     /* The child proposed with IKE_AUTH. A child error does not fail the IKE SA (1.2). */
     struct child_sa *c = sa->nchildren ? ike_engine_child(e, sa->children[0]) : NULL;
@@ -246,7 +219,7 @@ void x_auth_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *
         why = "responder's traffic selectors are not within ours";
     if (!why && c->transport && !ike_msg_find_notify(m, IKE_N_USE_TRANSPORT_MODE))
         why = "responder refused transport mode";
-    if (!why && child_keys(e, sa, c))
+    if (!why && engine_child_keys(e, sa, c, NULL, 0, &sa->ni, &sa->nr))
         why = "cannot derive keys";
     if (why) {
         hk_info(e->log, "IKE SA [%s]: child %s not established: %s", sa->conn, c->name, why);
@@ -259,7 +232,7 @@ void x_auth_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *
     memcpy(c->ts_local, tsi->u.ts.ts, c->nts_local * sizeof(struct ike_ts));
     c->nts_remote = tsr->u.ts.nts;
     memcpy(c->ts_remote, tsr->u.ts.ts, c->nts_remote * sizeof(struct ike_ts));
-    child_installed(e, sa, c);
+    engine_child_installed(e, sa, c);
 }
 
 /* ---- responder ---- */
@@ -331,7 +304,7 @@ static struct child_sa *respond_child(struct ike_engine *e, struct ike_sa *sa,
         memcpy(c->ts_local, li, nj * sizeof(*li));
         c->nts_remote = ni;
         memcpy(c->ts_remote, ri, ni * sizeof(*ri));
-        if (child_keys(e, sa, c)) {
+        if (engine_child_keys(e, sa, c, NULL, 0, &sa->ni, &sa->nr)) {
             engine_delete_child(e, sa, c);
             *err = IKE_N_TEMPORARY_FAILURE;
             return NULL;
@@ -424,7 +397,7 @@ void x_auth_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *r
     e->stats.exchanges_auth++;
     established(e, sa);
     if (c)
-        child_installed(e, sa, c);
+        engine_child_installed(e, sa, c);
 out:
     hk_wipe(authv, sizeof(authv));
     hk_cbb_free(&idb);

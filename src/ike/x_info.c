@@ -64,6 +64,11 @@ void x_info_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *r
         }
     }
     if (delete_ike) {
+        /* 2.8.2: the peer finished its rekey without seeing ours: its new SA, which we made
+         * answering it, inherits the children; our own attempt is forgotten. */
+        struct ike_sa *heir = sa->peer_rekey_sa ? ike_engine_sa(e, sa->peer_rekey_sa) : NULL;
+        if (heir)
+            engine_move_children(e, sa, heir);
         /* 1.4.1: answer with an empty INFORMATIONAL, then the SA and its children are gone. */
         engine_send(e, sa, true, m->hdr.msg_id, IKE_INFORMATIONAL, NULL, 0);
         free(gone);
@@ -90,9 +95,35 @@ void x_info_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *r
     free(gone);
 }
 
+int x_info_delete_child(struct ike_engine *e, struct ike_sa *sa, struct child_sa *c)
+{
+    uint8_t spi[4] = {(uint8_t)(c->spi_in >> 24), (uint8_t)(c->spi_in >> 16),
+                      (uint8_t)(c->spi_in >> 8), (uint8_t)c->spi_in};
+    struct ike_payload d = {
+        .type = IKE_PL_DELETE,
+        .u.del = {.protocol = IKE_PROTO_ESP, .spi_size = 4, .nspis = 1, .spis = {spi, 4}}};
+    int rc = engine_request(e, sa, IKE_INFORMATIONAL, &d, 1);
+    if (rc)
+        return rc;
+    if (c->state == CHILD_SA_INSTALLED || c->state == CHILD_SA_REKEYED)
+        child_sa_set_state(c, CHILD_SA_DELETING, e->log);
+    sa->deleting_child = c->id;
+    e->stats.exchanges_info++;
+    return HK_OK;
+}
+
 void x_info_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx)
 {
     (void)rx;
-    if (sa->state == IKE_SA_DELETING)
+    if (sa->state == IKE_SA_DELETING) {
         engine_delete_sa(e, sa, "deleted");
+        return;
+    }
+    if (sa->deleting_child) {
+        /* 1.4.1: the peer's answer carries its half; both directions are gone now. */
+        struct child_sa *c = ike_engine_child(e, sa->deleting_child);
+        sa->deleting_child = 0;
+        if (c && c->ike_id == sa->id)
+            engine_delete_child(e, sa, c);
+    }
 }

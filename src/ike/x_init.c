@@ -102,37 +102,13 @@ static int derive_keys(struct ike_engine *e, struct ike_sa *sa, const struct ike
         rc = hk_skeyseed(e->crypto, sa->alg.prf, sa->ni.p, sa->ni.len, sa->nr.p, sa->nr.len,
                          g_ir->data, g_ir->len, &skeyseed);
     if (!rc)
-        rc = hk_ike_keys_derive(e->crypto, &sa->alg, skeyseed, sa->ni.p, sa->ni.len, sa->nr.p,
-                                sa->nr.len, sa->spi_i, sa->spi_r, &sa->keys);
+        rc = engine_ike_keys(e, sa, skeyseed);
     hk_secret_free(&g_ir);
     hk_secret_free(&skeyseed);
-    if (rc)
-        return rc;
-    const struct hk_ike_keys *k = &sa->keys;
-    struct hk_secret *eo = sa->initiator ? k->sk_ei : k->sk_er;
-    struct hk_secret *ao = sa->initiator ? k->sk_ai : k->sk_ar;
-    struct hk_secret *ein = sa->initiator ? k->sk_er : k->sk_ei;
-    struct hk_secret *ain = sa->initiator ? k->sk_ar : k->sk_ai;
-    rc = hk_sk_cipher_new(e->crypto, sa->alg.encr, sa->alg.encr_key_bits, sa->alg.integ, eo->data,
-                          eo->len, ao ? ao->data : NULL, ao ? ao->len : 0, &sa->sk_out);
-    if (!rc)
-        rc = hk_sk_cipher_new(e->crypto, sa->alg.encr, sa->alg.encr_key_bits, sa->alg.integ,
-                              ein->data, ein->len, ain ? ain->data : NULL, ain ? ain->len : 0,
-                              &sa->sk_in);
     /* The private key has done its job; drop it now rather than with the SA. */
     hk_ke_free(sa->ke);
     sa->ke = NULL;
     return rc;
-}
-
-static void set_alg(struct ike_sa *sa, const struct ike_chosen *c)
-{
-    sa->chosen = *c;
-    sa->alg = (struct hk_ike_alg){.encr = c->encr,
-                                  .encr_key_bits = c->encr_key_bits,
-                                  .prf = c->prf,
-                                  .integ = c->integ,
-                                  .ke = c->ke};
 }
 
 /* ---- initiator ---- */
@@ -295,7 +271,7 @@ void x_init_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *
         return;
     }
     memcpy(sa->spi_r, m->hdr.spi_r, IKE_SPI_LEN);
-    set_alg(sa, &c);
+    engine_set_alg(sa, &c);
     if ((rc = ike_bytes_set(&sa->nr, np->u.nonce.data.p, np->u.nonce.data.len)) ||
         (rc = ike_bytes_set(&sa->init_resp, rx->raw, rx->raw_len))) {
         engine_delete_sa(e, sa, hk_strerror(rc));
@@ -383,7 +359,7 @@ void x_init_on_request(struct ike_engine *e, struct ike_rx *rx)
     sa->local = *rx->local;
     sa->remote = *rx->remote;
     sa->peer_req_next = 1;
-    set_alg(sa, &c);
+    engine_set_alg(sa, &c);
     uint8_t pub[512], nonce[NONCE_LEN];
     size_t publen = hk_ke_public_len(c.ke);
     int rc;

@@ -1,0 +1,185 @@
+/* What every exchange that makes SAs shares: keys, installation, timers, owner changes. */
+#include "ike/engine_internal.h"
+
+#include "common/err.h"
+#include "common/secret.h"
+#include "crypto/kdf.h"
+#include "ike/ts.h"
+
+#include <string.h>
+
+void engine_set_alg(struct ike_sa *sa, const struct ike_chosen *c)
+{
+    sa->chosen = *c;
+    sa->alg = (struct hk_ike_alg){.encr = c->encr,
+                                  .encr_key_bits = c->encr_key_bits,
+                                  .prf = c->prf,
+                                  .integ = c->integ,
+                                  .ke = c->ke};
+}
+
+int engine_ike_keys(struct ike_engine *e, struct ike_sa *sa, const struct hk_secret *skeyseed)
+{
+    int rc = hk_ike_keys_derive(e->crypto, &sa->alg, skeyseed, sa->ni.p, sa->ni.len, sa->nr.p,
+                                sa->nr.len, sa->spi_i, sa->spi_r, &sa->keys);
+    if (rc)
+        return rc;
+    const struct hk_ike_keys *k = &sa->keys;
+    struct hk_secret *eo = sa->initiator ? k->sk_ei : k->sk_er;
+    struct hk_secret *ao = sa->initiator ? k->sk_ai : k->sk_ar;
+    struct hk_secret *ein = sa->initiator ? k->sk_er : k->sk_ei;
+    struct hk_secret *ain = sa->initiator ? k->sk_ar : k->sk_ai;
+    rc = hk_sk_cipher_new(e->crypto, sa->alg.encr, sa->alg.encr_key_bits, sa->alg.integ, eo->data,
+                          eo->len, ao ? ao->data : NULL, ao ? ao->len : 0, &sa->sk_out);
+    if (!rc)
+        rc = hk_sk_cipher_new(e->crypto, sa->alg.encr, sa->alg.encr_key_bits, sa->alg.integ,
+                              ein->data, ein->len, ain ? ain->data : NULL, ain ? ain->len : 0,
+                              &sa->sk_in);
+    return rc;
+}
+
+int engine_child_keys(struct ike_engine *e, const struct ike_sa *sa, struct child_sa *c,
+                      const uint8_t *g_ir, size_t glen, const struct ike_bytes *ni,
+                      const struct ike_bytes *nr)
+{
+    size_t elen = hk_encr_key_len(c->chosen.encr, c->chosen.encr_key_bits);
+    size_t ilen = hk_integ_key_len(c->chosen.integ);
+    struct hk_secret *keymat = NULL;
+    if (!elen)
+        return HK_E_UNSUPPORTED;
+    int rc = hk_child_keymat(e->crypto, sa->alg.prf, sa->keys.sk_d, g_ir, glen, ni->p, ni->len,
+                             nr->p, nr->len, hk_child_keymat_len(elen, ilen), &keymat);
+    if (!rc)
+        rc = hk_child_keys_split(keymat, elen, ilen, &c->keys);
+    hk_secret_free(&keymat);
+    return rc;
+}
+
+void engine_arm_child(struct ike_engine *e, struct child_sa *c, enum child_timer_kind kind,
+                      uint64_t when)
+{
+    struct hk_timer t = {.when = when, .owner = c->id, .kind = kind, .gen = ++c->timer_gen[kind]};
+    if (hk_timerq_add(&e->timers, &t))
+        hk_err(e->log, "out of memory arming a timer");
+}
+
+/* A random part of jitter seconds, so both ends do not rekey at once (2.8.1). */
+static uint64_t jitter_ms(uint32_t jitter)
+{
+    uint32_t r = 0;
+    if (!jitter)
+        return 0;
+    hk_random(&r, sizeof(r));
+    return (uint64_t)(r % (jitter * 1000u));
+}
+
+void engine_child_installed(struct ike_engine *e, struct ike_sa *sa, struct child_sa *c)
+{
+    char l[96], r[96];
+    if (child_sa_set_state(c, CHILD_SA_INSTALLED, e->log))
+        return;
+    if (e->ops.child_up && e->ops.child_up(e->ops.arg, sa, c))
+        hk_err(e->log, "Child SA %s %08x/%08x: data plane refused it", c->name, c->spi_in,
+               c->spi_out);
+    e->stats.child_up++;
+    hk_info(e->log, "Child SA %s %08x/%08x established: %s === %s%s", c->name, c->spi_in,
+            c->spi_out, ike_ts_format(&c->ts_local[0], l, sizeof(l)),
+            ike_ts_format(&c->ts_remote[0], r, sizeof(r)), c->transport ? " (transport)" : "");
+    const struct hk_conn *conn = hk_config_find_conn(e->cfg, sa->conn);
+    const struct hk_child_conf *cc = conn ? hk_conn_find_child(conn, c->name) : NULL;
+    if (!cc)
+        return;
+    uint64_t now = engine_now(e);
+    const struct hk_child_lifetime *lt = &cc->lifetime;
+    if (lt->rekey_time) {
+        uint64_t t = (uint64_t)lt->rekey_time * 1000, j = jitter_ms(lt->rekey_jitter);
+        engine_arm_child(e, c, CHILD_TIMER_REKEY, now + (t > j ? t - j : t));
+    }
+    if (lt->life_time)
+        engine_arm_child(e, c, CHILD_TIMER_EXPIRE, now + (uint64_t)lt->life_time * 1000);
+}
+
+void engine_move_children(struct ike_engine *e, struct ike_sa *from, struct ike_sa *to)
+{
+    char a[40], b[40];
+    size_t n = from->nchildren;
+    for (size_t i = 0; i < from->nchildren; i++) {
+        struct child_sa *c = ike_engine_child(e, from->children[i]);
+        if (!c || ike_sa_add_child(to, c->id))
+            continue;
+        c->ike_id = to->id;
+    }
+    from->nchildren = 0;
+    if (n)
+        hk_info(e->log, "%zu Child SAs move from IKE SA %s to %s", n, ike_sa_name(from, a, 40),
+                ike_sa_name(to, b, 40));
+}
+
+int engine_nonce_cmp(const struct ike_bytes *a, const struct ike_bytes *b)
+{
+    size_t n = a->len < b->len ? a->len : b->len;
+    int c = n ? memcmp(a->p, b->p, n) : 0;
+    if (c)
+        return c;
+    /* 2.8.1: "If you reach the end of one nonce, that nonce is the lower one." */
+    return a->len < b->len ? -1 : a->len > b->len;
+}
+
+const struct ike_bytes *engine_lower_nonce(const struct ike_bytes *a, const struct ike_bytes *b)
+{
+    return engine_nonce_cmp(a, b) <= 0 ? a : b;
+}
+
+void engine_queue(struct ike_engine *e, struct ike_sa *sa, enum ike_task task, uint64_t arg)
+{
+    for (uint8_t i = 0; i < sa->ntasks; i++)
+        if (sa->task[i] == task && sa->task_arg[i] == arg)
+            return; /* already queued */
+    if (sa->ntasks >= sizeof(sa->task)) {
+        hk_warn(e->log, "IKE SA [%s]: task queue full, dropping task %d", sa->conn, task);
+        return;
+    }
+    sa->task[sa->ntasks] = (uint8_t)task;
+    sa->task_arg[sa->ntasks++] = arg;
+    engine_run_tasks(e, sa);
+}
+
+void engine_run_tasks(struct ike_engine *e, struct ike_sa *sa)
+{
+    while (sa->ntasks && !sa->out.npkts && sa->create.kind == IKE_CREATE_NONE) {
+        uint8_t task = sa->task[0];
+        uint64_t arg = sa->task_arg[0];
+        memmove(sa->task, sa->task + 1, --sa->ntasks);
+        memmove(sa->task_arg, sa->task_arg + 1, sa->ntasks * sizeof(sa->task_arg[0]));
+        struct child_sa *c = NULL;
+        int rc = HK_OK;
+        bool est = sa->state == IKE_SA_ESTABLISHED;
+        switch ((enum ike_task)task) {
+        case IKE_TASK_NEW_CHILD:
+            if (est)
+                rc = x_create_child_start(e, sa, (size_t)arg);
+            break;
+        case IKE_TASK_REKEY_CHILD:
+            c = ike_engine_child(e, arg);
+            if (est && c && c->ike_id == sa->id && c->state == CHILD_SA_INSTALLED)
+                rc = x_rekey_child_start(e, sa, c);
+            break;
+        case IKE_TASK_REKEY_IKE:
+            if (est)
+                rc = x_rekey_ike_start(e, sa);
+            break;
+        case IKE_TASK_DELETE_CHILD:
+            c = ike_engine_child(e, arg);
+            if (c && c->ike_id == sa->id &&
+                (sa->state == IKE_SA_ESTABLISHED || sa->state == IKE_SA_REKEYED))
+                rc = x_info_delete_child(e, sa, c);
+            break;
+        case IKE_TASK_DELETE_IKE:
+            if (sa->state == IKE_SA_ESTABLISHED || sa->state == IKE_SA_REKEYED)
+                rc = x_info_delete_ike(e, sa);
+            break;
+        }
+        if (rc)
+            hk_warn(e->log, "IKE SA [%s]: task %u failed: %s", sa->conn, task, hk_strerror(rc));
+    }
+}
