@@ -1,6 +1,8 @@
 #include "certgen.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
@@ -176,11 +178,31 @@ uint8_t *cg_subject_der(X509 *x, size_t *len)
     return n > 0 ? der : NULL;
 }
 
-static int write_bio(const char *path, BIO *b)
+static int write_mode(const char *path, const void *data, size_t len, mode_t mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    int rc = fwrite(data, 1, len, f) == len ? 0 : -1;
+    if (fclose(f))
+        rc = -1;
+    return rc;
+}
+
+int cg_write_file(const char *path, const void *data, size_t len)
+{
+    return write_mode(path, data, len, 0644);
+}
+
+static int write_bio(const char *path, BIO *b, mode_t mode)
 {
     char *p;
     long n = BIO_get_mem_data(b, &p);
-    return n > 0 ? cg_write_file(path, p, (size_t)n) : -1;
+    return n > 0 ? write_mode(path, p, (size_t)n, mode) : -1;
 }
 
 int cg_write_pem_certs(const char *path, X509 *const *certs, size_t n)
@@ -191,7 +213,7 @@ int cg_write_pem_certs(const char *path, X509 *const *certs, size_t n)
         if (!PEM_write_bio_X509(b, certs[i]))
             rc = -1;
     if (!rc)
-        rc = write_bio(path, b);
+        rc = write_bio(path, b, 0644);
     BIO_free(b);
     return rc;
 }
@@ -210,7 +232,7 @@ int cg_write_pem_key(const char *path, EVP_PKEY *k)
     BIO *b = BIO_new(BIO_s_mem());
     int rc = b && PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL) ? 0 : -1;
     if (!rc)
-        rc = write_bio(path, b);
+        rc = write_bio(path, b, 0600);
     BIO_free(b);
     return rc;
 }
@@ -219,19 +241,8 @@ int cg_write_der_key(const char *path, EVP_PKEY *k)
 {
     unsigned char *der = NULL;
     int n = i2d_PrivateKey(k, &der);
-    int rc = n > 0 ? cg_write_file(path, der, (size_t)n) : -1;
+    int rc = n > 0 ? write_mode(path, der, (size_t)n, 0600) : -1;
     OPENSSL_clear_free(der, n > 0 ? (size_t)n : 0);
-    return rc;
-}
-
-int cg_write_file(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return -1;
-    int rc = fwrite(data, 1, len, f) == len ? 0 : -1;
-    if (fclose(f))
-        rc = -1;
     return rc;
 }
 
