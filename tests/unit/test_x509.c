@@ -119,12 +119,18 @@ static void cred_from_der(void **state)
     assert_int_equal(EVP_PKEY_eq(c->key, f->rsa_leaf.key), 1);
     assert_int_equal(sk_X509_num(c->chain), 1);
     hk_cred_free(c);
-    /* Ed25519 and EC keys in DER too. */
+    /* Ed25519 (PKCS#8) and EC (RFC 5915) keys in DER too. */
     assert_int_equal(cg_write_der_cert(path(f, "ed.der"), f->other_leaf.cert), 0);
     assert_int_equal(cg_write_der_key(path(f, "ed.key.der"), f->other_leaf.key), 0);
     assert_int_equal(
         hk_cred_load(path(f, "ed.der"), path(f, "ed.key.der"), NULL, 0, &c, err, sizeof(err)), 0);
     assert_int_equal(EVP_PKEY_eq(c->key, f->other_leaf.key), 1);
+    hk_cred_free(c);
+    assert_int_equal(cg_write_der_cert(path(f, "ec.der"), f->leaf.cert), 0);
+    assert_int_equal(cg_write_der_key(path(f, "ec.key.der"), f->leaf.key), 0);
+    assert_int_equal(
+        hk_cred_load(path(f, "ec.der"), path(f, "ec.key.der"), NULL, 0, &c, err, sizeof(err)), 0);
+    assert_int_equal(EVP_PKEY_eq(c->key, f->leaf.key), 1);
     hk_cred_free(c);
 }
 
