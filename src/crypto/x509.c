@@ -266,6 +266,24 @@ void hk_cred_free(struct hk_cred *cred)
     free(cred);
 }
 
+int hk_cert_load(const char *path, X509 **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!path)
+        return errf(HK_E_INVALID, err, errlen, "no certificate file");
+    STACK_OF(X509) *certs = sk_X509_new_null();
+    if (!certs)
+        return HK_E_NOMEM;
+    int rc = load_certs(path, certs, err, errlen);
+    if (!rc && sk_X509_num(certs) != 1)
+        rc = errf(HK_E_CONFIG, err, errlen, "%s: %d certificates where one is expected", path,
+                  sk_X509_num(certs));
+    if (!rc)
+        *out = sk_X509_shift(certs);
+    sk_X509_pop_free(certs, X509_free);
+    return rc;
+}
+
 /* ---- trust anchors ---- */
 
 static int spki_sha1(X509 *x, uint8_t out[HK_CERTREQ_HASH_LEN])

@@ -40,6 +40,10 @@ int hk_cred_load(const char *cert, const char *key, char *const *chain, size_t n
                  struct hk_cred **out, char *err, size_t errlen);
 void hk_cred_free(struct hk_cred *cred);
 
+/* Loads a file (PEM or DER) holding exactly one certificate, e.g. a pinned peer certificate;
+ * *out: free with X509_free. Returns 0, HK_E_CONFIG (reason in err) or HK_E_NOMEM. */
+int hk_cert_load(const char *path, X509 **out, char *err, size_t errlen);
+
 /* Trust anchors. Read-only after hk_trust_load, so one store can serve any number of SAs. */
 struct hk_trust {
     X509_STORE *store;        /* the anchors, and nothing else (no system default paths) */

@@ -74,6 +74,8 @@ static int teardown(void **state)
     return 0;
 }
 
+static void expect_contains(const char *err, const char *want);
+
 /* ---- loading ---- */
 
 static void cred_from_pem(void **state)
@@ -210,6 +212,17 @@ static void trust_from_files(void **state)
     assert_int_equal(hk_trust_count(t), 2);
     assert_int_equal(X509_cmp(sk_X509_value(t->anchors, 1), f->other_ca.cert), 0);
     hk_trust_free(t);
+
+    /* One certificate, as for a pinned peer. */
+    X509 *x;
+    assert_int_equal(hk_cert_load(files[1], &x, err, sizeof(err)), 0);
+    assert_int_equal(X509_cmp(x, f->other_ca.cert), 0);
+    X509_free(x);
+    X509 *two[] = {f->leaf.cert, f->inter.cert};
+    assert_int_equal(cg_write_pem_certs(path(f, "two.pem"), two, 2), 0);
+    assert_int_equal(hk_cert_load(path(f, "two.pem"), &x, err, sizeof(err)), HK_E_CONFIG);
+    assert_null(x);
+    expect_contains(err, "2 certificates where one is expected");
 
     char *bad[] = {path(f, "ca.pem"), path(f, "missing.pem")};
     assert_int_equal(hk_trust_load(bad, 2, &t, err, sizeof(err)), HK_E_CONFIG);
