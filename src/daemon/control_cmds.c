@@ -1,0 +1,170 @@
+/* Commands that change state: initiate, terminate, rekey, reload, log-level. */
+#include "daemon/control_internal.h"
+
+#include "common/err.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A required or optional string member; NULL with err set when it has the wrong type. */
+static const char *get_string(const json_t *req, const char *key, bool required,
+                              struct ctl_err *err)
+{
+    const json_t *v = json_object_get(req, key);
+    if (!v) {
+        if (required)
+            ctl_fail(err, "missing \"%s\"", key);
+        return NULL;
+    }
+    if (!json_is_string(v) || !json_string_length(v)) {
+        ctl_fail(err, "\"%s\" must be a non-empty string", key);
+        return NULL;
+    }
+    return json_string_value(v);
+}
+
+/* The "ike" member: an IKE SA id (a positive integer). 0 when absent or wrong. */
+static uint64_t get_ike_id(const json_t *req, struct ctl_err *err)
+{
+    const json_t *v = json_object_get(req, "ike");
+    if (!v) {
+        ctl_fail(err, "missing \"ike\" (an IKE SA id)");
+        return 0;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+        ctl_fail(err, "\"ike\" must be a positive integer (an IKE SA id)");
+        return 0;
+    }
+    return (uint64_t)json_integer_value(v);
+}
+
+static bool refuse_when_stopping(struct hiked *d, struct ctl_err *err)
+{
+    if (!d->stopping)
+        return false;
+    ctl_fail(err, "hiked is stopping");
+    return true;
+}
+
+json_t *ctl_initiate(struct hiked *d, const struct hiked_control_view *v, const json_t *req,
+                     struct ctl_err *err)
+{
+    (void)v;
+    const char *name = get_string(req, "conn", true, err);
+    if (!name || refuse_when_stopping(d, err))
+        return NULL;
+    if (!hk_config_find_conn(d->cfg, name))
+        return ctl_fail(err, "unknown connection '%.64s'", name);
+    uint64_t id = 0;
+    int rc = ike_engine_initiate(&d->engine, name, &id);
+    hiked_kick(d);
+    if (rc)
+        return ctl_fail(err, "cannot initiate '%s': %s", name, hk_strerror(rc));
+    hk_info(&d->log, "control: initiating %s: IKE SA %llu", name, (unsigned long long)id);
+    return json_pack("{s:s, s:I}", "conn", name, "ike", (json_int_t)id);
+}
+
+static json_t *terminate_one(struct hiked *d, uint64_t id, struct ctl_err *err)
+{
+    const struct ike_sa *sa = ike_engine_sa(&d->engine, id);
+    if (!sa)
+        return ctl_fail(err, "no IKE SA with id %llu", (unsigned long long)id);
+    json_t *r = json_pack("{s:s, s:[I]}", "conn", sa->conn, "terminated", (json_int_t)id);
+    int rc = ike_engine_terminate(&d->engine, id);
+    hiked_kick(d);
+    if (rc) {
+        json_decref(r);
+        return ctl_fail(err, "cannot terminate IKE SA %llu: %s", (unsigned long long)id,
+                        hk_strerror(rc));
+    }
+    return r;
+}
+
+static json_t *terminate_conn(struct hiked *d, const char *name, struct ctl_err *err)
+{
+    /* Collect first: terminating may free SAs, and the map must not change under next(). */
+    size_t n = hk_u64map_count(&d->engine.sa_by_id), k = 0, pos = 0;
+    uint64_t *ids = calloc(n ? n : 1, sizeof(*ids));
+    json_t *done = json_array();
+    if (!ids || !done) {
+        free(ids);
+        json_decref(done);
+        return ctl_fail(err, "out of memory");
+    }
+    const struct ike_sa *sa;
+    while (k < n && (sa = hk_u64map_next(&d->engine.sa_by_id, &pos, NULL)))
+        if (!strcmp(sa->conn, name))
+            ids[k++] = sa->id;
+    if (!k && !hk_config_find_conn(d->cfg, name)) {
+        free(ids);
+        json_decref(done);
+        return ctl_fail(err, "unknown connection '%.64s'", name);
+    }
+    for (size_t i = 0; i < k; i++)
+        if (!ike_engine_terminate(&d->engine, ids[i]))
+            json_array_append_new(done, json_integer((json_int_t)ids[i]));
+    free(ids);
+    hiked_kick(d);
+    hk_info(&d->log, "control: terminating %s: %zu IKE SAs", name, json_array_size(done));
+    return json_pack("{s:s, s:o}", "conn", name, "terminated", done);
+}
+
+json_t *ctl_terminate(struct hiked *d, const struct hiked_control_view *v, const json_t *req,
+                      struct ctl_err *err)
+{
+    (void)v;
+    bool has_ike = json_object_get(req, "ike"), has_conn = json_object_get(req, "conn");
+    if (has_ike == has_conn)
+        return ctl_fail(err, "terminate needs exactly one of \"ike\" and \"conn\"");
+    if (has_ike) {
+        uint64_t id = get_ike_id(req, err);
+        return id ? terminate_one(d, id, err) : NULL;
+    }
+    const char *name = get_string(req, "conn", true, err);
+    return name ? terminate_conn(d, name, err) : NULL;
+}
+
+json_t *ctl_rekey(struct hiked *d, const struct hiked_control_view *v, const json_t *req,
+                  struct ctl_err *err)
+{
+    (void)v;
+    uint64_t id = get_ike_id(req, err);
+    if (!id)
+        return NULL;
+    if (!ike_engine_sa(&d->engine, id))
+        return ctl_fail(err, "no IKE SA with id %llu", (unsigned long long)id);
+    /* CREATE_CHILD_SA (RFC 7296 1.3) is not in the engine yet: say so rather than pretend. */
+    return ctl_fail(err, "rekey is not implemented yet");
+}
+
+json_t *ctl_reload(struct hiked *d, const struct hiked_control_view *v, const json_t *req,
+                   struct ctl_err *err)
+{
+    (void)v, (void)req;
+    char msg[sizeof(err->msg) - 32];
+    if (refuse_when_stopping(d, err))
+        return NULL;
+    hk_info(&d->log, "control: reloading configuration");
+    if (hiked_reload(d, msg, sizeof(msg)))
+        return ctl_fail(err, "reload failed, the running configuration stays: %s", msg);
+    return json_pack("{s:s, s:I}", "config", d->config_path, "connections",
+                     (json_int_t)d->cfg->nconns);
+}
+
+json_t *ctl_log_level(struct hiked *d, const struct hiked_control_view *v, const json_t *req,
+                      struct ctl_err *err)
+{
+    (void)v;
+    const char *prev = hk_log_level_name(d->log.level);
+    if (!json_object_get(req, "level"))
+        return json_pack("{s:s}", "level", prev);
+    const char *s = get_string(req, "level", true, err);
+    if (!s)
+        return NULL;
+    int lvl = hk_log_level_parse(s);
+    if (lvl < 0)
+        return ctl_fail(err, "unknown log level '%.32s' (error, warn, info, debug)", s);
+    d->log.level = (enum hk_log_level)lvl;
+    hk_info(&d->log, "control: log level %s (was %s)", hk_log_level_name(d->log.level), prev);
+    return json_pack("{s:s, s:s}", "level", hk_log_level_name(d->log.level), "previous", prev);
+}

@@ -1,0 +1,39 @@
+/* stats: engine, transport, data-plane and control counters in one object. */
+#include "daemon/control_internal.h"
+
+#define U(x) json_integer((json_int_t)(x))
+
+static json_t *engine_json(const struct ike_stats *s)
+{
+    json_t *drops = json_object();
+    for (int i = 0; drops && i < IKE_DROP__COUNT; i++)
+        ctl_set(drops, ike_drop_name((enum ike_drop)i), U(s->drops[i]));
+    return json_pack("{s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o, s:o}, s:o, s:o, s:o, s:o, s:o}", "rx",
+                     U(s->rx), "tx", U(s->tx), "retransmits", U(s->retransmits), "cached_responses",
+                     U(s->cached_responses), "exchanges", "ike_sa_init", U(s->exchanges_init),
+                     "ike_auth", U(s->exchanges_auth), "create_child_sa", U(s->exchanges_create),
+                     "informational", U(s->exchanges_info), "ike_up", U(s->ike_up), "ike_failed",
+                     U(s->ike_failed), "child_up", U(s->child_up), "auth_failures",
+                     U(s->auth_failures), "drops", drops);
+}
+
+json_t *ctl_stats(struct hiked *d, const struct hiked_control_view *v, const json_t *req,
+                  struct ctl_err *err)
+{
+    (void)req;
+    const struct hiked_control_stats *c = v->stats;
+    const struct ike_engine *e = &d->engine;
+    json_t *r = json_pack(
+        "{s:o, s:o, s:{s:o, s:o, s:o}, s:{s:o, s:o, s:o, s:o}, s:{s:s, s:o, s:o, s:o}, "
+        "s:{s:o, s:o, s:o, s:o, s:o}}",
+        "uptime", json_integer(ctl_age(ctl_now(d), v->opened_ms)), "ike", engine_json(&e->stats),
+        "sas", "ike", U(hk_u64map_count(&e->sa_by_id)), "child",
+        U(hk_u64map_count(&e->child_by_id)), "half_open", U(e->nhalf_open), "net", "rx_short",
+        U(d->stats.rx_short), "rx_keepalive", U(d->stats.rx_keepalive), "rx_esp",
+        U(d->stats.rx_esp), "tx_errors", U(d->stats.tx_errors), "dataplane", "backend",
+        d->dp ? d->dp->ops->name : "none", "installed", U(d->dp ? d->dp->installed : 0), "removed",
+        U(d->dp ? d->dp->removed : 0), "esp_dropped", U(d->dp ? d->dp->esp_dropped : 0), "control",
+        "requests", U(c->requests), "errors", U(c->errors), "bad_requests", U(c->bad_requests),
+        "timeouts", U(c->timeouts), "refused", U(c->refused));
+    return r ? r : ctl_fail(err, "out of memory");
+}

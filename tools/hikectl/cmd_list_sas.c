@@ -1,0 +1,87 @@
+/* hikectl list-sas: one line per IKE SA, an indented line per Child SA. */
+#include "hikectl.h"
+
+#include <stdlib.h>
+
+static const char *const ike_head[] = {"ID",     "NAME", "CONN", "STATE", "ROLE",      "LOCAL",
+                                       "REMOTE", "NAT",  "PEER", "AGE",   "ALGORITHMS"};
+static const char *const child_head[] = {"CHILD",   "NAME",     "STATE",     "MODE", "SPI-IN",
+                                         "SPI-OUT", "LOCAL-TS", "REMOTE-TS", "AGE",  "ALGORITHMS"};
+
+static void child_row(struct table *t, const json_t *c)
+{
+    char id[24], age[32];
+    snprintf(id, sizeof(id), "%lld", out_int(c, "id"));
+    char *lts = out_join(c, "local_ts", ","), *rts = out_join(c, "remote_ts", ",");
+    const char *cells[] = {id,
+                           out_str(c, "name"),
+                           out_str(c, "state"),
+                           out_str(c, "mode"),
+                           out_str(c, "spi_in"),
+                           out_str(c, "spi_out"),
+                           lts,
+                           rts,
+                           out_age(json_object_get(c, "age"), age, sizeof(age)),
+                           out_str(c, "algorithms")};
+    table_row(t, 1, cells);
+    free(lts);
+    free(rts);
+}
+
+static void human(const json_t *r)
+{
+    size_t i, k;
+    const json_t *sa, *c;
+    if (!json_array_size(r)) {
+        printf("no IKE SAs\n");
+        return;
+    }
+    struct table *t = table_new();
+    table_group(t, 0, 0, (int)(sizeof(ike_head) / sizeof(*ike_head)), ike_head);
+    table_group(t, 1, 2, (int)(sizeof(child_head) / sizeof(*child_head)), child_head);
+    json_array_foreach(r, i, sa)
+    {
+        char id[24], age[32], peer[1200];
+        bool nl = json_is_true(json_object_get(sa, "nat_local")),
+             nr = json_is_true(json_object_get(sa, "nat_remote"));
+        const json_t *pid = json_object_get(sa, "peer_id");
+        snprintf(id, sizeof(id), "%lld", out_int(sa, "id"));
+        if (json_is_object(pid))
+            snprintf(peer, sizeof(peer), "%s:%s", out_str(pid, "type"), out_str(pid, "value"));
+        else
+            snprintf(peer, sizeof(peer), "-");
+        const char *cells[] = {id,
+                               out_str(sa, "name"),
+                               out_str(sa, "conn"),
+                               out_str(sa, "state"),
+                               json_is_true(json_object_get(sa, "initiator")) ? "initiator"
+                                                                              : "responder",
+                               out_str(sa, "local"),
+                               out_str(sa, "remote"),
+                               nl && nr ? "both"
+                               : nl     ? "local"
+                               : nr     ? "remote"
+                                        : "-",
+                               peer,
+                               out_age(json_object_get(sa, "age"), age, sizeof(age)),
+                               out_str(sa, "algorithms")};
+        table_row(t, 0, cells);
+        json_array_foreach(json_object_get(sa, "children"), k, c)
+        {
+            child_row(t, c);
+        }
+    }
+    table_print(t, stdout);
+    table_free(t);
+}
+
+static int run(struct hikectl *ctx, int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 1)
+        return hikectl_usage(&hikectl_cmd_list_sas);
+    return hikectl_run(ctx, json_pack("{s:s}", "cmd", "list-sas"), human);
+}
+
+const struct hikectl_cmd hikectl_cmd_list_sas = {
+    "list-sas", "", "IKE SAs and their Child SAs: state, SPIs, addresses, algorithms, age", run};
