@@ -131,10 +131,28 @@ json_t *ctl_rekey(struct hiked *d, const struct hiked_control_view *v, const jso
     uint64_t id = get_ike_id(req, err);
     if (!id)
         return NULL;
-    if (!ike_engine_sa(&d->engine, id))
-        return ctl_fail(err, "no IKE SA with id %llu", (unsigned long long)id);
-    /* CREATE_CHILD_SA (RFC 7296 1.3) is not in the engine yet: say so rather than pretend. */
-    return ctl_fail(err, "rekey is not implemented yet");
+    if (refuse_when_stopping(d, err))
+        return NULL;
+    /* IKE SA and Child SA ids come from one counter: the id says which to rekey. */
+    int rc;
+    const char *what;
+    if (ike_engine_sa(&d->engine, id)) {
+        rc = ike_engine_rekey(&d->engine, id);
+        what = "IKE SA";
+    } else if (ike_engine_child(&d->engine, id)) {
+        rc = ike_engine_rekey_child(&d->engine, id);
+        what = "Child SA";
+    } else {
+        return ctl_fail(err, "no IKE SA or Child SA with id %llu", (unsigned long long)id);
+    }
+    if (rc == HK_E_STATE)
+        return ctl_fail(err, "%s %llu is not established", what, (unsigned long long)id);
+    if (rc)
+        return ctl_fail(err, "cannot rekey %s %llu: %s", what, (unsigned long long)id,
+                        hk_strerror(rc));
+    hiked_kick(d);
+    hk_info(&d->log, "control: rekeying %s %llu", what, (unsigned long long)id);
+    return json_pack("{s:I, s:s}", "ike", (json_int_t)id, "rekeying", what);
 }
 
 json_t *ctl_reload(struct hiked *d, const struct hiked_control_view *v, const json_t *req,

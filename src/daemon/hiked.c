@@ -59,10 +59,23 @@ static void dp_down(void *arg, const struct child_sa *c)
     d->dp->ops->remove(d->dp, c);
 }
 
+/* Whether an IKE SA of the connection exists already (a reload must not duplicate it). */
+static bool conn_has_sa(struct hiked *d, const char *name)
+{
+    size_t pos = 0;
+    struct ike_sa *sa;
+    while ((sa = hk_u64map_next(&d->engine.sa_by_id, &pos, NULL)))
+        if (!strcmp(sa->conn, name) && sa->state != IKE_SA_DELETING)
+            return true;
+    return false;
+}
+
 void hiked_start_conns(struct hiked *d)
 {
     for (size_t i = 0; i < d->cfg->nconns; i++) {
         const struct hk_conn *c = &d->cfg->conns[i];
+        if (conn_has_sa(d, c->name))
+            continue;
         bool start = c->start_action == HK_START_START;
         for (size_t k = 0; k < c->nchildren; k++)
             start |= c->children[k].start_action == HK_START_START;

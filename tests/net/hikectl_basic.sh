@@ -154,10 +154,22 @@ assert ca["spi_in"] == cb["spi_out"] and ca["spi_out"] == cb["spi_in"], (ca, cb)
 assert len(ca["spi_in"]) == 8 and ca["mode"] == "tunnel" and ca["state"] == "INSTALLED", ca
 assert ca["local_ts"] == ["10.1.0.0-10.1.255.255"] and ca["remote_ts"] == cb["local_ts"], (ca, cb)
 PY
-hc rekey "$id" 2> "$T/err" && fail "rekey claimed success"
-grep -q "not implemented" "$T/err" || fail "rekey: $(cat "$T/err")"
+# Rekey the IKE SA: a new one with new SPIs takes the Child SA over (RFC 7296 2.18).
+old_name=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["name"])' "$T/a.json")
+child_spi=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["children"][0]["spi_in"])' "$T/a.json")
+[ "$(hc rekey "$id")" = "rekeying IKE SA $id" ] || fail "rekey $id"
+wait_sas a "len(s) == 1 and s[0]['name'] != '$old_name' and s[0]['state'] == 'ESTABLISHED' and s[0]['children'] and s[0]['children'][0]['spi_in'] == '$child_spi'" ||
+    fail "IKE rekey: $(hc list-sas)"
+wait_sas b "len(s) == 1 and s[0]['name'] != '$old_name'" || fail "IKE rekey, peer: $(hc -s "$T/b/hiked.ctl" list-sas)"
+hc --json list-sas > "$T/a.json" || fail "list-sas after rekey"
+id=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["id"])' "$T/a.json")
+cid=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["children"][0]["id"])' "$T/a.json")
+# Rekey the Child SA: new SPIs, still one child.
+[ "$(hc rekey "$cid")" = "rekeying Child SA $cid" ] || fail "rekey child $cid"
+wait_sas a "len(s) == 1 and len(s[0]['children']) == 1 and s[0]['children'][0]['spi_in'] != '$child_spi'" ||
+    fail "child rekey: $(hc list-sas)"
 hc rekey 999 2> "$T/err" && fail "rekey of an unknown id accepted"
-grep -q "no IKE SA with id 999" "$T/err" || fail "rekey 999: $(cat "$T/err")"
+grep -q "no IKE SA or Child SA with id 999" "$T/err" || fail "rekey 999: $(cat "$T/err")"
 [ "$(hc terminate "$id")" = "terminating 1 IKE SA of office: $id" ] || fail "terminate $id"
 wait_sas a 'not s' || fail "after terminate: $(hc list-sas)"
 wait_sas b 'not s' || fail "peer kept its SA"
@@ -170,9 +182,11 @@ hc stats --json | "$PY" -c '
 import json, sys
 s = json.load(sys.stdin)["ike"]
 assert s["exchanges"]["ike_sa_init"] == 2 and s["exchanges"]["ike_auth"] == 2, s
-assert s["ike_up"] == 2 and s["child_up"] == 2, s
+# Two IKE_AUTHs, one IKE rekey (a third IKE SA) and one Child SA rekey (a third child).
+assert s["ike_up"] == 3 and s["child_up"] == 3, s
+assert s["exchanges"]["create_child_sa"] == 2, s
 ' || fail "stats after two SAs: $(hc stats)"
-ok "initiate, list-sas, rekey refused, terminate by id and by name, stats"
+ok "initiate, list-sas, IKE and Child SA rekey, terminate by id and by name, stats"
 
 # Reload picks up a new connection; a broken file keeps the running one.
 conf_a 'branch = { remote_addrs = "127.0.0.3"; local = { auth = "psk"; }; psk = "0123456789abcdef0123456789abcdef"; };'

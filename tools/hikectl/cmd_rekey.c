@@ -1,9 +1,9 @@
-/* hikectl rekey IKE-ID */
+/* hikectl rekey ID: an IKE SA id rekeys the IKE SA, a Child SA id the Child SA. */
 #include "hikectl.h"
 
 static void human(const json_t *r)
 {
-    printf("rekeying IKE SA %lld\n", out_int(r, "ike"));
+    printf("rekeying %s %lld\n", out_str(r, "rekeying"), out_int(r, "ike"));
 }
 
 static int run(struct hikectl *ctx, int argc, char **argv)
@@ -19,4 +19,4 @@ static int run(struct hikectl *ctx, int argc, char **argv)
 }
 
 const struct hikectl_cmd hikectl_cmd_rekey = {
-    "rekey", "IKE-ID", "rekey an IKE SA (hiked answers: not implemented yet)", run};
+    "rekey", "ID", "rekey an IKE SA or a Child SA (ids as list-sas shows them)", run};
