@@ -11,7 +11,8 @@ struct hk_arena_chunk;
 
 struct hk_arena {
     struct hk_arena_chunk *head;
-    size_t limit; /* total bytes allowed (0 = none): bounds what hostile input can make us allocate */
+    size_t
+        limit; /* total bytes allowed (0 = none): bounds what hostile input can make us allocate */
     size_t used;
 };
 

@@ -22,6 +22,7 @@ enum hk_err {
     HK_E_CONFIG = -16,     /* bad configuration */
     HK_E_TIMEOUT = -17,    /* gave up waiting */
     HK_E_EXISTS = -18,     /* already there */
+    HK_E_AGAIN = -19,      /* not complete yet (more input needed) */
 };
 
 /* A short, stable description ("short input") for any code, never NULL. */

@@ -20,8 +20,8 @@ typedef void (*hk_log_sink)(void *arg, enum hk_log_level lvl, const char *line);
 
 struct hk_log {
     enum hk_log_level level;
-    FILE *out;          /* used when sink is NULL */
-    hk_log_sink sink;   /* optional: receives each formatted line */
+    FILE *out;        /* used when sink is NULL */
+    hk_log_sink sink; /* optional: receives each formatted line */
     void *sink_arg;
     const char *prefix; /* optional, e.g. a node name */
 };

@@ -100,7 +100,7 @@ int hiked_reload(struct hiked *d, char *err, size_t errlen)
      * went away is noticed by the SAs that need it. Listen addresses need a restart. */
     struct hk_config *old = d->cfg;
     d->cfg = n;
-    d->engine.cfg = n;
+    ike_engine_set_config(&d->engine, n);
     if (d->cfg->daemon.log_level >= 0)
         d->log.level = (enum hk_log_level)d->cfg->daemon.log_level;
     hk_config_free(old);

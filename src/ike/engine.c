@@ -3,6 +3,7 @@
 #include "common/err.h"
 #include "common/secret.h"
 #include "crypto/crypto.h"
+#include "ike/creds.h"
 #include "ike/sk_msg.h"
 
 #include <arpa/inet.h>
@@ -87,7 +88,14 @@ void ike_engine_free(struct ike_engine *e)
     hk_u64map_free(&e->child_by_id);
     hk_u64map_free(&e->child_by_spi);
     hk_timerq_free(&e->timers);
+    ike_creds_flush(e);
     hk_wipe(e->cookie_secret, sizeof(e->cookie_secret));
+}
+
+void ike_engine_set_config(struct ike_engine *e, const struct hk_config *cfg)
+{
+    e->cfg = cfg;
+    ike_creds_flush(e);
 }
 
 struct ike_sa *ike_engine_sa(const struct ike_engine *e, uint64_t id)
@@ -614,9 +622,79 @@ static void dispatch_response(struct ike_engine *e, struct ike_sa *sa, struct ik
     }
 }
 
+/* RFC 7383 2.6: fragments are verified one by one and reassembled by number. */
+#define FRAG_MAX_TOTAL 128
+#define FRAG_MAX_BYTES (64u * 1024)
+
+static int frag_in(struct ike_engine *e, struct ike_sa *sa, uint8_t *buf, size_t len,
+                   struct ike_msg *msg, struct hk_arena *a, struct hk_diag *d)
+{
+    struct ike_frag_in *f = &sa->frag;
+    const struct ike_pl_skf *skf = &msg->payloads[msg->npayloads - 1].u.skf;
+    struct ike_view chunk;
+    bool response = msg->hdr.flags & IKE_FLAG_RESPONSE;
+    if (!(sa->ext & IKE_EXT_FRAGMENTATION)) {
+        hk_diag_set(d, "fragment without negotiated fragmentation");
+        return HK_E_SYNTAX;
+    }
+    if (skf->total_frags > FRAG_MAX_TOTAL) {
+        hk_diag_set(d, "%u fragments > %u", skf->total_frags, FRAG_MAX_TOTAL);
+        return HK_E_SYNTAX;
+    }
+    int rc = ike_skf_open(sa->sk_in, buf, len, msg, &chunk, d);
+    if (rc)
+        return rc;
+    /* A new message, or a retransmission split differently (2.6.1: higher total wins). */
+    if (f->total &&
+        (f->msg_id != msg->hdr.msg_id || f->response != response || f->total != skf->total_frags)) {
+        if (f->msg_id == msg->hdr.msg_id && f->response == response && skf->total_frags < f->total)
+            return HK_E_AGAIN; /* stale, smaller split of the same message */
+        ike_frag_in_clear(f);
+    }
+    if (!f->total) {
+        f->part = calloc(skf->total_frags, sizeof(*f->part));
+        if (!f->part)
+            return HK_E_NOMEM;
+        f->total = skf->total_frags;
+        f->msg_id = msg->hdr.msg_id;
+        f->response = response;
+    }
+    struct ike_bytes *p = &f->part[skf->frag_num - 1];
+    if (p->p || (!chunk.len && skf->frag_num != 1))
+        return HK_E_AGAIN; /* duplicate */
+    if (f->bytes + chunk.len > FRAG_MAX_BYTES) {
+        ike_frag_in_clear(f);
+        hk_diag_set(d, "reassembled message over %u octets", FRAG_MAX_BYTES);
+        return HK_E_OVERFLOW;
+    }
+    if (ike_bytes_set(p, chunk.p, chunk.len) || (!chunk.len && !(p->p = malloc(1))))
+        return HK_E_NOMEM;
+    if (skf->frag_num == 1)
+        f->first_inner = skf->first_inner;
+    f->bytes += chunk.len;
+    if (++f->have < f->total)
+        return HK_E_AGAIN;
+    /* Complete: the inner payloads replace the SKF payload. */
+    uint8_t *all = hk_arena_alloc(a, f->bytes);
+    size_t off = 0;
+    if (!all) {
+        ike_frag_in_clear(f);
+        return HK_E_NOMEM;
+    }
+    for (uint16_t i = 0; i < f->total; i++) {
+        memcpy(all + off, f->part[i].p, f->part[i].len);
+        off += f->part[i].len;
+    }
+    uint8_t first = f->first_inner;
+    ike_frag_in_clear(f);
+    msg->npayloads--;
+    e->stats.reassembled++;
+    return ike_payloads_decode(first, all, off, msg, a, d);
+}
+
 /* Message-ID window (2.3) and retransmission detection (2.1). Returns true to process. */
 static bool check_msg_id(struct ike_engine *e, struct ike_sa *sa, const struct ike_hdr *h,
-                         const struct sockaddr_storage *from)
+                         uint16_t frag_num, const struct sockaddr_storage *from)
 {
     char d[64];
     if (h->flags & IKE_FLAG_RESPONSE) {
@@ -630,7 +708,10 @@ static bool check_msg_id(struct ike_engine *e, struct ike_sa *sa, const struct i
     if (h->msg_id == sa->peer_req_next)
         return true;
     if (sa->resp.npkts && h->msg_id == sa->resp.msg_id) {
-        /* A retransmitted request: answer with the same response, do not process (2.1). */
+        /* A retransmitted request: answer with the same response, do not process (2.1).
+         * A fragmented one is answered once, on its first fragment (RFC 7383 2.6.1). */
+        if (frag_num > 1)
+            return false;
         e->stats.cached_responses++;
         send_pkts(e, sa, &sa->resp);
         return false;
@@ -698,7 +779,11 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
         engine_drop(e, IKE_DROP_NO_SA, remote, "peer SPI mismatch");
         goto out;
     }
-    if (!check_msg_id(e, sa, &h, remote))
+    /* The fragment number of an SKF message, read before decoding (0 when not SKF). */
+    uint16_t frag_num = h.next_payload == IKE_PL_SKF && len >= IKE_HDR_LEN + 6
+                            ? (uint16_t)(buf[IKE_HDR_LEN + 4] << 8 | buf[IKE_HDR_LEN + 5])
+                            : 0;
+    if (!check_msg_id(e, sa, &h, frag_num, remote))
         goto out;
     rc = ike_msg_decode(copy, len, &rx.msg, &a, &d);
     if (rc) {
@@ -708,12 +793,14 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
     if (h.exchange != IKE_SA_INIT) {
         const struct ike_payload *last =
             rx.msg.npayloads ? &rx.msg.payloads[rx.msg.npayloads - 1] : NULL;
-        if (!sa->sk_in || !last || last->type != IKE_PL_SK) {
-            /* SKF reassembly is not wired into the engine yet: such messages are dropped. */
+        if (!sa->sk_in || !last || (last->type != IKE_PL_SK && last->type != IKE_PL_SKF)) {
             engine_drop(e, IKE_DROP_UNEXPECTED, remote, "not protected by SK");
             goto out;
         }
-        rc = ike_sk_open(sa->sk_in, copy, len, &rx.msg, &a, &d);
+        rc = last->type == IKE_PL_SK ? ike_sk_open(sa->sk_in, copy, len, &rx.msg, &a, &d)
+                                     : frag_in(e, sa, copy, len, &rx.msg, &a, &d);
+        if (rc == HK_E_AGAIN)
+            goto out; /* a fragment kept; the message is not complete yet */
         if (rc) {
             engine_drop(e, rc == HK_E_AUTH ? IKE_DROP_ICV : IKE_DROP_DECODE, remote,
                         hk_diag_msg(&d));

@@ -61,6 +61,7 @@ struct ike_stats {
     uint64_t ike_up, ike_failed, child_up;
     uint64_t auth_failures;
     uint64_t dpd_sent, dpd_dead, keepalives;
+    uint64_t reassembled; /* messages put together from fragments (RFC 7383) */
     uint64_t drops[IKE_DROP__COUNT];
 };
 
@@ -76,6 +77,8 @@ struct ike_engine {
     struct hk_u64map child_by_id;  /* id -> struct child_sa */
     struct hk_u64map child_by_spi; /* inbound SPI -> struct child_sa */
     struct hk_timerq timers;
+    struct ike_conn_creds **creds; /* per connection, loaded on first use (ike/creds.h) */
+    size_t ncreds;
     uint64_t next_id;
     unsigned nhalf_open;
     uint8_t cookie_secret[32];
@@ -84,6 +87,8 @@ struct ike_engine {
 
 int ike_engine_init(struct ike_engine *e, const struct hk_crypto *crypto, const struct hk_log *log,
                     const struct hk_config *cfg, const struct ike_engine_ops *ops);
+/* A new configuration: SAs keep their connection names; cached credentials are reloaded. */
+void ike_engine_set_config(struct ike_engine *e, const struct hk_config *cfg);
 /* Frees every SA (no messages are sent: see ike_engine_shutdown). */
 void ike_engine_free(struct ike_engine *e);
 

@@ -101,6 +101,10 @@ void x_init_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *
 void x_init_half_open_expired(struct ike_engine *e, struct ike_sa *sa);
 
 int x_auth_start(struct ike_engine *e, struct ike_sa *sa);
+/* Appends a CERTREQ for the connection's trust anchors at pl[*n] when the peer is
+ * authenticated by certificate. */
+void x_auth_add_certreq(struct ike_engine *e, const struct hk_conn *conn, struct hk_arena *a,
+                        struct ike_payload *pl, size_t *n);
 void x_auth_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx);
 void x_auth_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx);
 

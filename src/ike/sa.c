@@ -41,6 +41,14 @@ void ike_sent_clear(struct ike_sent *s)
     memset(s, 0, sizeof(*s));
 }
 
+void ike_frag_in_clear(struct ike_frag_in *f)
+{
+    for (uint16_t i = 0; f->part && i < f->total; i++)
+        ike_bytes_clear(&f->part[i]);
+    free(f->part);
+    memset(f, 0, sizeof(*f));
+}
+
 static const char *const ike_state_names[] = {
     [IKE_SA_INIT_SENT] = "INIT_SENT", [IKE_SA_INIT_RCVD] = "INIT_RCVD",
     [IKE_SA_AUTH_SENT] = "AUTH_SENT", [IKE_SA_ESTABLISHED] = "ESTABLISHED",
@@ -76,7 +84,8 @@ static bool ike_move_ok(enum ike_sa_state from, enum ike_sa_state to)
     case IKE_SA_INIT_RCVD:
         return to == IKE_SA_ESTABLISHED;
     case IKE_SA_AUTH_SENT:
-        return to == IKE_SA_ESTABLISHED;
+        /* DELETING: the responder failed our check of its AUTH (2.21.2). */
+        return to == IKE_SA_ESTABLISHED || to == IKE_SA_DELETING;
     case IKE_SA_ESTABLISHED:
         return to == IKE_SA_REKEYED || to == IKE_SA_DELETING;
     case IKE_SA_REKEYED:
@@ -186,6 +195,7 @@ void ike_sa_free(struct ike_sa *sa)
     ike_bytes_clear(&sa->peer_id.data);
     ike_sent_clear(&sa->out);
     ike_sent_clear(&sa->resp);
+    ike_frag_in_clear(&sa->frag);
     free(sa->children);
     hk_wipe(sa, sizeof(*sa));
     free(sa);

@@ -58,6 +58,18 @@ struct ike_sent {
 };
 void ike_sent_clear(struct ike_sent *s);
 
+/* Fragments of one message being put back together (RFC 7383 2.6). */
+struct ike_frag_in {
+    uint32_t msg_id;
+    bool response;
+    uint16_t total; /* 0: nothing collected */
+    uint16_t have;
+    uint8_t first_inner;
+    size_t bytes;
+    struct ike_bytes *part; /* total entries, by fragment number - 1 */
+};
+void ike_frag_in_clear(struct ike_frag_in *f);
+
 struct ike_id {
     uint8_t type; /* IKE_ID_* */
     struct ike_bytes data;
@@ -89,6 +101,7 @@ struct ike_sa {
     uint32_t peer_req_next; /* ID we expect of the peer's next request */
     struct ike_sent out;    /* our outstanding request (out.npkts == 0: none) */
     struct ike_sent resp;   /* our last response, for a retransmitted request */
+    struct ike_frag_in frag;
 
     /* Addresses. local/remote as in use now; NAT state from NAT-D (2.23). */
     struct sockaddr_storage local, remote;

@@ -6,9 +6,12 @@
 #include "crypto/auth.h"
 #include "crypto/kdf.h"
 #include "ike/codec/notify.h"
+#include "ike/auth_cert.h"
 #include "ike/conn_match.h"
+#include "ike/creds.h"
 #include "ike/ts.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* The signed octets of 2.15 for one side: its IKE_SA_INIT message, the other's nonce,
@@ -23,34 +26,57 @@ static int auth_octets(struct ike_engine *e, const struct ike_sa *sa, bool of_in
                           skp->len, id_body, idlen, out);
 }
 
-/* Our AUTH payload data (PSK only in this version; certificates come with their slice). */
-static int make_auth(struct ike_engine *e, const struct ike_sa *sa, const struct hk_conn *conn,
-                     const uint8_t *id_body, size_t idlen, uint8_t *out, size_t *outlen,
-                     uint8_t *method)
+/* Our identity's ID payload body (2.15 RestOfIDPayload): with a certificate and no
+ * configured identity, the certificate's subject DN. */
+static int local_id(struct ike_engine *e, const struct ike_sa *sa, const struct hk_conn *conn,
+                    struct hk_cbb *out)
 {
-    if (conn->local.auth != HK_AUTH_CONF_PSK || !conn->psk) {
-        hk_err(e->log, "connection %s: only pre-shared key authentication is implemented",
-               conn->name);
-        return HK_E_UNSUPPORTED;
+    if (conn->local.auth == HK_AUTH_CONF_PUBKEY && conn->local.id.type == HK_ID_AUTO) {
+        const struct ike_conn_creds *cr = ike_creds_get(e, conn);
+        return cr && cr->cred ? auth_cert_id_body(cr->cred, out) : HK_E_CONFIG;
     }
+    return conn_local_id(conn, &sa->local, out);
+}
+
+/* Our AUTH payload data into out: PSK (2.15) or a signature (RFC 7427, RFC 4754). */
+static int make_auth(struct ike_engine *e, const struct ike_sa *sa, const struct hk_conn *conn,
+                     const uint8_t *id_body, size_t idlen, struct hk_cbb *out, uint8_t *method)
+{
     struct hk_cbb oct;
+    char err[256] = "";
     hk_cbb_init(&oct, 1024, 0);
     int rc = auth_octets(e, sa, sa->initiator, id_body, idlen, &oct);
-    if (!rc)
-        rc = hk_auth_psk_compute(e->crypto, sa->alg.prf, conn->psk->data, conn->psk->len, oct.buf,
-                                 oct.len, out, outlen);
-    hk_cbb_free(&oct);
-    *method = IKE_AUTH_SHARED_KEY;
+    if (!rc && conn->local.auth == HK_AUTH_CONF_PSK) {
+        uint8_t v[HK_AUTH_PSK_MAX];
+        size_t vlen = sizeof(v);
+        rc = conn->psk ? hk_auth_psk_compute(e->crypto, sa->alg.prf, conn->psk->data,
+                                             conn->psk->len, oct.buf, oct.len, v, &vlen)
+                       : HK_E_CONFIG;
+        if (!rc)
+            rc = hk_cbb_add_bytes(out, v, vlen);
+        hk_wipe(v, sizeof(v));
+        *method = IKE_AUTH_SHARED_KEY;
+    } else if (!rc) {
+        const struct ike_conn_creds *cr = ike_creds_get(e, conn);
+        rc = cr && cr->cred
+                 ? auth_cert_sign(e->crypto, cr->cred, conn->local.signature == HK_SIG_CONF_RFC7427,
+                                  oct.buf, oct.len, method, out, err, sizeof(err))
+                 : HK_E_CONFIG;
+        if (rc)
+            hk_err(e->log, "connection %s: cannot sign AUTH: %s", conn->name,
+                   err[0] ? err : hk_strerror(rc));
+    }
+    hk_cbb_free_wipe(&oct);
     return rc;
 }
 
 /* Checks the peer's AUTH over its ID payload; HK_E_AUTH when it does not verify. */
 static int check_auth(struct ike_engine *e, const struct ike_sa *sa, const struct hk_conn *conn,
-                      const struct ike_pl_id *id, const struct ike_pl_auth *auth)
+                      const struct ike_msg *m, const struct ike_pl_id *id,
+                      const struct ike_pl_auth *auth)
 {
-    if (conn->remote.auth != HK_AUTH_CONF_PSK || auth->method != IKE_AUTH_SHARED_KEY || !conn->psk)
-        return HK_E_AUTH;
     uint8_t body[4 + 1024];
+    char err[256] = "";
     if (id->data.len > sizeof(body) - 4)
         return HK_E_AUTH;
     body[0] = id->type;
@@ -59,11 +85,55 @@ static int check_auth(struct ike_engine *e, const struct ike_sa *sa, const struc
     struct hk_cbb oct;
     hk_cbb_init(&oct, 1024, 0);
     int rc = auth_octets(e, sa, !sa->initiator, body, 4 + id->data.len, &oct);
-    if (!rc)
-        rc = hk_auth_psk_verify(e->crypto, sa->alg.prf, conn->psk->data, conn->psk->len, oct.buf,
-                                oct.len, auth->data.p, auth->data.len);
+    if (rc) {
+        /* nothing to check against */
+    } else if (conn->remote.auth == HK_AUTH_CONF_PSK) {
+        rc = auth->method == IKE_AUTH_SHARED_KEY && conn->psk
+                 ? hk_auth_psk_verify(e->crypto, sa->alg.prf, conn->psk->data, conn->psk->len,
+                                      oct.buf, oct.len, auth->data.p, auth->data.len)
+                 : HK_E_AUTH;
+        if (rc)
+            snprintf(err, sizeof(err), "%s",
+                     auth->method == IKE_AUTH_SHARED_KEY ? "pre-shared key AUTH does not verify"
+                                                         : "peer did not use a pre-shared key");
+    } else {
+        const struct ike_conn_creds *cr = ike_creds_get(e, conn);
+        rc = cr && (cr->trust || cr->pin)
+                 ? auth_cert_verify(e->crypto, cr->trust, m, id, auth, oct.buf, oct.len, cr->pin,
+                                    err, sizeof(err))
+                 : HK_E_AUTH;
+        if (!cr)
+            snprintf(err, sizeof(err), "no trust anchors loaded");
+    }
     hk_cbb_free(&oct);
-    return rc;
+    if (rc) {
+        char name[40];
+        hk_info(e->log, "IKE SA %s [%s]: peer authentication failed: %s",
+                ike_sa_name(sa, name, sizeof(name)), conn->name, err[0] ? err : hk_strerror(rc));
+        return HK_E_AUTH;
+    }
+    return HK_OK;
+}
+
+/* CERT payloads of our chain at pl[*n] (room entries at most). */
+static int add_certs(struct ike_engine *e, const struct hk_conn *conn, struct hk_arena *a,
+                     struct ike_payload *pl, size_t room, size_t *n)
+{
+    if (conn->local.auth != HK_AUTH_CONF_PUBKEY)
+        return HK_OK;
+    const struct ike_conn_creds *cr = ike_creds_get(e, conn);
+    return cr && cr->cred ? auth_cert_payloads(cr->cred, a, pl, room, n) : HK_E_CONFIG;
+}
+
+/* A CERTREQ naming our trust anchors, when we authenticate the peer by certificate (1.2). */
+void x_auth_add_certreq(struct ike_engine *e, const struct hk_conn *conn, struct hk_arena *a,
+                        struct ike_payload *pl, size_t *n)
+{
+    if (conn->remote.auth != HK_AUTH_CONF_PUBKEY)
+        return;
+    const struct ike_conn_creds *cr = ike_creds_get(e, conn);
+    if (cr && cr->trust && !auth_certreq_payload(cr->trust, a, &pl[*n]))
+        (*n)++;
 }
 
 static void established(struct ike_engine *e, struct ike_sa *sa)
@@ -90,29 +160,33 @@ int x_auth_start(struct ike_engine *e, struct ike_sa *sa)
     const struct hk_conn *conn = hk_config_find_conn(e->cfg, sa->conn);
     if (!conn)
         return HK_E_NOTFOUND;
-    struct hk_cbb idb;
-    uint8_t auth[HK_AUTH_PSK_MAX];
-    size_t alen = sizeof(auth);
+    struct hk_cbb idb, auth;
     uint8_t method;
     struct hk_arena a;
-    struct ike_payload pl[10];
+    struct ike_payload pl[12 + AUTH_CERT_MAX_CERTS];
     size_t n = 0;
     hk_cbb_init(&idb, 64, 0);
+    hk_cbb_init(&auth, 512, 0);
     hk_arena_init(&a, 0);
-    int rc = conn_local_id(conn, &sa->local, &idb);
+    int rc = local_id(e, sa, conn, &idb);
     if (!rc)
-        rc = make_auth(e, sa, conn, idb.buf, idb.len, auth, &alen, &method);
+        rc = make_auth(e, sa, conn, idb.buf, idb.len, &auth, &method);
     if (rc)
         goto out;
+    /* 1.2: IDi, [CERT,] [CERTREQ,] [IDr,] AUTH, ... */
     pl[n++] = (struct ike_payload){
         .type = IKE_PL_IDI, .u.id = {.type = idb.buf[0], .data = {idb.buf + 4, idb.len - 4}}};
+    /* Room for the chain, keeping 8 entries for what follows it. */
+    if ((rc = add_certs(e, conn, &a, pl, sizeof(pl) / sizeof(pl[0]) - 8, &n)))
+        goto out;
+    x_auth_add_certreq(e, conn, &a, pl, &n);
     if (conn->remote.id.type != HK_ID_ANY && conn->remote.id.type != HK_ID_AUTO)
         pl[n++] =
             (struct ike_payload){.type = IKE_PL_IDR,
                                  .u.id = {.type = (uint8_t)conn->remote.id.type,
                                           .data = {conn->remote.id.data, conn->remote.id.len}}};
     pl[n++] = (struct ike_payload){.type = IKE_PL_AUTH,
-                                   .u.auth = {.method = method, .data = {auth, alen}}};
+                                   .u.auth = {.method = method, .data = {auth.buf, auth.len}}};
     pl[n++] = (struct ike_payload){.type = IKE_PL_NOTIFY, .u.notify.type = IKE_N_INITIAL_CONTACT};
 
     /* The first child rides along (1.2); without children, a childless SA (RFC 6023). */
@@ -151,7 +225,7 @@ int x_auth_start(struct ike_engine *e, struct ike_sa *sa)
         goto out;
     e->stats.exchanges_auth++;
 out:
-    hk_wipe(auth, sizeof(auth));
+    hk_cbb_free(&auth);
     hk_cbb_free(&idb);
     hk_arena_free(&a);
     return rc;
@@ -182,9 +256,16 @@ void x_auth_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *
         return;
     }
     if (!conn_matches_id(conn, idr->u.id.type, idr->u.id.data.p, idr->u.id.data.len) ||
-        check_auth(e, sa, conn, &idr->u.id, &auth->u.auth)) {
+        check_auth(e, sa, conn, m, &idr->u.id, &auth->u.auth)) {
         e->stats.auth_failures++;
-        engine_delete_sa(e, sa, "responder authentication failed");
+        /* 2.21.2: tell the responder in a separate INFORMATIONAL, and close the SA it
+         * believes established; the SA goes when that is answered or given up. */
+        struct ike_payload pl[2] = {
+            {.type = IKE_PL_NOTIFY, .u.notify.type = IKE_N_AUTHENTICATION_FAILED},
+            {.type = IKE_PL_DELETE, .u.del = {.protocol = IKE_PROTO_IKE}}};
+        if (ike_sa_set_state(sa, IKE_SA_DELETING, e->log) ||
+            engine_request(e, sa, IKE_INFORMATIONAL, pl, 2))
+            engine_delete_sa(e, sa, "responder authentication failed");
         return;
     }
     ike_bytes_set(&sa->peer_id.data, idr->u.id.data.p, idr->u.id.data.len);
@@ -328,7 +409,7 @@ void x_auth_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *r
         return;
     }
     const struct hk_conn *conn = find_conn_for_id(e, sa, &idi->u.id);
-    if (!conn || check_auth(e, sa, conn, &idi->u.id, &auth->u.auth)) {
+    if (!conn || check_auth(e, sa, conn, m, &idi->u.id, &auth->u.auth)) {
         /* 2.21.2: AUTHENTICATION_FAILED in the response, then the SA is gone. */
         struct ike_payload pl = {.type = IKE_PL_NOTIFY,
                                  .u.notify.type = IKE_N_AUTHENTICATION_FAILED};
@@ -343,18 +424,23 @@ void x_auth_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *r
     ike_bytes_set(&sa->peer_id.data, idi->u.id.data.p, idi->u.id.data.len);
     sa->peer_id.type = idi->u.id.type;
 
-    struct hk_cbb idb;
-    uint8_t authv[HK_AUTH_PSK_MAX];
-    size_t alen = sizeof(authv);
+    struct hk_cbb idb, authv;
     uint8_t method;
     struct hk_arena a;
-    struct ike_payload pl[8];
+    struct ike_payload pl[10 + AUTH_CERT_MAX_CERTS];
     size_t n = 0;
     hk_cbb_init(&idb, 64, 0);
+    hk_cbb_init(&authv, 512, 0);
     hk_arena_init(&a, 0);
-    int rc = conn_local_id(conn, &sa->local, &idb);
+    int rc = local_id(e, sa, conn, &idb);
     if (!rc)
-        rc = make_auth(e, sa, conn, idb.buf, idb.len, authv, &alen, &method);
+        rc = make_auth(e, sa, conn, idb.buf, idb.len, &authv, &method);
+    if (!rc) {
+        /* 1.2: IDr, [CERT,] AUTH, ... */
+        pl[n++] = (struct ike_payload){
+            .type = IKE_PL_IDR, .u.id = {.type = idb.buf[0], .data = {idb.buf + 4, idb.len - 4}}};
+        rc = add_certs(e, conn, &a, pl, sizeof(pl) / sizeof(pl[0]) - 6, &n);
+    }
     if (rc) {
         struct ike_payload f = {.type = IKE_PL_NOTIFY,
                                 .u.notify.type = IKE_N_AUTHENTICATION_FAILED};
@@ -362,10 +448,8 @@ void x_auth_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *r
         engine_delete_sa(e, sa, "cannot authenticate ourselves");
         goto out;
     }
-    pl[n++] = (struct ike_payload){
-        .type = IKE_PL_IDR, .u.id = {.type = idb.buf[0], .data = {idb.buf + 4, idb.len - 4}}};
     pl[n++] = (struct ike_payload){.type = IKE_PL_AUTH,
-                                   .u.auth = {.method = method, .data = {authv, alen}}};
+                                   .u.auth = {.method = method, .data = {authv.buf, authv.len}}};
     struct child_sa *c = NULL;
     uint16_t child_err = 0;
     bool childless = !find(m, IKE_PL_SA) && (sa->ext & IKE_EXT_CHILDLESS);
@@ -399,7 +483,7 @@ void x_auth_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *r
     if (c)
         engine_child_installed(e, sa, c);
 out:
-    hk_wipe(authv, sizeof(authv));
+    hk_cbb_free(&authv);
     hk_cbb_free(&idb);
     hk_arena_free(&a);
 }

@@ -156,7 +156,7 @@ int x_init_start(struct ike_engine *e, struct ike_sa *sa)
     static const uint8_t sig_hashes[] = {0, 2, 0, 3, 0, 4, 0, 5}; /* RFC 7427 4: SHA2, Identity */
 
     struct hk_arena a;
-    struct ike_payload pl[9];
+    struct ike_payload pl[12];
     size_t n = 0;
     hk_arena_init(&a, 0);
     if (sa->cookie.len) /* 2.6: COOKIE first */
@@ -381,7 +381,7 @@ void x_init_on_request(struct ike_engine *e, struct ike_rx *rx)
     natd_hash(e, sa->spi_i, sa->spi_r, &sa->remote, natd_dst);
     static const uint8_t sig_hashes[] = {0, 2, 0, 3, 0, 4, 0, 5};
     struct hk_arena a;
-    struct ike_payload pl[8];
+    struct ike_payload pl[12];
     size_t n = 0;
     hk_arena_init(&a, 0);
     pl[n] = (struct ike_payload){.type = IKE_PL_SA};
@@ -404,6 +404,7 @@ void x_init_on_request(struct ike_engine *e, struct ike_rx *rx)
     if (e->cfg->daemon.childless)
         pl[n++] = (struct ike_payload){.type = IKE_PL_NOTIFY,
                                        .u.notify.type = IKE_N_CHILDLESS_IKEV2_SUPPORTED};
+    x_auth_add_certreq(e, conn, &a, pl, &n); /* 1.2: CERTREQ in the IKE_SA_INIT response */
     if (!rc)
         rc = engine_send(e, sa, true, 0, IKE_SA_INIT, pl, n);
     if (!rc)

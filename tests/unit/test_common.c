@@ -121,7 +121,7 @@ static void errors_have_names(void **state)
 {
     (void)state;
     struct hk_diag d = {0};
-    for (int e = 0; e >= -18; e--)
+    for (int e = 0; e >= -19; e--)
         assert_string_not_equal(hk_strerror(e), "unknown error");
     assert_string_equal(hk_strerror(-999), "unknown error");
     hk_diag_set(&d, "short payload: %d < %d", 6, 8);
