@@ -1,0 +1,159 @@
+# shellcheck shell=bash
+# hiked instances as test peers, the counterpart of charon.sh. PROVISIONAL: written
+# before hiked exists, from what is known of it (a binary taking -c CONFIG, the config
+# model of src/config). Check readiness and options when it lands. Sourced after
+# tests/net/lib/netns.sh (and netns_setup):
+#
+#   hiked_require
+#   hiked_conf_psk "$NETNS_WORK/hike.conf" local=192.0.2.1 remote=192.0.2.2 ...
+#   hiked_start hike a "$NETNS_WORK/hike.conf"
+#   ...  charon side: charon_start / charon_conf_psk / charon_load / charon_initiate
+#   hiked_stop hike
+#
+# Each instance has $NETNS_WORK/hiked-NAME/ with hiked.out (stdout/stderr), run/
+# (bind-mounted over /run for that hiked only), and its control socket and keylog
+# there when the config comes from hiked_conf_psk.
+
+HIKED_BIN=${HIKED_BIN:-${HIKE_BUILD_DIR:-build}/hiked}
+declare -gA HIKED_PID=() HIKED_NS=()
+HIKED_HOOKED=0
+
+hiked_require() {
+    [ -x "$HIKED_BIN" ] || fail "hiked not built: $HIKED_BIN (set HIKE_BUILD_DIR or HIKED_BIN)"
+}
+
+hiked_dir() { echo "$NETNS_WORK/hiked-$1"; }
+
+hiked_dump() {
+    local d
+    d=$(hiked_dir "$1")
+    {
+        echo "----- hiked $1: $d/hiked.out"
+        cat "$d/hiked.out" 2>/dev/null
+        echo "----- end of hiked $1"
+    } >&2
+}
+
+_hiked_on_exit() {
+    [ "$NETNS_STATUS" -eq 0 ] && return 0
+    local n
+    for n in "${!HIKED_NS[@]}"; do hiked_dump "$n"; done
+}
+
+# hiked_start NAME NS CONFIG [ARGS...]: starts hiked -c CONFIG [ARGS] in namespace NS
+# with its own /run; ready when it listens on UDP 500 and 4500 (10 s at most).
+hiked_start() {
+    local name=$1 ns=$2 conf=$3 d
+    shift 3
+    [ -z "${HIKED_PID[$name]:-}" ] || fail "hiked '$name' already running"
+    [ -f "$conf" ] || fail "hiked '$name': no config $conf"
+    d=$(hiked_dir "$name")
+    mkdir -p "$d/run"
+    if [ "$HIKED_HOOKED" = 0 ]; then
+        netns_on_cleanup _hiked_on_exit
+        HIKED_HOOKED=1
+    fi
+    ns_spawn_run "$ns" "$d/run" "$d/hiked.out" "$HIKED_BIN" -c "$conf" "$@"
+    HIKED_PID[$name]=$NS_LAST_PID
+    HIKED_NS[$name]=$ns
+    wait_for 10 _hiked_ready "$name" ||
+        fail "hiked '$name' did not start listening on UDP 500/4500 within 10 s"
+}
+
+_hiked_ready() {
+    kill -0 "${HIKED_PID[$1]}" 2>/dev/null || return 1
+    local ports
+    ports=$(ns_exec "${HIKED_NS[$1]}" ss -Hlun) || return 1
+    grep -qE ':500\b' <<<"$ports" && grep -qE ':4500\b' <<<"$ports"
+}
+
+# hiked_stop NAME: SIGTERM, SIGKILL after 5 s. Fails if hiked had died before, or if
+# it needed SIGKILL.
+hiked_stop() {
+    local name=$1 pid=${HIKED_PID[$1]:-}
+    [ -n "$pid" ] || fail "hiked '$name' not started"
+    kill -0 "$pid" 2>/dev/null || fail "hiked '$name' (pid $pid) had died"
+    ns_kill "$pid" 5 || fail "hiked '$name' ignored SIGTERM for 5 s"
+    unset "HIKED_PID[$name]"
+}
+
+# hiked_alive NAME: true while the instance runs.
+hiked_alive() {
+    local pid=${HIKED_PID[$1]:-}
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+}
+
+# hiked_conf_psk FILE KEY=VALUE...: writes a hiked.conf with one PSK connection. Same
+# keys and defaults as charon_conf_psk, so that the two sides of a test mirror each
+# other, plus: name [instance name, for the control socket and keylog under
+# $NETNS_WORK/hiked-NAME; default: the file's stem]  log_level [debug]
+# extra_daemon: raw lines for the daemon section.
+hiked_conf_psk() {
+    local file=$1
+    shift
+    local -A o=([conn]=net [child]=net [local]="" [remote]="" [local_id]=local [remote_id]=remote
+        [psk]=hike-interop-test-psk-0123456789 [local_ts]=dynamic [remote_ts]=dynamic
+        [ike]=aes256gcm16-prfsha256-x25519 [esp]=aes256gcm16 [mode]=tunnel [start_action]=none
+        [mobike]=yes [encap]=no [version]=2 [rekey_time]=0 [child_rekey]=0 [dpd_delay]=0s
+        [fragmentation]=yes [extra_conn]="" [extra_child]="" [name]="" [log_level]=debug [extra_daemon]="")
+    local kv
+    for kv in "$@"; do
+        [[ "$kv" == *=* ]] || fail "hiked_conf_psk: '$kv' is not KEY=VALUE"
+        [ -n "${o[${kv%%=*}]+x}" ] || fail "hiked_conf_psk: unknown key '${kv%%=*}'"
+        o[${kv%%=*}]=${kv#*=}
+    done
+    if [ -z "${o[local]}" ] || [ -z "${o[remote]}" ]; then
+        fail "hiked_conf_psk: local= and remote= are required"
+    fi
+    [ "${o[version]}" = 2 ] || fail "hiked_conf_psk: hike speaks IKEv2 only"
+    local name=${o[name]:-$(basename "${file%.*}")} d
+    d=$(hiked_dir "$name")
+    mkdir -p "$d" "$(dirname "$file")"
+    _hk_list() { # "a,b c" -> "a", "b", "c"
+        local out="" x
+        for x in ${1//,/ }; do out+="${out:+, }\"$x\""; done
+        echo "$out"
+    }
+    _hk_bool() { case "$1" in yes | true | 1) echo true ;; *) echo false ;; esac; }
+    local ts_l="" ts_r=""
+    [ "${o[local_ts]}" = dynamic ] || ts_l="local_ts = [$(_hk_list "${o[local_ts]}")];"
+    [ "${o[remote_ts]}" = dynamic ] || ts_r="remote_ts = [$(_hk_list "${o[remote_ts]}")];"
+    cat >"$file" <<EOF
+# hiked.conf written by tests/interop/lib/hiked.sh (instance "$name")
+daemon = {
+  listen = [$(_hk_list "${o[local]}")];
+  log_level = "${o[log_level]}";
+  control_socket = "$d/run/hiked.ctl";
+  keylog_file = "$d/keylog.txt";
+  fragmentation = $(_hk_bool "${o[fragmentation]}");
+${o[extra_daemon]}
+};
+
+connections = {
+  ${o[conn]} = {
+    local_addrs = "${o[local]}";
+    remote_addrs = "${o[remote]}";
+    local  = { auth = "psk"; id = "${o[local_id]}"; };
+    remote = { auth = "psk"; id = "${o[remote_id]}"; };
+    psk = "${o[psk]}";
+    ike = [$(_hk_list "${o[ike]}")];
+    rekey_time = "${o[rekey_time]}";
+    dpd_delay = "${o[dpd_delay]}";
+    mobike = $(_hk_bool "${o[mobike]}");
+    encap = $(_hk_bool "${o[encap]}");
+    start_action = "${o[start_action]}";
+${o[extra_conn]}
+    children = {
+      ${o[child]} = {
+        $ts_l
+        $ts_r
+        esp = [$(_hk_list "${o[esp]}")];
+        mode = "${o[mode]}";
+        rekey_time = "${o[child_rekey]}";
+${o[extra_child]}
+      };
+    };
+  };
+};
+EOF
+}
