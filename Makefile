@@ -11,7 +11,7 @@ CMAKE_FLAGS ?=
 all: build
 
 deps:
-	bash scripts/deps.sh build test
+	bash scripts/deps.sh build test interop
 
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_C_COMPILER=$(CC) $(CMAKE_FLAGS) >/dev/null

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# hike <-> strongSwan charon (5.9.x, kernel-libipsec), PSK, IKE aes256gcm16-prfsha256-x25519,
+# ESP aes256gcm16, in both roles: IKE SA and Child SA up with matching SPIs, Child SA and
+# IKE SA rekeys started by each side (RFC 7296 1.3.2, 1.3.3), DELETE by each side (1.4.1).
+# charon fakes a NAT with kernel-libipsec, so this also runs NAT-T (float to 4500).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+src=${HIKE_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
+source "$src/tests/net/lib/netns.sh"
+source "$here/lib/charon.sh"
+source "$here/lib/hiked.sh"
+
+netns_setup 100
+charon_require
+hiked_require
+HIKECTL=${HIKECTL:-$(dirname "$HIKED_BIN")/hikectl}
+PY=/usr/bin/python3
+
+ns_create moon sun
+ns_veth moon:eth0:192.0.2.1/24 sun:eth0:192.0.2.2/24
+# charon routes the tunnel through table 220 with a source address in its local subnet.
+ns_addr moon lo 10.1.0.1/32
+ns_addr sun lo 10.2.0.1/32
+
+psk='interop psk: 3f9c2a7e51d0'
+charon_start moon moon
+charon_conf_psk "$NETNS_WORK/moon.d" psk="$psk" local=192.0.2.1 remote=192.0.2.2 \
+    local_id=moon.example.org remote_id=sun.example.org \
+    local_ts=10.1.0.0/24 remote_ts=10.2.0.0/24
+charon_load moon "$NETNS_WORK/moon.d"
+hiked_conf_psk "$NETNS_WORK/sun.conf" name=sun psk="$psk" local=192.0.2.2 remote=192.0.2.1 \
+    local_id=sun.example.org remote_id=moon.example.org \
+    local_ts=10.2.0.0/24 remote_ts=10.1.0.0/24
+hiked_start sun sun "$NETNS_WORK/sun.conf"
+hk() { "$HIKECTL" -s "$(hiked_dir sun)/run/hiked.ctl" "$@"; }
+
+# hike's view: "STATE CHILD-STATE SPI-IN SPI-OUT" of its only IKE SA and child (or "none").
+hike_sa() {
+    hk --json list-sas | "$PY" -c '
+import json, sys
+s = json.load(sys.stdin)
+if len(s) != 1 or len(s[0]["children"]) != 1:
+    print("none %d" % len(s)); sys.exit()
+c = s[0]["children"][0]
+print(s[0]["state"], c["state"], c["spi_in"], c["spi_out"], s[0]["name"], s[0]["id"], c["id"])'
+}
+# charon's SPIs of the net child: "IN OUT" (hex, as swanctl prints them).
+charon_spis() {
+    charon_list_sas moon --raw | "$PY" -c '
+import re, sys
+t = sys.stdin.read()
+i = re.findall(r"spi-in=([0-9a-f]+)", t); o = re.findall(r"spi-out=([0-9a-f]+)", t)
+print(" ".join(i), "|", " ".join(o))'
+}
+# Both sides agree on one IKE SA and one Child SA pair.
+agree() {
+    local st cst in out
+    read -r st cst in out _ < <(hike_sa)
+    [ "$st" = ESTABLISHED ] && [ "$cst" = INSTALLED ] || return 1
+    [ "$(charon_ike_count moon)" = 1 ] || return 1
+    local sp
+    sp=$(charon_spis)
+    [ "$sp" = "$out | $in" ]
+}
+wait_agree() { wait_for "${1:-10}" agree || { hike_sa; charon_spis; charon_list_sas moon; return 1; }; }
+
+# --- hike initiates, charon responds ---
+check "hike initiates" hk initiate net
+check "both up, SPIs crossed (hike initiator)" wait_agree
+charon_list_sas moon | tee "$NETNS_WORK/moon-1.txt"
+check "charon: AES_GCM_16-256/PRF_HMAC_SHA2_256/CURVE_25519" \
+    grep -q 'AES_GCM_16-256/PRF_HMAC_SHA2_256/CURVE_25519' "$NETNS_WORK/moon-1.txt"
+check "charon: peer sun.example.org" grep -q "remote 'sun.example.org'" "$NETNS_WORK/moon-1.txt"
+hk list-sas
+
+read -r _ _ in0 _ name0 ike0 child0 < <(hike_sa)
+check "hike rekeys the Child SA" hk rekey "$child0"
+check "after hike's child rekey: new SPIs agree" \
+    wait_for 10 eval 'agree && [ "$(hike_sa | cut -d" " -f3)" != "$in0" ]'
+read -r _ _ in1 _ _ _ _ < <(hike_sa)
+check "charon rekeys the Child SA" charon_swanctl moon --rekey --child net
+check "after charon's child rekey: new SPIs agree" \
+    wait_for 10 eval 'agree && [ "$(hike_sa | cut -d" " -f3)" != "$in1" ]'
+check "hike rekeys the IKE SA" hk rekey "$ike0"
+check "after hike's IKE rekey: new IKE SA, same child" \
+    wait_for 10 eval 'agree && [ "$(hike_sa | cut -d" " -f5)" != "$name0" ]'
+read -r _ _ _ _ name1 _ _ < <(hike_sa)
+check "charon rekeys the IKE SA" charon_swanctl moon --rekey --ike net
+check "after charon's IKE rekey: new IKE SA, same child" \
+    wait_for 10 eval 'agree && [ "$(hike_sa | cut -d" " -f5)" != "$name1" ]'
+hk list-sas
+check "hike terminates" hk terminate net
+check "charon: no SA left" charon_wait_idle moon 10
+check "hike: no SA left" wait_for 5 eval '[ "$(hk list-sas)" = "no IKE SAs" ]'
+
+# --- charon initiates, hike responds ---
+check "charon initiates" charon_initiate moon net net
+check "both up, SPIs crossed (charon initiator)" wait_agree
+hk list-sas
+check "charon terminates" charon_terminate moon net
+check "hike: no SA left after charon's DELETE" \
+    wait_for 5 eval '[ "$(hk list-sas)" = "no IKE SAs" ]'
+check "hike counted no authentication failure" \
+    eval "hk --json stats | $PY -c 'import json,sys; s=json.load(sys.stdin); sys.exit(s[\"ike\"][\"auth_failures\"])'"
+
+hiked_stop sun
+charon_stop moon
+log "PASS"
