@@ -160,6 +160,14 @@ static json_t *sa_json(struct hiked *d, const struct ike_sa *sa, uint64_t now)
         o, "algorithms",
         json_string(sa->chosen.protocol ? ike_chosen_format(&sa->chosen, alg, sizeof(alg)) : ""));
     ctl_set(o, "peer_id", peer_id(&sa->peer_id));
+    /* Virtual addresses: leased to the peer (responder) or assigned to us (initiator). */
+    json_t *vips = json_array();
+    for (uint8_t i = 0; vips && i < sa->nvip; i++) {
+        char ip[INET6_ADDRSTRLEN];
+        inet_ntop(sa->vip[i].family, sa->vip[i].addr, ip, sizeof(ip));
+        json_array_append_new(vips, json_string(ip));
+    }
+    ctl_set(o, "virtual_ips", vips);
     ctl_set(o, "age", json_integer(ctl_age(now, sa->created_ms)));
     ctl_set(o, "established_age",
             sa->established_ms ? json_integer(ctl_age(now, sa->established_ms)) : json_null());

@@ -110,6 +110,13 @@ void engine_move_children(struct ike_engine *e, struct ike_sa *from, struct ike_
         c->ike_id = to->id;
     }
     from->nchildren = 0;
+    /* Virtual addresses belong to the session, not to one IKE SA: they move too. */
+    if (from->nvip && !to->nvip) {
+        to->nvip = from->nvip;
+        memcpy(to->vip, from->vip, sizeof(to->vip));
+        memcpy(to->vip_pool, from->vip_pool, sizeof(to->vip_pool));
+        from->nvip = 0;
+    }
     if (n)
         hk_info(e->log, "%zu Child SAs move from IKE SA %s to %s", n, ike_sa_name(from, a, 40),
                 ike_sa_name(to, b, 40));

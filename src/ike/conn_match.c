@@ -124,6 +124,57 @@ int conn_local_id(const struct hk_conn *conn, const struct sockaddr_storage *loc
     return hk_cbb_err(out);
 }
 
+/* A selector covering every address of a family (a virtual address not known yet). */
+static struct ike_ts ts_any(int family, const struct hk_ts_conf *tc)
+{
+    struct ike_ts t = {
+        .ip_proto = tc->ip_proto, .start_port = tc->start_port, .end_port = tc->end_port};
+    if (!tc->ip_proto) {
+        t.start_port = 0;
+        t.end_port = 65535;
+    }
+    t.type = family == AF_INET6 ? IKE_TS_IPV6_ADDR_RANGE : IKE_TS_IPV4_ADDR_RANGE;
+    memset(t.end_addr, 0xff, family == AF_INET6 ? 16 : 4);
+    return t;
+}
+
+size_t sa_ts_local(const struct ike_sa *sa, const struct hk_conn *conn,
+                   const struct hk_child_conf *cc, struct ike_ts *out, size_t max)
+{
+    struct sockaddr_storage v;
+    if (sa->initiator && sa->nvip) {
+        engine_vip_sockaddr(&sa->vip[0], &v);
+        return conn_ts(cc->local_ts, cc->nlocal_ts, &v, out, max);
+    }
+    if (sa->initiator && (conn->request_vip4 || conn->request_vip6)) {
+        /* 2.19: before the address is known, the initiator proposes "any" for itself. */
+        size_t k = 0;
+        for (size_t i = 0; i < cc->nlocal_ts && k < max; i++) {
+            if (!cc->local_ts[i].dynamic) {
+                k += conn_ts(&cc->local_ts[i], 1, &sa->local, out + k, max - k);
+                continue;
+            }
+            if (conn->request_vip4 && k < max)
+                out[k++] = ts_any(AF_INET, &cc->local_ts[i]);
+            if (conn->request_vip6 && k < max)
+                out[k++] = ts_any(AF_INET6, &cc->local_ts[i]);
+        }
+        return k;
+    }
+    return conn_ts(cc->local_ts, cc->nlocal_ts, &sa->local, out, max);
+}
+
+size_t sa_ts_remote(const struct ike_sa *sa, const struct hk_child_conf *cc, struct ike_ts *out,
+                    size_t max)
+{
+    struct sockaddr_storage v;
+    if (!sa->initiator && sa->nvip) {
+        engine_vip_sockaddr(&sa->vip[0], &v);
+        return conn_ts(cc->remote_ts, cc->nremote_ts, &v, out, max);
+    }
+    return conn_ts(cc->remote_ts, cc->nremote_ts, &sa->remote, out, max);
+}
+
 size_t conn_ts(const struct hk_ts_conf *tc, size_t n, const struct sockaddr_storage *dyn,
                struct ike_ts *out, size_t max)
 {

@@ -26,4 +26,11 @@ int conn_local_id(const struct hk_conn *conn, const struct sockaddr_storage *loc
 size_t conn_ts(const struct hk_ts_conf *tc, size_t n, const struct sockaddr_storage *dyn,
                struct ike_ts *out, size_t max);
 
+/* A child's selectors for an SA: %dynamic is our address, or our virtual address (any before it
+ * is assigned), or the peer's (virtual) address. */
+size_t sa_ts_local(const struct ike_sa *sa, const struct hk_conn *conn,
+                   const struct hk_child_conf *cc, struct ike_ts *out, size_t max);
+size_t sa_ts_remote(const struct ike_sa *sa, const struct hk_child_conf *cc, struct ike_ts *out,
+                    size_t max);
+
 #endif

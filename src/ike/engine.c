@@ -69,6 +69,9 @@ int ike_engine_init(struct ike_engine *e, const struct hk_crypto *crypto, const 
     hk_u64map_init(&e->child_by_spi, random_u64());
     hk_timerq_init(&e->timers);
     e->next_id = 1;
+    int rc = engine_pools_sync(e);
+    if (rc)
+        return rc;
     return hk_random(e->cookie_secret, sizeof(e->cookie_secret));
 }
 
@@ -89,6 +92,7 @@ void ike_engine_free(struct ike_engine *e)
     hk_u64map_free(&e->child_by_spi);
     hk_timerq_free(&e->timers);
     ike_creds_flush(e);
+    engine_pools_free(e);
     hk_wipe(e->cookie_secret, sizeof(e->cookie_secret));
 }
 
@@ -96,6 +100,8 @@ void ike_engine_set_config(struct ike_engine *e, const struct hk_config *cfg)
 {
     e->cfg = cfg;
     ike_creds_flush(e);
+    if (engine_pools_sync(e))
+        hk_err(e->log, "cannot set up the address pools of the new configuration");
 }
 
 struct ike_sa *ike_engine_sa(const struct ike_engine *e, uint64_t id)
@@ -187,6 +193,7 @@ void engine_delete_sa(struct ike_engine *e, struct ike_sa *sa, const char *why)
 {
     char name[40], peer[64];
     x_create_abort(e, sa);
+    engine_vip_release(e, sa);
     while (sa->nchildren) {
         struct child_sa *c = hk_u64map_get(&e->child_by_id, sa->children[sa->nchildren - 1]);
         if (c)

@@ -79,6 +79,8 @@ struct ike_engine {
     struct hk_timerq timers;
     struct ike_conn_creds **creds; /* per connection, loaded on first use (ike/creds.h) */
     size_t ncreds;
+    struct hk_ippool **pools; /* virtual address pools of the configuration (ike/pool.h) */
+    size_t npools;
     uint64_t next_id;
     unsigned nhalf_open;
     uint8_t cookie_secret[32];

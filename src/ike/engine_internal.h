@@ -94,6 +94,17 @@ void engine_run_tasks(struct ike_engine *e, struct ike_sa *sa);
 const struct ike_bytes *engine_lower_nonce(const struct ike_bytes *a, const struct ike_bytes *b);
 int engine_nonce_cmp(const struct ike_bytes *a, const struct ike_bytes *b);
 
+/* Virtual addresses (vip.c). */
+int engine_pools_sync(struct ike_engine *e);
+void engine_pools_free(struct ike_engine *e);
+/* Responder: leases for a CFG_REQUEST; HK_E_NOTFOUND when no address could be had. */
+int engine_vip_assign(struct ike_engine *e, struct ike_sa *sa, const struct hk_conn *conn,
+                      const struct ike_pl_cp *req, struct hk_arena *a, struct ike_pl_cp *reply);
+/* Initiator: the addresses of a CFG_REPLY. */
+int engine_vip_take(struct ike_engine *e, struct ike_sa *sa, const struct ike_pl_cp *cp);
+void engine_vip_release(struct ike_engine *e, struct ike_sa *sa);
+void engine_vip_sockaddr(const struct hk_ip *ip, struct sockaddr_storage *out);
+
 /* Exchanges. */
 int x_init_start(struct ike_engine *e, struct ike_sa *sa);
 void x_init_on_request(struct ike_engine *e, struct ike_rx *rx);

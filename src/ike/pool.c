@@ -32,6 +32,7 @@ struct owner {
 struct hk_ippool {
     char *name;
     int family;
+    struct hk_ip_range range;  /* as configured */
     uint64_t base_hi, base_lo; /* first address, as a 128-bit number */
     uint64_t size;
     uint64_t *bits; /* set: the address has a struct lease (leased or remembered) */
@@ -324,6 +325,7 @@ int hk_ippool_new(const struct hk_pool *conf, struct hk_ippool **out)
     if (!p)
         return HK_E_NOMEM;
     p->family = r->family;
+    p->range = *r;
     p->base_hi = shi;
     p->base_lo = slo;
     p->size = size;
@@ -475,4 +477,9 @@ const char *hk_ippool_name(const struct hk_ippool *p)
 int hk_ippool_family(const struct hk_ippool *p)
 {
     return p ? p->family : 0;
+}
+
+bool hk_ippool_same_range(const struct hk_ippool *p, const struct hk_pool *conf)
+{
+    return !memcmp(&p->range, &conf->range, sizeof(p->range));
 }

@@ -58,5 +58,7 @@ size_t hk_ippool_in_use(const struct hk_ippool *p);
 size_t hk_ippool_size(const struct hk_ippool *p);
 const char *hk_ippool_name(const struct hk_ippool *p);
 int hk_ippool_family(const struct hk_ippool *p);
+/* Whether the pool was made from this configured range (a reload can keep it). */
+bool hk_ippool_same_range(const struct hk_ippool *p, const struct hk_pool *conf);
 
 #endif

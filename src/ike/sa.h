@@ -15,6 +15,7 @@
 #include "crypto/ke.h"
 #include "crypto/sk_cipher.h"
 #include "ike/codec/msg.h"
+#include "config/ts_conf.h"
 #include "ike/proposal.h"
 
 /* Owned byte string (messages, nonces, identities). */
@@ -109,6 +110,11 @@ struct ike_sa {
     uint32_t ext; /* enum ike_ext */
 
     struct ike_id peer_id;
+    /* Virtual addresses (2.19): as responder leased from a pool for the peer; as initiator
+     * assigned to us. */
+    uint8_t nvip;
+    struct hk_ip vip[2];
+    char vip_pool[2][32]; /* responder: the pool each lease came from */
     uint64_t created_ms, established_ms, last_in_ms;
     uint32_t timer_gen[8]; /* per timer kind: an armed timer of an older generation is stale */
 

@@ -8,6 +8,7 @@
 #include "ike/codec/notify.h"
 #include "ike/auth_cert.h"
 #include "ike/conn_match.h"
+#include "ike/cp.h"
 #include "ike/creds.h"
 #include "ike/ts.h"
 
@@ -187,6 +188,12 @@ int x_auth_start(struct ike_engine *e, struct ike_sa *sa)
                                           .data = {conn->remote.id.data, conn->remote.id.len}}};
     pl[n++] = (struct ike_payload){.type = IKE_PL_AUTH,
                                    .u.auth = {.method = method, .data = {auth.buf, auth.len}}};
+    if (conn->request_vip4 || conn->request_vip6) {
+        /* 2.19: CP(CFG_REQUEST) for our virtual address(es). */
+        pl[n] = (struct ike_payload){.type = IKE_PL_CP};
+        if ((rc = ike_cp_build_request(conn->request_vip4, conn->request_vip6, &a, &pl[n++].u.cp)))
+            goto out;
+    }
     pl[n++] = (struct ike_payload){.type = IKE_PL_NOTIFY, .u.notify.type = IKE_N_INITIAL_CONTACT};
 
     /* The first child rides along (1.2); without children, a childless SA (RFC 6023). */
@@ -199,9 +206,8 @@ int x_auth_start(struct ike_engine *e, struct ike_sa *sa)
         }
         c->initiator = true;
         c->transport = cc->mode == HK_MODE_TRANSPORT;
-        c->nts_local = conn_ts(cc->local_ts, cc->nlocal_ts, &sa->local, c->ts_local, CHILD_MAX_TS);
-        c->nts_remote =
-            conn_ts(cc->remote_ts, cc->nremote_ts, &sa->remote, c->ts_remote, CHILD_MAX_TS);
+        c->nts_local = sa_ts_local(sa, conn, cc, c->ts_local, CHILD_MAX_TS);
+        c->nts_remote = sa_ts_remote(sa, cc, c->ts_remote, CHILD_MAX_TS);
         uint8_t *spi = hk_arena_alloc(&a, 4);
         if (!spi) {
             rc = HK_E_NOMEM;
@@ -270,6 +276,11 @@ void x_auth_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *
     }
     ike_bytes_set(&sa->peer_id.data, idr->u.id.data.p, idr->u.id.data.len);
     sa->peer_id.type = idr->u.id.type;
+    const struct ike_payload *cp = find(m, IKE_PL_CP);
+    if (cp && cp->u.cp.cfg_type == IKE_CFG_REPLY && engine_vip_take(e, sa, &cp->u.cp))
+        hk_warn(e->log, "IKE SA [%s]: malformed configuration reply ignored", sa->conn);
+    else if (!cp && (conn->request_vip4 || conn->request_vip6))
+        hk_warn(e->log, "IKE SA [%s]: no virtual address assigned", sa->conn);
     established(e, sa);
     /* Further children of the connection follow with CREATE_CHILD_SA (1.3.1). */
     for (size_t i = 1; i < conn->nchildren; i++)
@@ -365,8 +376,8 @@ static struct child_sa *respond_child(struct ike_engine *e, struct ike_sa *sa,
             continue;
         *err = IKE_N_TS_UNACCEPTABLE;
         struct ike_ts lconf[CHILD_MAX_TS], rconf[CHILD_MAX_TS], li[CHILD_MAX_TS], ri[CHILD_MAX_TS];
-        size_t nl = conn_ts(cc->local_ts, cc->nlocal_ts, &sa->local, lconf, CHILD_MAX_TS);
-        size_t nr = conn_ts(cc->remote_ts, cc->nremote_ts, &sa->remote, rconf, CHILD_MAX_TS);
+        size_t nl = sa_ts_local(sa, conn, cc, lconf, CHILD_MAX_TS);
+        size_t nr = sa_ts_remote(sa, cc, rconf, CHILD_MAX_TS);
         /* TSi are the initiator's (our remote) side, TSr ours (2.9). */
         size_t ni = ike_ts_narrow(tsi->u.ts.ts, tsi->u.ts.nts, rconf, nr, ri, CHILD_MAX_TS);
         size_t nj = ike_ts_narrow(tsr->u.ts.ts, tsr->u.ts.nts, lconf, nl, li, CHILD_MAX_TS);
@@ -453,7 +464,16 @@ void x_auth_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *r
     struct child_sa *c = NULL;
     uint16_t child_err = 0;
     bool childless = !find(m, IKE_PL_SA) && (sa->ext & IKE_EXT_CHILDLESS);
-    if (!childless)
+    const struct ike_payload *cpreq = find(m, IKE_PL_CP);
+    if (cpreq && cpreq->u.cp.cfg_type == IKE_CFG_REQUEST && conn->npools) {
+        /* 2.19 / 3.15.4: an address from our pools, or INTERNAL_ADDRESS_FAILURE and no child. */
+        pl[n] = (struct ike_payload){.type = IKE_PL_CP};
+        if (!engine_vip_assign(e, sa, conn, &cpreq->u.cp, &a, &pl[n].u.cp))
+            n++;
+        else
+            child_err = IKE_N_INTERNAL_ADDRESS_FAILURE;
+    }
+    if (!childless && !child_err)
         c = respond_child(e, sa, conn, m, &child_err);
     uint8_t spi[4];
     if (c) {

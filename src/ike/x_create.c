@@ -142,8 +142,8 @@ int x_create_child_start(struct ike_engine *e, struct ike_sa *sa, size_t child_c
         return HK_E_NOMEM;
     c->initiator = true;
     c->transport = cc->mode == HK_MODE_TRANSPORT;
-    c->nts_local = conn_ts(cc->local_ts, cc->nlocal_ts, &sa->local, c->ts_local, CHILD_MAX_TS);
-    c->nts_remote = conn_ts(cc->remote_ts, cc->nremote_ts, &sa->remote, c->ts_remote, CHILD_MAX_TS);
+    c->nts_local = sa_ts_local(sa, conn, cc, c->ts_local, CHILD_MAX_TS);
+    c->nts_remote = sa_ts_remote(sa, cc, c->ts_remote, CHILD_MAX_TS);
     hk_info(e->log, "IKE SA [%s]: creating Child SA %s", sa->conn, cc->name);
     return child_request(e, sa, cc, c, NULL);
 }
@@ -527,8 +527,8 @@ static void child_request_in(struct ike_engine *e, struct ike_sa *sa, struct ike
         }
         err = IKE_N_TS_UNACCEPTABLE;
         struct ike_ts lconf[CHILD_MAX_TS], rconf[CHILD_MAX_TS], li[CHILD_MAX_TS], ri[CHILD_MAX_TS];
-        size_t nl = conn_ts(cc->local_ts, cc->nlocal_ts, &sa->local, lconf, CHILD_MAX_TS);
-        size_t nr = conn_ts(cc->remote_ts, cc->nremote_ts, &sa->remote, rconf, CHILD_MAX_TS);
+        size_t nl = sa_ts_local(sa, conn, cc, lconf, CHILD_MAX_TS);
+        size_t nr = sa_ts_remote(sa, cc, rconf, CHILD_MAX_TS);
         size_t ni = ike_ts_narrow(tsi->u.ts.ts, tsi->u.ts.nts, rconf, nr, ri, CHILD_MAX_TS);
         size_t nj = ike_ts_narrow(tsr->u.ts.ts, tsr->u.ts.nts, lconf, nl, li, CHILD_MAX_TS);
         if (!ni || !nj)
