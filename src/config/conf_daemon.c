@@ -17,7 +17,7 @@ static const char *const daemon_keys[] = {
     "retransmit_timeout",
     "retransmit_tries",
     "half_open_timeout",
-    "keylog_file",
+    "keylog_dir",
     "hand_over_notify",
     "fragmentation",
     "childless",
@@ -93,8 +93,8 @@ int hk_cfg_parse_daemon(struct hk_cfg_ctx *c, const config_setting_t *g, struct 
         (rc = hk_cfg_path(c, hk_cfg_member(g, "control_socket"), s, &d->control_socket)) < 0)
         return rc;
     s = NULL;
-    if ((rc = hk_cfg_string(c, g, "keylog_file", &s)) < 0 ||
-        (s && (rc = hk_cfg_path(c, hk_cfg_member(g, "keylog_file"), s, &d->keylog_file)) < 0))
+    if ((rc = hk_cfg_string(c, g, "keylog_dir", &s)) < 0 ||
+        (s && (rc = hk_cfg_path(c, hk_cfg_member(g, "keylog_dir"), s, &d->keylog_dir)) < 0))
         return rc;
 
     if ((rc = hk_cfg_u32(c, g, "cookie_threshold", 0, 1000000, &d->cookie_threshold)) < 0 ||
@@ -115,7 +115,7 @@ void hk_cfg_free_daemon(struct hk_daemon_conf *d)
 {
     free(d->listen);
     free(d->control_socket);
-    free(d->keylog_file);
+    free(d->keylog_dir);
     memset(d, 0, sizeof(*d));
 }
 

@@ -3,6 +3,7 @@
 
 #include "common/err.h"
 #include "daemon/control.h"
+#include "ike/keylog.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define HIKED_VERSION        "0.1"
@@ -47,9 +49,34 @@ void hiked_kick(struct hiked *d)
     evtimer_add(d->timer, &tv);
 }
 
+/* Debugging aid (daemon.keylog_dir): keys in Wireshark's decryption-table files. */
+static void keylog_write(struct hiked *d, const char *table, const char *text)
+{
+    char path[4096];
+    const char *dir = d->cfg->daemon.keylog_dir;
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+        hk_warn(&d->log, "keylog: cannot create %s: %s", dir, strerror(errno));
+        return;
+    }
+    snprintf(path, sizeof(path), "%s/%s", dir, table);
+    if (hk_keylog_append(path, text))
+        hk_warn(&d->log, "keylog: cannot write %s", path);
+}
+
+static void ike_up(void *arg, const struct ike_sa *sa)
+{
+    struct hiked *d = arg;
+    char line[HK_KEYLOG_MAXLINE];
+    if (d->cfg->daemon.keylog_dir && !hk_keylog_ike_line(sa, line, sizeof(line)))
+        keylog_write(d, "ikev2_decryption_table", line);
+}
+
 static int dp_up(void *arg, const struct ike_sa *sa, const struct child_sa *c)
 {
     struct hiked *d = arg;
+    char lines[2 * HK_KEYLOG_MAXLINE];
+    if (d->cfg->daemon.keylog_dir && !hk_keylog_esp_lines(sa, c, NULL, NULL, lines, sizeof(lines)))
+        keylog_write(d, "esp_sa", lines);
     return d->dp->ops->install(d->dp, sa, c);
 }
 
@@ -209,6 +236,7 @@ int main(int argc, char **argv)
                                  .keepalive = hiked_net_keepalive,
                                  .local_addr = hiked_net_local_addr,
                                  .child_up = dp_up,
+                                 .ike_up = ike_up,
                                  .child_down = dp_down};
     if (!d.dp || ike_engine_init(&d.engine, &d.crypto, &d.log, d.cfg, &ops))
         goto out;

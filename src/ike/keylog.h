@@ -1,7 +1,7 @@
 /*
  * Key log for debugging: the keys of IKE SAs and ESP SAs written as records of
  * Wireshark's "User Accessible Tables", so that a capture can be decrypted by
- * Wireshark or tshark. Off unless daemon.keylog_file is set; anyone who can read
+ * Wireshark or tshark. Off unless daemon.keylog_dir is set; anyone who can read
  * the file can read the traffic, hence mode 0600.
  *
  * Formats (Wireshark epan/dissectors/packet-isakmp.c and packet-ipsec.c, checked

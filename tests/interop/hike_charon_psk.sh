@@ -9,6 +9,7 @@ src=${HIKE_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
 source "$src/tests/net/lib/netns.sh"
 source "$here/lib/charon.sh"
 source "$here/lib/hiked.sh"
+source "$here/lib/capture.sh"
 
 netns_setup 100
 charon_require
@@ -64,6 +65,9 @@ agree() {
 }
 wait_agree() { wait_for "${1:-10}" agree || { hike_sa; charon_spis; charon_list_sas moon; return 1; }; }
 
+# Everything on the wire, for the decryption check with hike's keys at the end.
+capture_start sun eth0 "$NETNS_WORK/wire.pcap"
+
 # --- hike initiates, charon responds ---
 check "hike initiates" hk initiate net
 check "both up, SPIs crossed (hike initiator)" wait_agree
@@ -102,6 +106,28 @@ check "hike: no SA left after charon's DELETE" \
     wait_for 5 eval '[ "$(hk list-sas)" = "no IKE SAs" ]'
 check "hike counted no authentication failure" \
     eval "hk --json stats | $PY -c 'import json,sys; s=json.load(sys.stdin); sys.exit(s[\"ike\"][\"auth_failures\"])'"
+
+capture_stop "$NETNS_WORK/wire.pcap"
+
+# The keys hiked wrote (daemon.keylog_dir) decrypt every protected IKE message.
+keys=$(hiked_dir sun)/keylog
+check "keylog: IKE table written, mode 600" \
+    eval '[ -s "$keys/ikev2_decryption_table" ] && [ "$(stat -c %a "$keys/ikev2_decryption_table")" = 600 ]'
+check "keylog: ESP table written" test -s "$keys/esp_sa"
+v=$NETNS_WORK/decrypted.txt
+WIRESHARK_CONFIG_DIR=$keys tshark -r "$NETNS_WORK/wire.pcap" -V >"$v" 2>"$NETNS_WORK/tshark.err"
+WIRESHARK_CONFIG_DIR=$keys tshark -r "$NETNS_WORK/wire.pcap" -q -z expert \
+    >"$NETNS_WORK/expert.txt" 2>>"$NETNS_WORK/tshark.err"
+n_sk=$(grep -c '^ *Payload: Encrypted and Authenticated (46)' "$v" || true)
+n_ok=$(grep -c 'Integrity Checksum Data: .*\[correct\]' "$v" || true)
+log "capture: $n_sk protected IKE messages, $n_ok with a verified ICV"
+check "capture has protected IKE messages" test "$n_sk" -ge 10
+check "every protected IKE message decrypted and verified" test "$n_sk" -eq "$n_ok"
+check "IKE_AUTH decrypted (IDi and IDr seen)" \
+    eval "grep -q 'Identification Data:sun.example.org' '$v' && grep -q 'Identification Data:moon.example.org' '$v'"
+check "CREATE_CHILD_SA decrypted (REKEY_SA seen)" grep -q 'Notify Message Type: REKEY_SA' "$v"
+check "nothing malformed, no expert error" \
+    eval "! grep -qi 'malformed' '$v' && ! grep -q '^ *Error' '$NETNS_WORK/expert.txt'"
 
 hiked_stop sun
 charon_stop moon

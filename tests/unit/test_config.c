@@ -86,8 +86,8 @@ static void full_example(void **state)
     assert_int_equal(d->retransmit_tries, 3);
     assert_int_equal(d->half_open_timeout, 60);
     /* relative to the file's directory */
-    assert_non_null(strstr(d->keylog_file, "/tests/unit/data/config/keys.log"));
-    assert_true(d->keylog_file[0] == '/');
+    assert_non_null(strstr(d->keylog_dir, "/tests/unit/data/config/keys"));
+    assert_true(d->keylog_dir[0] == '/');
     assert_int_equal(d->hand_over_notify, 40961);
     assert_false(d->fragmentation);
     assert_false(d->childless);
@@ -219,7 +219,7 @@ static void defaults_applied(void **state)
     assert_int_equal(d->retransmit_timeout_ms, 1000);
     assert_int_equal(d->retransmit_tries, 5);
     assert_int_equal(d->half_open_timeout, 30);
-    assert_null(d->keylog_file);
+    assert_null(d->keylog_dir);
     assert_int_equal(d->hand_over_notify, 49152);
     assert_true(d->fragmentation);
     assert_true(d->childless);
@@ -402,7 +402,7 @@ static const struct bad bad_cases[] = {
      "<string>:1: daemon.listen[1]: '192.0.2.1' listed twice"},
     {"daemon = { listen = \"%any\"; };",
      "<string>:1: daemon.listen: '%any' is not an IPv4 or IPv6 address"},
-    {"daemon = { keylog_file = \"\"; };", "<string>:1: daemon.keylog_file: empty file name"},
+    {"daemon = { keylog_dir = \"\"; };", "<string>:1: daemon.keylog_dir: empty file name"},
     /* traffic selectors */
     {CHILD("      local_ts = \"10.0.0.0/33\";"),
      "<string>:7: connections.a.children.c.local_ts: bad prefix length '33' (0..32)"},

@@ -124,7 +124,7 @@ daemon = {
   listen = [$(_hk_list "${o[local]}")];
   log_level = "${o[log_level]}";
   control_socket = "$d/run/hiked.ctl";
-  keylog_file = "$d/keylog.txt";
+  keylog_dir = "$d/keylog";
   fragmentation = $(_hk_bool "${o[fragmentation]}");
 ${o[extra_daemon]}
 };
