@@ -3,6 +3,7 @@
 #include "common/err.h"
 #include "common/secret.h"
 #include "crypto/crypto.h"
+#include "ike/codec/notify.h"
 #include "ike/creds.h"
 #include "ike/sk_msg.h"
 
@@ -735,6 +736,12 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
     struct ike_hdr h;
     e->stats.rx++;
     int rc = ike_hdr_decode(buf, len, &h, &d);
+    if (rc == HK_E_UNSUPPORTED && h.exchange == IKE_SA_INIT && !(h.flags & IKE_FLAG_RESPONSE)) {
+        /* 2.5: a higher major version is answered with the highest one we speak. */
+        struct ike_rx vx = {.local = local, .remote = remote, .msg = {.hdr = h}};
+        vx.msg.hdr.version = 0x20;
+        engine_send_stateless(e, &vx, IKE_N_INVALID_MAJOR_VERSION, NULL, 0);
+    }
     if (rc) {
         engine_drop(e, rc == HK_E_UNSUPPORTED ? IKE_DROP_VERSION : IKE_DROP_HEADER, remote,
                     hk_diag_msg(&d));
@@ -768,6 +775,13 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
         rc = ike_msg_decode(copy, len, &rx.msg, &a, &d);
         if (rc) {
             engine_drop(e, IKE_DROP_DECODE, remote, hk_diag_msg(&d));
+            goto out;
+        }
+        if (rx.msg.unknown_critical) {
+            /* 2.5: refuse the message, naming the payload type. */
+            uint8_t t = rx.msg.unknown_critical;
+            engine_drop(e, IKE_DROP_UNEXPECTED, remote, "unsupported critical payload");
+            engine_send_stateless(e, &rx, IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD, &t, 1);
             goto out;
         }
         x_init_on_request(e, &rx);
@@ -815,6 +829,17 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
         }
     }
     sa->last_in_ms = engine_now(e);
+    if (rx.msg.unknown_critical && !(h.flags & IKE_FLAG_RESPONSE)) {
+        /* 2.5: an authenticated request with an unknown critical payload is refused whole. */
+        uint8_t t = rx.msg.unknown_critical;
+        struct ike_payload n = {
+            .type = IKE_PL_NOTIFY,
+            .u.notify = {.type = IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD, .data = {&t, 1}}};
+        sa->peer_req_next++;
+        engine_drop(e, IKE_DROP_UNEXPECTED, remote, "unsupported critical payload");
+        engine_send(e, sa, true, h.msg_id, h.exchange, &n, 1);
+        goto out;
+    }
     /* 2.23: with a NAT in the path, answer where the last authenticated message came from. */
     if (h.exchange != IKE_SA_INIT &&
         (sa->nat_local || sa->nat_remote || get_port(local) != get_port(&sa->local))) {

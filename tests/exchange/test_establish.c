@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
@@ -351,6 +352,92 @@ static void half_open_expires(void **s)
     h_world_free(p.w);
 }
 
+/* Bob's only queued answer to a hand-made first message, decoded; the notify type it carries. */
+static uint16_t answer_to(struct pair *p, const uint8_t *buf, size_t len, struct hk_arena *a,
+                          struct ike_msg *m)
+{
+    struct h_pkt *k = &p->w->pkts[0];
+    ike_engine_recv(&p->b->engine, &k->dst, &k->src, buf, len);
+    assert_int_equal(p->w->npkts, 2); /* alice's request still queued, bob's answer */
+    struct hk_diag d = {0};
+    assert_int_equal(ike_msg_decode(p->w->pkts[1].buf, p->w->pkts[1].len, m, a, &d), 0);
+    assert_int_equal(m->npayloads, 1);
+    assert_int_equal(m->payloads[0].type, IKE_PL_NOTIFY);
+    free(p->w->pkts[1].buf);
+    p->w->npkts = 1;
+    return m->payloads[0].u.notify.type;
+}
+
+/* 2.5: a higher major version gets INVALID_MAJOR_VERSION with ours; an unknown critical
+ * payload gets UNSUPPORTED_CRITICAL_PAYLOAD naming its type; neither leaves state. */
+static void version_and_critical(void **s)
+{
+    (void)s;
+    struct pair p = default_pair();
+    assert_int_equal(ike_engine_initiate(&p.a->engine, "gw", NULL), 0);
+    assert_int_equal(p.w->npkts, 1);
+    struct h_pkt *req = &p.w->pkts[0];
+    uint8_t *v3 = malloc(req->len);
+    memcpy(v3, req->buf, req->len);
+    v3[17] = 0x30;
+    struct hk_arena a;
+    struct ike_msg m;
+    hk_arena_init(&a, 1 << 16);
+    assert_int_equal(answer_to(&p, v3, req->len, &a, &m), 5 /* INVALID_MAJOR_VERSION */);
+    assert_int_equal(m.hdr.version, 0x20);
+    free(v3);
+
+    /* Alice's request with an unknown critical payload (type 200) appended. */
+    struct ike_msg orig;
+    struct hk_diag d = {0};
+    assert_int_equal(ike_msg_decode(req->buf, req->len, &orig, &a, &d), 0);
+    struct ike_payload *pl = hk_arena_calloc(&a, orig.npayloads + 1, sizeof(*pl));
+    memcpy(pl, orig.payloads, orig.npayloads * sizeof(*pl));
+    static const uint8_t body[4] = {1, 2, 3, 4};
+    pl[orig.npayloads] =
+        (struct ike_payload){.type = 200, .critical = true, .u.unknown.body = {body, 4}};
+    orig.payloads = pl;
+    orig.npayloads++;
+    struct hk_cbb out;
+    hk_cbb_init(&out, 0, 0);
+    assert_int_equal(ike_msg_encode(&orig, &out), 0);
+    assert_int_equal(answer_to(&p, out.buf, out.len, &a, &m), 1 /* UNSUPPORTED_CRITICAL */);
+    assert_int_equal(m.payloads[0].u.notify.data.len, 1);
+    assert_int_equal(m.payloads[0].u.notify.data.p[0], 200);
+    assert_null(h_only_sa(p.b));
+    hk_cbb_free(&out);
+    hk_arena_free(&a);
+    /* The untouched request still works. */
+    h_settle(p.w, p.w->now + 10000);
+    assert_up(&p);
+    h_world_free(p.w);
+}
+
+/* RFC 6023: with no children configured and both sides willing, an IKE SA alone. */
+static void childless(void **s)
+{
+    (void)s;
+    const char *conf_fmt =
+        "daemon = { childless = true; };\n"
+        "connections = { gw = { local_addrs = \"%s\"; remote_addrs = \"%s\";\n"
+        "  local = { auth = \"psk\"; id = \"%s\"; }; remote = { auth = \"psk\"; id = \"%s\"; };\n"
+        "  psk = \"" PSK "\"; }; };\n";
+    char ca[1024], cb[1024];
+    snprintf(ca, sizeof(ca), conf_fmt, ALICE, BOB, "alice.example.net", "bob.example.net");
+    snprintf(cb, sizeof(cb), conf_fmt, BOB, ALICE, "bob.example.net", "alice.example.net");
+    struct h_world *w = h_world_new();
+    struct h_peer *a = h_peer_add(w, "alice", ALICE, ca);
+    struct h_peer *b = h_peer_add(w, "bob", BOB, cb);
+    assert_int_equal(ike_engine_initiate(&a->engine, "gw", NULL), 0);
+    h_settle(w, w->now + 10000);
+    assert_int_equal(h_only_sa(a)->state, IKE_SA_ESTABLISHED);
+    assert_int_equal(h_only_sa(b)->state, IKE_SA_ESTABLISHED);
+    assert_true(h_only_sa(b)->ext & IKE_EXT_CHILDLESS);
+    assert_null(h_only_child(a));
+    assert_null(h_only_child(b));
+    h_world_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -368,6 +455,8 @@ int main(void)
         cmocka_unit_test(delete_by_initiator),
         cmocka_unit_test(delete_by_responder),
         cmocka_unit_test(half_open_expires),
+        cmocka_unit_test(version_and_critical),
+        cmocka_unit_test(childless),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
