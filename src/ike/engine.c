@@ -793,6 +793,14 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
         engine_drop(e, IKE_DROP_NO_SA, remote, NULL);
         goto out;
     }
+    /* IKE_SA_INIT is unprotected: past the request that makes an SA (above), the only one
+     * we take is the response to our own outstanding request. Anything else must not touch
+     * the message-ID window or the SA. */
+    if (h.exchange == IKE_SA_INIT &&
+        !(sa->initiator && sa->state == IKE_SA_INIT_SENT && (h.flags & IKE_FLAG_RESPONSE))) {
+        engine_drop(e, IKE_DROP_UNEXPECTED, remote, "IKE_SA_INIT for an existing SA");
+        goto out;
+    }
     /* The peer's SPI must agree too, except in the IKE_SA_INIT response that tells it. */
     const uint8_t *peer_spi = sa->initiator ? h.spi_r : h.spi_i;
     const uint8_t *known = sa->initiator ? sa->spi_r : sa->spi_i;

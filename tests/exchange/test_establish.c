@@ -413,6 +413,40 @@ static void version_and_critical(void **s)
     h_world_free(p.w);
 }
 
+/* Unprotected IKE_SA_INIT messages carrying an established SA's SPIs change nothing. */
+static void forged_init_for_existing_sa(void **s)
+{
+    (void)s;
+    struct pair p = default_pair();
+    assert_int_equal(ike_engine_initiate(&p.a->engine, "gw", NULL), 0);
+    struct h_pkt first = p.w->pkts[0];
+    uint8_t *copy = malloc(first.len);
+    memcpy(copy, first.buf, first.len);
+    h_settle(p.w, p.w->now + 10000);
+    assert_up(&p);
+    struct ike_sa *sb = h_only_sa(p.b), *sa = h_only_sa(p.a);
+    uint32_t in_b = sb->peer_req_next, in_a = sa->peer_req_next;
+    memcpy(copy + 8, sb->spi_r, 8);
+    for (uint32_t id = 0; id < 4; id++) {
+        for (int resp = 0; resp < 2; resp++) {
+            copy[19] = (uint8_t)((resp ? IKE_FLAG_RESPONSE : 0) | IKE_FLAG_INITIATOR);
+            copy[23] = (uint8_t)id;
+            ike_engine_recv(&p.b->engine, &first.dst, &first.src, copy, first.len);
+            copy[19] = (uint8_t)(resp ? IKE_FLAG_RESPONSE : 0); /* as if from the responder */
+            ike_engine_recv(&p.a->engine, &first.src, &first.dst, copy, first.len);
+        }
+    }
+    assert_int_equal(sb->peer_req_next, in_b);
+    assert_int_equal(sa->peer_req_next, in_a);
+    assert_true(p.b->engine.stats.drops[IKE_DROP_UNEXPECTED] >= 8);
+    free(copy);
+    /* The SA still works both ways. */
+    assert_int_equal(ike_engine_rekey_child(&p.b->engine, h_only_child(p.b)->id), 0);
+    h_settle(p.w, p.w->now + 10000);
+    assert_int_equal(p.a->child_up, 2);
+    h_world_free(p.w);
+}
+
 /* RFC 6023: with no children configured and both sides willing, an IKE SA alone. */
 static void childless(void **s)
 {
@@ -457,6 +491,7 @@ int main(void)
         cmocka_unit_test(half_open_expires),
         cmocka_unit_test(version_and_critical),
         cmocka_unit_test(childless),
+        cmocka_unit_test(forged_init_for_existing_sa),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
