@@ -700,9 +700,23 @@ static int frag_in(struct ike_engine *e, struct ike_sa *sa, uint8_t *buf, size_t
     return ike_payloads_decode(first, all, off, msg, a, d);
 }
 
+/* A short digest of a datagram, to recognise an exact retransmission of a request. */
+static uint64_t datagram_hash(const struct ike_engine *e, const uint8_t *buf, size_t len)
+{
+    uint8_t md[32];
+    unsigned int n = 0;
+    uint64_t h = 0;
+    if (EVP_Digest(buf, len, md, &n, e->crypto->sha256, NULL) != 1)
+        return 0;
+    for (int i = 0; i < 8; i++)
+        h = (h << 8) | md[i];
+    return h;
+}
+
 /* Message-ID window (2.3) and retransmission detection (2.1). Returns true to process. */
 static bool check_msg_id(struct ike_engine *e, struct ike_sa *sa, const struct ike_hdr *h,
-                         uint16_t frag_num, const struct sockaddr_storage *from)
+                         uint16_t frag_num, const uint8_t *buf, size_t len,
+                         const struct sockaddr_storage *from)
 {
     char d[64];
     if (h->flags & IKE_FLAG_RESPONSE) {
@@ -720,6 +734,12 @@ static bool check_msg_id(struct ike_engine *e, struct ike_sa *sa, const struct i
          * A fragmented one is answered once, on its first fragment (RFC 7383 2.6.1). */
         if (frag_num > 1)
             return false;
+        /* Only the same request again, byte for byte, gets the response again: a forged
+         * copy must not make us send to the peer (2.1 leaves this to us). */
+        if (!frag_num && datagram_hash(e, buf, len) != sa->resp_req_hash) {
+            engine_drop(e, IKE_DROP_MSGID, from, "not a retransmission of the last request");
+            return false;
+        }
         e->stats.cached_responses++;
         send_pkts(e, sa, &sa->resp);
         return false;
@@ -812,7 +832,7 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
     uint16_t frag_num = h.next_payload == IKE_PL_SKF && len >= IKE_HDR_LEN + 6
                             ? (uint16_t)(buf[IKE_HDR_LEN + 4] << 8 | buf[IKE_HDR_LEN + 5])
                             : 0;
-    if (!check_msg_id(e, sa, &h, frag_num, remote))
+    if (!check_msg_id(e, sa, &h, frag_num, buf, len, remote))
         goto out;
     rc = ike_msg_decode(copy, len, &rx.msg, &a, &d);
     if (rc) {
@@ -844,6 +864,7 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
             .type = IKE_PL_NOTIFY,
             .u.notify = {.type = IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD, .data = {&t, 1}}};
         sa->peer_req_next++;
+        sa->resp_req_hash = frag_num ? 0 : datagram_hash(e, buf, len);
         engine_drop(e, IKE_DROP_UNEXPECTED, remote, "unsupported critical payload");
         engine_send(e, sa, true, h.msg_id, h.exchange, &n, 1);
         goto out;
@@ -859,6 +880,9 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
         dispatch_response(e, sa, &rx);
     } else {
         sa->peer_req_next++;
+        /* The request the coming response answers (a fragmented one: its last fragment,
+         * which is not used: fragments are answered on fragment 1 only). */
+        sa->resp_req_hash = frag_num ? 0 : datagram_hash(e, buf, len);
         dispatch_request(e, sa, &rx);
     }
     /* The handler may have freed the SA; a window that came free runs queued work. */

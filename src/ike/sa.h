@@ -102,6 +102,7 @@ struct ike_sa {
     uint32_t peer_req_next; /* ID we expect of the peer's next request */
     struct ike_sent out;    /* our outstanding request (out.npkts == 0: none) */
     struct ike_sent resp;   /* our last response, for a retransmitted request */
+    uint64_t resp_req_hash; /* of the request resp answers: only its exact copy gets resp again */
     struct ike_frag_in frag;
 
     /* Addresses. local/remote as in use now; NAT state from NAT-D (2.23). */
