@@ -313,3 +313,84 @@ secrets {
 }
 EOF
 }
+
+# charon_conf_cert DIR KEY=VALUE...: writes DIR/swanctl.conf with one connection that
+# authenticates with certificates (auth = pubkey), and copies the credentials into DIR's
+# swanctl directories, where charon_load finds them: cert -> x509/, key -> private/
+# (PKCS#8, RSA or ECDSA), each of cacerts -> x509ca/ (trust anchors and the intermediates
+# charon sends along with its certificate: it sends the chain it builds to a loaded CA).
+# Keys: those of charon_conf_psk except psk, with these defaults changed or added:
+#   cert key (files, required)  cacerts (comma-separated files) [none]
+#   local_id [empty: the subject DN of cert]  remote_id [%any]
+#   local_auth remote_auth [pubkey] (pubkey accepts any signature scheme; e.g.
+#     pubkey-sha256 or rsa/pss-sha256 restricts it)
+#   remote_cacerts [none]: file names under x509ca/ the peer's chain must include
+#   send_cert [ifasked]  send_certreq [yes]
+charon_conf_cert() {
+    local dir=$1
+    shift
+    local -A o=([conn]=net [child]=net [local]="" [remote]="" [local_id]="" [remote_id]=%any
+        [local_ts]=dynamic [remote_ts]=dynamic
+        [ike]=aes256gcm16-prfsha256-x25519 [esp]=aes256gcm16 [mode]=tunnel [start_action]=none
+        [mobike]=yes [encap]=no [version]=2 [rekey_time]=0 [child_rekey]=0 [dpd_delay]=0s
+        [fragmentation]=yes [extra_conn]="" [extra_child]=""
+        [cert]="" [key]="" [cacerts]="" [local_auth]=pubkey [remote_auth]=pubkey
+        [remote_cacerts]="" [send_cert]=ifasked [send_certreq]=yes)
+    local kv f
+    for kv in "$@"; do
+        [[ "$kv" == *=* ]] || fail "charon_conf_cert: '$kv' is not KEY=VALUE"
+        [ -n "${o[${kv%%=*}]+x}" ] || fail "charon_conf_cert: unknown key '${kv%%=*}'"
+        o[${kv%%=*}]=${kv#*=}
+    done
+    if [ -z "${o[local]}" ] || [ -z "${o[remote]}" ] || [ -z "${o[cert]}" ] || [ -z "${o[key]}" ]; then
+        fail "charon_conf_cert: local=, remote=, cert= and key= are required"
+    fi
+    local lid="" rca=""
+    [ -z "${o[local_id]}" ] || lid="id = \"${o[local_id]}\""
+    [ -z "${o[remote_cacerts]}" ] || rca="cacerts = ${o[remote_cacerts]}"
+    mkdir -p "$dir/x509" "$dir/x509ca" "$dir/private"
+    cp "${o[cert]}" "$dir/x509/" || fail "charon_conf_cert: cannot copy ${o[cert]}"
+    cp "${o[key]}" "$dir/private/" || fail "charon_conf_cert: cannot copy ${o[key]}"
+    for f in ${o[cacerts]//,/ }; do
+        cp "$f" "$dir/x509ca/" || fail "charon_conf_cert: cannot copy $f"
+    done
+    cat >"$dir/swanctl.conf" <<EOF
+connections {
+    ${o[conn]} {
+        version = ${o[version]}
+        local_addrs = ${o[local]}
+        remote_addrs = ${o[remote]}
+        proposals = ${o[ike]}
+        mobike = ${o[mobike]}
+        encap = ${o[encap]}
+        fragmentation = ${o[fragmentation]}
+        rekey_time = ${o[rekey_time]}
+        dpd_delay = ${o[dpd_delay]}
+        send_cert = ${o[send_cert]}
+        send_certreq = ${o[send_certreq]}
+        local {
+            auth = ${o[local_auth]}
+            certs = $(basename "${o[cert]}")
+            $lid
+        }
+        remote {
+            auth = ${o[remote_auth]}
+            id = "${o[remote_id]}"
+            $rca
+        }
+        children {
+            ${o[child]} {
+                mode = ${o[mode]}
+                local_ts = ${o[local_ts]}
+                remote_ts = ${o[remote_ts]}
+                esp_proposals = ${o[esp]}
+                rekey_time = ${o[child_rekey]}
+                start_action = ${o[start_action]}
+${o[extra_child]}
+            }
+        }
+${o[extra_conn]}
+    }
+}
+EOF
+}

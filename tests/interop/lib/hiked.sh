@@ -157,3 +157,89 @@ ${o[extra_child]}
 };
 EOF
 }
+
+# hiked_conf_cert FILE KEY=VALUE...: writes a hiked.conf with one connection that
+# authenticates with certificates (local/remote auth = "pubkey"). Keys: those of
+# hiked_conf_psk except psk, with these changed or added:
+#   cert key (files, required)  certs (comma-separated intermediates sent with cert) [none]
+#   ca (comma-separated trust anchors) [none]  remote_cert (pinned peer certificate) [none]
+#   (ca or remote_cert is required)
+#   local_id [empty: the subject DN of cert]  remote_id [empty: %any]
+#   signature [rfc7427] (or classic)  rsa_pss [empty: hike's default]
+hiked_conf_cert() {
+    local file=$1
+    shift
+    local -A o=([conn]=net [child]=net [local]="" [remote]="" [local_id]="" [remote_id]=""
+        [local_ts]=dynamic [remote_ts]=dynamic
+        [ike]=aes256gcm16-prfsha256-x25519 [esp]=aes256gcm16 [mode]=tunnel [start_action]=none
+        [mobike]=yes [encap]=no [version]=2 [rekey_time]=0 [child_rekey]=0 [dpd_delay]=0s
+        [fragmentation]=yes [extra_conn]="" [extra_child]="" [name]="" [log_level]=debug [extra_daemon]=""
+        [cert]="" [key]="" [certs]="" [ca]="" [remote_cert]="" [signature]=rfc7427 [rsa_pss]="")
+    local kv
+    for kv in "$@"; do
+        [[ "$kv" == *=* ]] || fail "hiked_conf_cert: '$kv' is not KEY=VALUE"
+        [ -n "${o[${kv%%=*}]+x}" ] || fail "hiked_conf_cert: unknown key '${kv%%=*}'"
+        o[${kv%%=*}]=${kv#*=}
+    done
+    if [ -z "${o[local]}" ] || [ -z "${o[remote]}" ] || [ -z "${o[cert]}" ] || [ -z "${o[key]}" ]; then
+        fail "hiked_conf_cert: local=, remote=, cert= and key= are required"
+    fi
+    [ -n "${o[ca]}${o[remote_cert]}" ] || fail "hiked_conf_cert: ca= or remote_cert= is required"
+    [ "${o[version]}" = 2 ] || fail "hiked_conf_cert: hike speaks IKEv2 only"
+    local name=${o[name]:-$(basename "${file%.*}")} d
+    d=$(hiked_dir "$name")
+    mkdir -p "$d" "$(dirname "$file")"
+    _hk_list() { # "a,b c" -> "a", "b", "c"
+        local out="" x
+        for x in ${1//,/ }; do out+="${out:+, }\"$x\""; done
+        echo "$out"
+    }
+    _hk_bool() { case "$1" in yes | true | 1) echo true ;; *) echo false ;; esac; }
+    local ts_l="" ts_r="" lopt="" ropt=""
+    [ "${o[local_ts]}" = dynamic ] || ts_l="local_ts = [$(_hk_list "${o[local_ts]}")];"
+    [ "${o[remote_ts]}" = dynamic ] || ts_r="remote_ts = [$(_hk_list "${o[remote_ts]}")];"
+    [ -z "${o[local_id]}" ] || lopt+=" id = \"${o[local_id]}\";"
+    [ -z "${o[certs]}" ] || lopt+=" certs = [$(_hk_list "${o[certs]}")];"
+    [ -z "${o[rsa_pss]}" ] || lopt+=" rsa_pss = $(_hk_bool "${o[rsa_pss]}");"
+    [ -z "${o[remote_id]}" ] || ropt+=" id = \"${o[remote_id]}\";"
+    [ -z "${o[ca]}" ] || ropt+=" ca = [$(_hk_list "${o[ca]}")];"
+    [ -z "${o[remote_cert]}" ] || ropt+=" cert = \"${o[remote_cert]}\";"
+    cat >"$file" <<EOF
+# hiked.conf written by tests/interop/lib/hiked.sh (instance "$name")
+daemon = {
+  listen = [$(_hk_list "${o[local]}")];
+  log_level = "${o[log_level]}";
+  control_socket = "$d/run/hiked.ctl";
+  keylog_file = "$d/keylog.txt";
+  fragmentation = $(_hk_bool "${o[fragmentation]}");
+${o[extra_daemon]}
+};
+
+connections = {
+  ${o[conn]} = {
+    local_addrs = "${o[local]}";
+    remote_addrs = "${o[remote]}";
+    local  = { auth = "pubkey"; cert = "${o[cert]}"; key = "${o[key]}";
+               signature = "${o[signature]}";$lopt };
+    remote = { auth = "pubkey";$ropt };
+    ike = [$(_hk_list "${o[ike]}")];
+    rekey_time = "${o[rekey_time]}";
+    dpd_delay = "${o[dpd_delay]}";
+    mobike = $(_hk_bool "${o[mobike]}");
+    encap = $(_hk_bool "${o[encap]}");
+    start_action = "${o[start_action]}";
+${o[extra_conn]}
+    children = {
+      ${o[child]} = {
+        $ts_l
+        $ts_r
+        esp = [$(_hk_list "${o[esp]}")];
+        mode = "${o[mode]}";
+        rekey_time = "${o[child_rekey]}";
+${o[extra_child]}
+      };
+    };
+  };
+};
+EOF
+}
