@@ -14,7 +14,7 @@ static const char *const conn_keys[] = {
     "mobike",      "fragmentation", "encap",        "children",     NULL,
 };
 static const char *const local_keys[] = {"auth",  "id",        "cert",    "key",
-                                         "certs", "signature", "rsa_pss", NULL};
+                                         "certs", "signature", NULL};
 static const char *const remote_keys[] = {"auth", "id", "ca", "cert", NULL};
 
 static const char *const auth_names[] = {"", "psk", "pubkey", NULL}; /* enum hk_auth_conf */
@@ -172,7 +172,7 @@ static int only_with(struct hk_cfg_ctx *c, const config_setting_t *g, const char
 static int parse_local(struct hk_cfg_ctx *c, const config_setting_t *conn_g,
                        struct hk_local_auth_conf *l)
 {
-    static const char *const pubkey_only[] = {"cert", "key", "certs", "signature", "rsa_pss", NULL};
+    static const char *const pubkey_only[] = {"cert", "key", "certs", "signature", NULL};
     const config_setting_t *g;
     const char *s;
     int v = 0, rc;
@@ -210,12 +210,9 @@ static int parse_local(struct hk_cfg_ctx *c, const config_setting_t *conn_g,
         (rc = hk_cfg_paths(c, g, "certs", &l->certs, &l->ncerts)) < 0)
         return rc;
     v = HK_SIG_CONF_RFC7427;
-    if ((rc = hk_cfg_enum(c, g, "signature", sig_names, &v)) < 0 ||
-        (rc = hk_cfg_bool(c, g, "rsa_pss", &l->rsa_pss)) < 0)
+    if ((rc = hk_cfg_enum(c, g, "signature", sig_names, &v)) < 0)
         return rc;
     l->signature = (enum hk_sig_conf)v;
-    if (l->rsa_pss && l->signature != HK_SIG_CONF_RFC7427)
-        return hk_cfg_fail(c, hk_cfg_member(g, "rsa_pss"), "needs signature = \"rfc7427\"");
     return 0;
 }
 

@@ -85,7 +85,6 @@ struct hk_local_auth_conf {
     char **certs;         /* pubkey: intermediate CA certificates we send along */
     size_t ncerts;
     enum hk_sig_conf signature; /* pubkey */
-    bool rsa_pss;               /* RFC 7427 with RSA keys: RSASSA-PSS instead of PKCS#1 v1.5 */
 };
 
 struct hk_remote_auth_conf {

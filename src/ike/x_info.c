@@ -60,6 +60,7 @@ void x_info_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *r
             }
         } else if (p->type == IKE_PL_NOTIFY && p->u.notify.type == IKE_N_AUTHENTICATION_FAILED) {
             e->stats.auth_failures++;
+            delete_ike = true; /* 2.21.2: the initiator has no IKE SA, so neither may we */
             hk_info(e->log, "IKE SA [%s]: peer rejected our authentication", sa->conn);
         } else if (p->type == IKE_PL_NOTIFY && ike_notify_is_error(p->u.notify.type)) {
             hk_info(e->log, "IKE SA [%s]: peer reports %s", sa->conn,

@@ -166,8 +166,8 @@ check "[$M] hike counted no authentication failure" test "$(hike_stat auth_failu
 teardown
 
 # ================= RSA-2048, FQDN identities, with a capture =================
-# hike signs with RSASSA-PSS, SHA2-256, salt 32 (RFC 7427 A.4.3; rsa_pss = true).
-setup rsa rsa -- rsa_pss=true
+# hike signs with RSASSA-PSS, SHA2-256, salt 32 (RFC 7427 A.4.3).
+setup rsa rsa --
 CHARON_AUTH=RSA_EMSA_PSS_SHA2_256_SALT_32
 pcap=$NETNS_WORK/rsa.pcap
 capture_start sun eth0 "$pcap" "udp port 500 or udp port 4500"

@@ -129,7 +129,6 @@ static void full_example(void **state)
     assert_int_equal(c->local.ncerts, 2);
     assert_non_null(strstr(c->local.certs[1], "/certs/int2.pem"));
     assert_int_equal(c->local.signature, HK_SIG_CONF_CLASSIC);
-    assert_false(c->local.rsa_pss);
     assert_int_equal(c->remote.auth, HK_AUTH_CONF_PSK);
     assert_int_equal(c->remote.id.type, HK_ID_KEY_ID);
     const uint8_t keyid[] = {1, 2, 0x0a, 0xff};

@@ -165,7 +165,7 @@ EOF
 #   ca (comma-separated trust anchors) [none]  remote_cert (pinned peer certificate) [none]
 #   (ca or remote_cert is required)
 #   local_id [empty: the subject DN of cert]  remote_id [empty: %any]
-#   signature [rfc7427] (or classic)  rsa_pss [empty: hike's default]
+#   signature [rfc7427] (or classic)
 hiked_conf_cert() {
     local file=$1
     shift
@@ -174,7 +174,7 @@ hiked_conf_cert() {
         [ike]=aes256gcm16-prfsha256-x25519 [esp]=aes256gcm16 [mode]=tunnel [start_action]=none
         [mobike]=yes [encap]=no [version]=2 [rekey_time]=0 [child_rekey]=0 [dpd_delay]=0s
         [fragmentation]=yes [extra_conn]="" [extra_child]="" [name]="" [log_level]=debug [extra_daemon]=""
-        [cert]="" [key]="" [certs]="" [ca]="" [remote_cert]="" [signature]=rfc7427 [rsa_pss]="")
+        [cert]="" [key]="" [certs]="" [ca]="" [remote_cert]="" [signature]=rfc7427)
     local kv
     for kv in "$@"; do
         [[ "$kv" == *=* ]] || fail "hiked_conf_cert: '$kv' is not KEY=VALUE"
@@ -200,7 +200,6 @@ hiked_conf_cert() {
     [ "${o[remote_ts]}" = dynamic ] || ts_r="remote_ts = [$(_hk_list "${o[remote_ts]}")];"
     [ -z "${o[local_id]}" ] || lopt+=" id = \"${o[local_id]}\";"
     [ -z "${o[certs]}" ] || lopt+=" certs = [$(_hk_list "${o[certs]}")];"
-    [ -z "${o[rsa_pss]}" ] || lopt+=" rsa_pss = $(_hk_bool "${o[rsa_pss]}");"
     [ -z "${o[remote_id]}" ] || ropt+=" id = \"${o[remote_id]}\";"
     [ -z "${o[ca]}" ] || ropt+=" ca = [$(_hk_list "${o[ca]}")];"
     [ -z "${o[remote_cert]}" ] || ropt+=" cert = \"${o[remote_cert]}\";"
@@ -210,7 +209,7 @@ daemon = {
   listen = [$(_hk_list "${o[local]}")];
   log_level = "${o[log_level]}";
   control_socket = "$d/run/hiked.ctl";
-  keylog_file = "$d/keylog.txt";
+  keylog_dir = "$d/keylog";
   fragmentation = $(_hk_bool "${o[fragmentation]}");
 ${o[extra_daemon]}
 };
