@@ -14,6 +14,8 @@
 
 #include "harness.h"
 #include "ike/codec/msg.h"
+#include "ike/codec/notify.h"
+#include "ike/sk_msg.h"
 
 #define PSK "0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 
@@ -447,6 +449,66 @@ static void forged_init_for_existing_sa(void **s)
     h_world_free(p.w);
 }
 
+/* Rewrites alice's IKE_AUTH request without its AUTH payload (re-protected with her keys)
+ * and notes the notify bob answers with. */
+struct strip {
+    struct pair *p;
+    uint16_t answer;
+};
+
+static bool strip_auth(struct h_world *w, struct h_pkt *k, void *arg)
+{
+    (void)w;
+    struct strip *st = arg;
+    if (k->len <= 19 || k->buf[18] != IKE_AUTH)
+        return true;
+    bool response = k->buf[19] & IKE_FLAG_RESPONSE;
+    struct ike_sa *reader = h_only_sa(response ? st->p->a : st->p->b);
+    struct hk_arena a;
+    struct ike_msg m;
+    struct hk_diag d = {0};
+    hk_arena_init(&a, 1 << 16);
+    uint8_t *copy = malloc(k->len);
+    memcpy(copy, k->buf, k->len);
+    assert_int_equal(ike_msg_decode(copy, k->len, &m, &a, &d), 0);
+    assert_int_equal(ike_sk_open(reader->sk_in, copy, k->len, &m, &a, &d), 0);
+    if (response) {
+        st->answer = m.npayloads > 1 && m.payloads[1].type == IKE_PL_NOTIFY
+                         ? m.payloads[1].u.notify.type
+                         : 0;
+    } else {
+        struct ike_payload inner[32];
+        size_t n = 0;
+        for (size_t i = 1; i < m.npayloads && n < 32; i++)
+            if (m.payloads[i].type != IKE_PL_AUTH)
+                inner[n++] = m.payloads[i];
+        struct hk_cbb out;
+        hk_cbb_init(&out, 0, 0);
+        assert_int_equal(ike_sk_seal(h_only_sa(st->p->a)->sk_out, &m.hdr, inner, n, &out), 0);
+        free(k->buf);
+        k->buf = hk_cbb_detach(&out, &k->len);
+    }
+    free(copy);
+    hk_arena_free(&a);
+    return true;
+}
+
+/* 1.2: an IKE_AUTH request without AUTH is answered INVALID_SYNTAX; neither side keeps an SA. */
+static void invalid_syntax(void **s)
+{
+    (void)s;
+    struct pair p = default_pair();
+    struct strip st = {.p = &p};
+    p.w->filter = strip_auth;
+    p.w->filter_arg = &st;
+    initiate(&p);
+    assert_int_equal(st.answer, IKE_N_INVALID_SYNTAX);
+    assert_null(h_only_sa(p.a));
+    assert_null(h_only_sa(p.b));
+    assert_int_equal(p.a->ike_up + p.b->ike_up, 0);
+    h_world_free(p.w);
+}
+
 /* RFC 6023: with no children configured and both sides willing, an IKE SA alone. */
 static void childless(void **s)
 {
@@ -492,6 +554,7 @@ int main(void)
         cmocka_unit_test(version_and_critical),
         cmocka_unit_test(childless),
         cmocka_unit_test(forged_init_for_existing_sa),
+        cmocka_unit_test(invalid_syntax),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
