@@ -13,8 +13,7 @@ static const char *const conn_keys[] = {
     "dpd_delay",   "dpd_action",    "start_action", "close_action", "request_vip", "pools",
     "mobike",      "fragmentation", "encap",        "children",     NULL,
 };
-static const char *const local_keys[] = {"auth",  "id",        "cert",    "key",
-                                         "certs", "signature", NULL};
+static const char *const local_keys[] = {"auth", "id", "cert", "key", "certs", "signature", NULL};
 static const char *const remote_keys[] = {"auth", "id", "ca", "cert", NULL};
 
 static const char *const auth_names[] = {"", "psk", "pubkey", NULL}; /* enum hk_auth_conf */

@@ -166,7 +166,7 @@ struct hk_daemon_conf {
     uint32_t retransmit_timeout_ms;
     uint32_t retransmit_tries;
     uint32_t half_open_timeout;
-    char *keylog_dir;         /* NULL: off */
+    char *keylog_dir;          /* NULL: off */
     uint16_t hand_over_notify; /* notify type of HAND_OVER_CHILD_SAS */
     bool fragmentation;
     bool childless; /* RFC 6023: accept and offer IKE SAs without a child */

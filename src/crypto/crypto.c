@@ -48,9 +48,12 @@ void hk_crypto_free(struct hk_crypto *c)
 const EVP_MD *hk_crypto_md_by_len(const struct hk_crypto *c, size_t len)
 {
     switch (len) {
-    case 32: return c->sha256;
-    case 48: return c->sha384;
-    case 64: return c->sha512;
+    case 32:
+        return c->sha256;
+    case 48:
+        return c->sha384;
+    case 64:
+        return c->sha512;
     }
     return NULL;
 }

@@ -186,10 +186,10 @@ static void timerq_orders_deadlines(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(cbs_reads_in_order),   cmocka_unit_test(cbs_fails_without_consuming),
-        cmocka_unit_test(cbb_reserve_and_fill), cmocka_unit_test(cbb_respects_max_and_grows),
-        cmocka_unit_test(secret_lifecycle),     cmocka_unit_test(arena_limit),
-        cmocka_unit_test(errors_have_names),    cmocka_unit_test(u64map_put_get_del),
+        cmocka_unit_test(cbs_reads_in_order),      cmocka_unit_test(cbs_fails_without_consuming),
+        cmocka_unit_test(cbb_reserve_and_fill),    cmocka_unit_test(cbb_respects_max_and_grows),
+        cmocka_unit_test(secret_lifecycle),        cmocka_unit_test(arena_limit),
+        cmocka_unit_test(errors_have_names),       cmocka_unit_test(u64map_put_get_del),
         cmocka_unit_test(timerq_orders_deadlines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

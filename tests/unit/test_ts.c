@@ -11,8 +11,8 @@
 
 static struct ike_ts v4(const char *lo, const char *hi, uint8_t proto, uint16_t p1, uint16_t p2)
 {
-    struct ike_ts t = {.type = IKE_TS_IPV4_ADDR_RANGE, .ip_proto = proto, .start_port = p1,
-                       .end_port = p2};
+    struct ike_ts t = {
+        .type = IKE_TS_IPV4_ADDR_RANGE, .ip_proto = proto, .start_port = p1, .end_port = p2};
     unsigned a, b, c, d;
     sscanf(lo, "%u.%u.%u.%u", &a, &b, &c, &d);
     t.start_addr[0] = a, t.start_addr[1] = b, t.start_addr[2] = c, t.start_addr[3] = d;
