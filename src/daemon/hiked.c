@@ -101,6 +101,14 @@ void hiked_start_conns(struct hiked *d)
 {
     for (size_t i = 0; i < d->cfg->nconns; i++) {
         const struct hk_conn *c = &d->cfg->conns[i];
+        bool trap = c->start_action == HK_START_TRAP;
+        for (size_t k = 0; k < c->nchildren; k++)
+            trap |= c->children[k].start_action == HK_START_TRAP;
+        if (trap)
+            hk_warn(&d->log,
+                    "connection %s: start_action trap needs traffic from the ESP data plane, "
+                    "which this build does not have; it waits for the peer or hikectl",
+                    c->name);
         if (conn_has_sa(d, c->name))
             continue;
         bool start = c->start_action == HK_START_START;

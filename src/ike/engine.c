@@ -328,6 +328,42 @@ static int take_cbb(struct ike_sent *s, struct hk_cbb *b)
     return HK_OK;
 }
 
+/* "[ SA KE No N(NATD_S_IP) ... ]": what a message carries, for the debug log (never keys:
+ * only payload types and notify names). */
+static char *summary(const struct ike_payload *pl, size_t n, char *buf, size_t len)
+{
+    size_t off = 0;
+    int k = snprintf(buf, len, "[");
+    off = k > 0 ? (size_t)k : 0;
+    for (size_t i = 0; i < n && off < len; i++) {
+        if (pl[i].type == IKE_PL_SK || pl[i].type == IKE_PL_SKF)
+            continue;
+        if (pl[i].type == IKE_PL_NOTIFY)
+            k = snprintf(buf + off, len - off, " N(%s)", ike_notify_name(pl[i].u.notify.type));
+        else if (pl[i].type == IKE_PL_DELETE)
+            k = snprintf(buf + off, len - off, " D(%s)",
+                         pl[i].u.del.protocol == IKE_PROTO_IKE ? "IKE" : "ESP");
+        else
+            k = snprintf(buf + off, len - off, " %s", ike_payload_name(pl[i].type));
+        off += k > 0 ? (size_t)k : 0;
+    }
+    if (off < len)
+        snprintf(buf + off, len - off, " ]");
+    return buf;
+}
+
+static void log_msg(struct ike_engine *e, const struct ike_sa *sa, const char *dir, uint8_t x,
+                    bool response, uint32_t id, const struct ike_payload *pl, size_t n,
+                    size_t npkts)
+{
+    char name[40], sum[512];
+    if (!hk_log_enabled(e->log, HK_LOG_DEBUG))
+        return;
+    hk_debug(e->log, "IKE SA %s [%s]: %s %s %s %u %s%s", ike_sa_name(sa, name, sizeof(name)),
+             sa->conn, dir, ike_exchange_name(x), response ? "response" : "request", id,
+             summary(pl, n, sum, sizeof(sum)), npkts > 1 ? " (fragmented)" : "");
+}
+
 int engine_send(struct ike_engine *e, struct ike_sa *sa, bool response, uint32_t msg_id,
                 uint8_t exchange, const struct ike_payload *pl, size_t n)
 {
@@ -366,6 +402,7 @@ int engine_send(struct ike_engine *e, struct ike_sa *sa, bool response, uint32_t
         hk_err(e->log, "cannot build %s message: %s", ike_exchange_name(exchange), hk_strerror(rc));
         return rc;
     }
+    log_msg(e, sa, "send", exchange, response, msg_id, pl, n, s.npkts);
     send_pkts(e, sa, &s);
     if (response) {
         ike_sent_clear(&sa->resp);
@@ -876,6 +913,8 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
         sa->local = *local;
     }
     uint64_t sa_id = sa->id;
+    log_msg(e, sa, "recv", h.exchange, h.flags & IKE_FLAG_RESPONSE, h.msg_id, rx.msg.payloads,
+            rx.msg.npayloads, 1);
     if (h.flags & IKE_FLAG_RESPONSE) {
         dispatch_response(e, sa, &rx);
     } else {
