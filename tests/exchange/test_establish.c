@@ -362,7 +362,10 @@ static uint16_t answer_to(struct pair *p, const uint8_t *buf, size_t len, struct
     ike_engine_recv(&p->b->engine, &k->dst, &k->src, buf, len);
     assert_int_equal(p->w->npkts, 2); /* alice's request still queued, bob's answer */
     struct hk_diag d = {0};
-    assert_int_equal(ike_msg_decode(p->w->pkts[1].buf, p->w->pkts[1].len, m, a, &d), 0);
+    /* The decoded views must outlive the queued packet, which is freed below. */
+    uint8_t *keep = hk_arena_alloc(a, p->w->pkts[1].len);
+    memcpy(keep, p->w->pkts[1].buf, p->w->pkts[1].len);
+    assert_int_equal(ike_msg_decode(keep, p->w->pkts[1].len, m, a, &d), 0);
     assert_int_equal(m->npayloads, 1);
     assert_int_equal(m->payloads[0].type, IKE_PL_NOTIFY);
     free(p->w->pkts[1].buf);
