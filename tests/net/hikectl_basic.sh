@@ -196,7 +196,12 @@ echo 'connections = { broken' > "$T/a.conf"
 hc reload 2> "$T/err" && fail "broken reload accepted"
 grep -q "reload failed" "$T/err" || fail "broken reload: $(cat "$T/err")"
 hc list-conns | grep -q '^branch ' || fail "broken reload lost the running configuration"
-ok "reload"
+# SIGHUP reloads too: a connection added to the file appears.
+conf_a 'twig = { remote_addrs = "127.0.0.4"; local = { auth = "psk"; }; psk = "0123456789abcdef0123456789abcdef"; };'
+kill -HUP "$PID"
+for _ in $(seq 40); do hc list-conns | grep -q '^twig ' && break; sleep 0.05; done
+hc list-conns | grep -q '^twig ' || fail "SIGHUP: no twig"
+ok "reload (hikectl and SIGHUP)"
 
 # Usage errors exit 2.
 hc 2> /dev/null; [ $? = 2 ] || fail "no command: not 2"
