@@ -1,6 +1,7 @@
 #include "ike/conn_match.h"
 
 #include "common/err.h"
+#include "ike/ts.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -203,4 +204,18 @@ size_t conn_ts(const struct hk_ts_conf *tc, size_t n, const struct sockaddr_stor
         out[k++] = t;
     }
     return k;
+}
+
+bool sa_ts_narrow(const struct ike_sa *sa, const struct hk_conn *conn,
+                  const struct hk_child_conf *cc, const struct ike_pl_ts *tsi,
+                  const struct ike_pl_ts *tsr, struct ike_ts *local, size_t *nlocal,
+                  struct ike_ts *remote, size_t *nremote)
+{
+    struct ike_ts lconf[CHILD_MAX_TS], rconf[CHILD_MAX_TS];
+    size_t nl = sa_ts_local(sa, conn, cc, lconf, CHILD_MAX_TS);
+    size_t nr = sa_ts_remote(sa, cc, rconf, CHILD_MAX_TS);
+    /* 2.9: TSi are the initiator's (our remote) side, TSr ours. */
+    *nremote = ike_ts_narrow(tsi->ts, tsi->nts, rconf, nr, remote, CHILD_MAX_TS);
+    *nlocal = ike_ts_narrow(tsr->ts, tsr->nts, lconf, nl, local, CHILD_MAX_TS);
+    return *nremote && *nlocal;
 }

@@ -33,4 +33,11 @@ size_t sa_ts_local(const struct ike_sa *sa, const struct hk_conn *conn,
 size_t sa_ts_remote(const struct ike_sa *sa, const struct hk_child_conf *cc, struct ike_ts *out,
                     size_t max);
 
+/* The responder's narrowing (2.9) of the initiator's TSi/TSr against a child's selectors:
+ * false (TS_UNACCEPTABLE) when either side comes out empty. Outputs hold CHILD_MAX_TS. */
+bool sa_ts_narrow(const struct ike_sa *sa, const struct hk_conn *conn,
+                  const struct hk_child_conf *cc, const struct ike_pl_ts *tsi,
+                  const struct ike_pl_ts *tsr, struct ike_ts *local, size_t *nlocal,
+                  struct ike_ts *remote, size_t *nremote);
+
 #endif

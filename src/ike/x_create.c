@@ -526,12 +526,9 @@ static void child_request_in(struct ike_engine *e, struct ike_sa *sa, struct ike
             return;
         }
         err = IKE_N_TS_UNACCEPTABLE;
-        struct ike_ts lconf[CHILD_MAX_TS], rconf[CHILD_MAX_TS], li[CHILD_MAX_TS], ri[CHILD_MAX_TS];
-        size_t nl = sa_ts_local(sa, conn, cc, lconf, CHILD_MAX_TS);
-        size_t nr = sa_ts_remote(sa, cc, rconf, CHILD_MAX_TS);
-        size_t ni = ike_ts_narrow(tsi->u.ts.ts, tsi->u.ts.nts, rconf, nr, ri, CHILD_MAX_TS);
-        size_t nj = ike_ts_narrow(tsr->u.ts.ts, tsr->u.ts.nts, lconf, nl, li, CHILD_MAX_TS);
-        if (!ni || !nj)
+        struct ike_ts li[CHILD_MAX_TS], ri[CHILD_MAX_TS];
+        size_t ni, nj;
+        if (!sa_ts_narrow(sa, conn, cc, &tsi->u.ts, &tsr->u.ts, li, &nj, ri, &ni))
             continue;
 
         uint8_t pub[512], nonce[NONCE_LEN], spi[4];

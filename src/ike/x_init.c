@@ -56,6 +56,29 @@ static int make_cookie(const struct ike_engine *e, const struct ike_view *ni,
     return ok && len == 32 ? HK_OK : HK_E_CRYPTO;
 }
 
+/* The notifies both IKE_SA_INIT messages carry after SA, KE and Nonce: NAT detection
+ * (2.23), fragmentation (RFC 7383), signature hashes (RFC 7427 4), childless (RFC 6023). */
+static void init_notifies(const struct ike_engine *e, struct ike_payload *pl, size_t *n,
+                          const uint8_t *natd_src, const uint8_t *natd_dst, bool frag)
+{
+    static const uint8_t sig_hashes[] = {0, 2, 0, 3, 0, 4, 0, 5}; /* SHA2-256/384/512, Identity */
+    pl[(*n)++] = (struct ike_payload){
+        .type = IKE_PL_NOTIFY,
+        .u.notify = {.type = IKE_N_NAT_DETECTION_SOURCE_IP, .data = {natd_src, NATD_LEN}}};
+    pl[(*n)++] = (struct ike_payload){
+        .type = IKE_PL_NOTIFY,
+        .u.notify = {.type = IKE_N_NAT_DETECTION_DESTINATION_IP, .data = {natd_dst, NATD_LEN}}};
+    if (frag)
+        pl[(*n)++] = (struct ike_payload){.type = IKE_PL_NOTIFY,
+                                          .u.notify.type = IKE_N_IKEV2_FRAGMENTATION_SUPPORTED};
+    pl[(*n)++] = (struct ike_payload){.type = IKE_PL_NOTIFY,
+                                      .u.notify = {.type = IKE_N_SIGNATURE_HASH_ALGORITHMS,
+                                                   .data = {sig_hashes, sizeof(sig_hashes)}}};
+    if (e->cfg->daemon.childless)
+        pl[(*n)++] = (struct ike_payload){.type = IKE_PL_NOTIFY,
+                                          .u.notify.type = IKE_N_CHILDLESS_IKEV2_SUPPORTED};
+}
+
 /* NAT detection from the peer's notifies: who is behind a NAT (2.23). */
 static void natd_check(struct ike_engine *e, struct ike_sa *sa, const struct ike_msg *m,
                        const uint8_t *spi_r)
@@ -153,7 +176,6 @@ int x_init_start(struct ike_engine *e, struct ike_sa *sa)
      * as if we were behind a NAT (2.23 allows sending any value). */
     if (conn->encap && (rc = hk_random(natd_src, sizeof(natd_src))))
         return rc;
-    static const uint8_t sig_hashes[] = {0, 2, 0, 3, 0, 4, 0, 5}; /* RFC 7427 4: SHA2, Identity */
 
     struct hk_arena a;
     struct ike_payload pl[12];
@@ -170,21 +192,7 @@ int x_init_start(struct ike_engine *e, struct ike_sa *sa)
     pl[n++] =
         (struct ike_payload){.type = IKE_PL_KE, .u.ke = {.group = group, .data = {pub, publen}}};
     pl[n++] = (struct ike_payload){.type = IKE_PL_NONCE, .u.nonce.data = {sa->ni.p, sa->ni.len}};
-    pl[n++] = (struct ike_payload){
-        .type = IKE_PL_NOTIFY,
-        .u.notify = {.type = IKE_N_NAT_DETECTION_SOURCE_IP, .data = {natd_src, NATD_LEN}}};
-    pl[n++] = (struct ike_payload){
-        .type = IKE_PL_NOTIFY,
-        .u.notify = {.type = IKE_N_NAT_DETECTION_DESTINATION_IP, .data = {natd_dst, NATD_LEN}}};
-    if (conn->fragmentation)
-        pl[n++] = (struct ike_payload){.type = IKE_PL_NOTIFY,
-                                       .u.notify.type = IKE_N_IKEV2_FRAGMENTATION_SUPPORTED};
-    pl[n++] = (struct ike_payload){.type = IKE_PL_NOTIFY,
-                                   .u.notify = {.type = IKE_N_SIGNATURE_HASH_ALGORITHMS,
-                                                .data = {sig_hashes, sizeof(sig_hashes)}}};
-    if (e->cfg->daemon.childless)
-        pl[n++] = (struct ike_payload){.type = IKE_PL_NOTIFY,
-                                       .u.notify.type = IKE_N_CHILDLESS_IKEV2_SUPPORTED};
+    init_notifies(e, pl, &n, natd_src, natd_dst, conn->fragmentation);
     sa->req_next = 0; /* a retried IKE_SA_INIT keeps message ID 0 (2.6, 1.2) */
     ike_sent_clear(&sa->out);
     rc = engine_request(e, sa, IKE_SA_INIT, pl, n);
@@ -379,7 +387,6 @@ void x_init_on_request(struct ike_engine *e, struct ike_rx *rx)
     uint8_t natd_src[NATD_LEN], natd_dst[NATD_LEN];
     natd_hash(e, sa->spi_i, sa->spi_r, &sa->local, natd_src);
     natd_hash(e, sa->spi_i, sa->spi_r, &sa->remote, natd_dst);
-    static const uint8_t sig_hashes[] = {0, 2, 0, 3, 0, 4, 0, 5};
     struct hk_arena a;
     struct ike_payload pl[12];
     size_t n = 0;
@@ -389,21 +396,7 @@ void x_init_on_request(struct ike_engine *e, struct ike_rx *rx)
     pl[n++] =
         (struct ike_payload){.type = IKE_PL_KE, .u.ke = {.group = c.ke, .data = {pub, publen}}};
     pl[n++] = (struct ike_payload){.type = IKE_PL_NONCE, .u.nonce.data = {nonce, NONCE_LEN}};
-    pl[n++] = (struct ike_payload){
-        .type = IKE_PL_NOTIFY,
-        .u.notify = {.type = IKE_N_NAT_DETECTION_SOURCE_IP, .data = {natd_src, NATD_LEN}}};
-    pl[n++] = (struct ike_payload){
-        .type = IKE_PL_NOTIFY,
-        .u.notify = {.type = IKE_N_NAT_DETECTION_DESTINATION_IP, .data = {natd_dst, NATD_LEN}}};
-    if (sa->ext & IKE_EXT_FRAGMENTATION)
-        pl[n++] = (struct ike_payload){.type = IKE_PL_NOTIFY,
-                                       .u.notify.type = IKE_N_IKEV2_FRAGMENTATION_SUPPORTED};
-    pl[n++] = (struct ike_payload){.type = IKE_PL_NOTIFY,
-                                   .u.notify = {.type = IKE_N_SIGNATURE_HASH_ALGORITHMS,
-                                                .data = {sig_hashes, sizeof(sig_hashes)}}};
-    if (e->cfg->daemon.childless)
-        pl[n++] = (struct ike_payload){.type = IKE_PL_NOTIFY,
-                                       .u.notify.type = IKE_N_CHILDLESS_IKEV2_SUPPORTED};
+    init_notifies(e, pl, &n, natd_src, natd_dst, sa->ext & IKE_EXT_FRAGMENTATION);
     x_auth_add_certreq(e, conn, &a, pl, &n); /* 1.2: CERTREQ in the IKE_SA_INIT response */
     if (!rc)
         rc = engine_send(e, sa, true, 0, IKE_SA_INIT, pl, n);
