@@ -21,8 +21,12 @@ static const char *const daemon_keys[] = {
     "hand_over_notify",
     "fragmentation",
     "childless",
+    "dataplane",
+    "tun_name",
     NULL,
 };
+
+static const char *const dataplane_names[] = {"userspace", "log", NULL};
 
 static int parse_listen(struct hk_cfg_ctx *c, const config_setting_t *g, struct hk_daemon_conf *d)
 {
@@ -106,6 +110,18 @@ int hk_cfg_parse_daemon(struct hk_cfg_ctx *c, const config_setting_t *g, struct 
         (rc = hk_cfg_bool(c, g, "fragmentation", &d->fragmentation)) < 0 ||
         (rc = hk_cfg_bool(c, g, "childless", &d->childless)) < 0)
         return rc;
+    int dpv = HK_DATAPLANE_USERSPACE;
+    if ((rc = hk_cfg_enum(c, g, "dataplane", dataplane_names, &dpv)) < 0)
+        return rc;
+    d->dataplane = (enum hk_dataplane_kind)dpv;
+    s = NULL;
+    if ((rc = hk_cfg_string(c, g, "tun_name", &s)) < 0)
+        return rc;
+    if (s && (strlen(s) == 0 || strlen(s) > 15))
+        return hk_cfg_fail(c, hk_cfg_member(g, "tun_name"),
+                           "interface names have 1 to 15 characters");
+    if (s && !(d->tun_name = strdup(s)))
+        return HK_E_NOMEM;
     if (d->half_open_timeout == 0)
         return hk_cfg_fail_member(c, g, "half_open_timeout", "must be at least 1 s");
     return 0;
@@ -113,6 +129,7 @@ int hk_cfg_parse_daemon(struct hk_cfg_ctx *c, const config_setting_t *g, struct 
 
 void hk_cfg_free_daemon(struct hk_daemon_conf *d)
 {
+    free(d->tun_name);
     free(d->listen);
     free(d->control_socket);
     free(d->keylog_dir);

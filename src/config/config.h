@@ -155,6 +155,11 @@ struct hk_pool {
     size_t ndns;
 };
 
+enum hk_dataplane_kind {
+    HK_DATAPLANE_USERSPACE = 0, /* TUN + ESP in userspace (src/esp/dp_user.c) */
+    HK_DATAPLANE_LOG = 1,       /* install nothing, log each Child SA */
+};
+
 struct hk_daemon_conf {
     struct hk_ip *listen; /* never empty: 0.0.0.0 and :: by default */
     size_t nlisten;
@@ -170,6 +175,8 @@ struct hk_daemon_conf {
     uint16_t hand_over_notify; /* notify type of HAND_OVER_CHILD_SAS */
     bool fragmentation;
     bool childless; /* RFC 6023: accept and offer IKE SAs without a child */
+    enum hk_dataplane_kind dataplane;
+    char *tun_name; /* NULL: the kernel picks (hike0, hike1, ...) */
 };
 
 struct hk_config {

@@ -3,6 +3,7 @@
 
 #include "common/err.h"
 #include "daemon/control.h"
+#include "esp/dp_user.h"
 #include "ike/keylog.h"
 
 #include <errno.h>
@@ -235,7 +236,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "hiked: cannot initialise (memory, libevent or OpenSSL)\n");
         goto out;
     }
-    d.dp = hk_dataplane_log_new(&d.log);
+    if (d.cfg->daemon.dataplane == HK_DATAPLANE_USERSPACE) {
+        struct hk_dp_user_conf dc = {
+            .ifname = d.cfg->daemon.tun_name, .send_udp = hiked_net_send_esp, .send_arg = &d};
+        d.dp = hk_dp_user_new(d.base, &d.crypto, &d.log, &dc);
+        if (!d.dp)
+            hk_warn(&d.log, "falling back to the logging data plane: Child SAs carry no traffic");
+    }
+    if (!d.dp)
+        d.dp = hk_dataplane_log_new(&d.log);
     hk_info(&d.log, "hiked %s starting, data plane: %s", HIKED_VERSION,
             d.dp ? d.dp->ops->name : "none");
     struct ike_engine_ops ops = {.arg = &d,

@@ -51,6 +51,8 @@ int hiked_net_open(struct hiked *d);
 void hiked_net_close(struct hiked *d);
 void hiked_net_send(void *arg, const struct sockaddr_storage *local,
                     const struct sockaddr_storage *remote, const uint8_t *buf, size_t len);
+void hiked_net_send_esp(void *arg, const struct sockaddr_storage *local,
+                        const struct sockaddr_storage *remote, const uint8_t *buf, size_t len);
 void hiked_net_keepalive(void *arg, const struct sockaddr_storage *local,
                          const struct sockaddr_storage *remote);
 int hiked_net_local_addr(void *arg, const struct sockaddr_storage *remote,

@@ -155,10 +155,10 @@ void hiked_net_close(struct hiked *d)
     d->nsocks = 0;
 }
 
-void hiked_net_send(void *arg, const struct sockaddr_storage *local,
-                    const struct sockaddr_storage *remote, const uint8_t *buf, size_t len)
+static void net_send(struct hiked *d, const struct sockaddr_storage *local,
+                     const struct sockaddr_storage *remote, const uint8_t *buf, size_t len,
+                     bool ike)
 {
-    struct hiked *d = arg;
     uint16_t lport = get_port(local);
     struct hiked_sock *s = NULL;
     for (size_t i = 0; i < d->nsocks && !s; i++)
@@ -176,8 +176,8 @@ void hiked_net_send(void *arg, const struct sockaddr_storage *local,
     struct msghdr mh = {.msg_name = (void *)remote,
                         .msg_namelen = remote->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                                                      : sizeof(struct sockaddr_in),
-                        .msg_iov = s->natt ? iov : iov + 1,
-                        .msg_iovlen = s->natt ? 2 : 1};
+                        .msg_iov = s->natt && ike ? iov : iov + 1,
+                        .msg_iovlen = s->natt && ike ? 2 : 1};
     /* Leave from the address the SA uses (multi-homed hosts, wildcard sockets). */
     if (remote->ss_family == AF_INET) {
         struct in_pktinfo pi = {.ipi_spec_dst = ((const struct sockaddr_in *)local)->sin_addr};
@@ -206,6 +206,19 @@ void hiked_net_send(void *arg, const struct sockaddr_storage *local,
         d->stats.tx_errors++;
         hk_debug(&d->log, "sendmsg: %s", strerror(errno));
     }
+}
+
+void hiked_net_send(void *arg, const struct sockaddr_storage *local,
+                    const struct sockaddr_storage *remote, const uint8_t *buf, size_t len)
+{
+    net_send(arg, local, remote, buf, len, true);
+}
+
+void hiked_net_send_esp(void *arg, const struct sockaddr_storage *local,
+                        const struct sockaddr_storage *remote, const uint8_t *buf, size_t len)
+{
+    /* RFC 3948 2.1: ESP in UDP goes without the non-ESP marker. */
+    net_send(arg, local, remote, buf, len, false);
 }
 
 int hiked_net_local_addr(void *arg, const struct sockaddr_storage *remote,

@@ -1,0 +1,435 @@
+#include "esp/dp_user.h"
+
+#include "common/err.h"
+#include "common/u64map.h"
+#include "crypto/kdf.h"
+#include "esp/esp_packet.h"
+#include "esp/prefix.h"
+#include "esp/replay.h"
+#include "esp/rtnl.h"
+#include "esp/spd.h"
+#include "esp/tun.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DP_BUF        (65536 + 256)
+#define DP_MAX_ROUTES 64
+#define DP_BURST      64
+#define DP_RCVBUF     (8 * 1024 * 1024)
+
+struct dp_in {
+    uint32_t spi;
+    uint64_t child;
+    struct hk_esp_sa_crypto cr;
+    struct hk_replay rw;
+    uint64_t packets, bytes, replay_drops, auth_fails;
+};
+
+struct dp_out {
+    uint64_t child;
+    struct hk_esp_sa_crypto cr;
+    uint64_t seq; /* last used */
+    bool esn, udp;
+    struct sockaddr_storage local, remote; /* with ports: the NAT-T ports when udp */
+    uint64_t packets, bytes, seq_exhausted;
+};
+
+/* A route we added, counted by the children that need it (a rekey's successor shares it). */
+struct dp_route {
+    struct hk_ip dst;
+    uint8_t len;
+    unsigned refs;
+};
+
+struct dp_user {
+    struct hk_dataplane base;
+    const struct hk_crypto *crypto;
+    struct event_base *evb;
+    struct hk_dp_user_conf conf;
+    int tun_fd, ifindex;
+    char ifname[32];
+    struct event *tun_ev, *raw4_ev, *raw6_ev;
+    int raw4, raw6;
+    struct hk_rtnl rtnl;
+    struct hk_spd spd;
+    struct hk_u64map in_by_spi, out_by_child;
+    struct dp_route routes[DP_MAX_ROUTES];
+    size_t nroutes;
+    uint64_t tun_drops, no_policy, bad_in;
+    uint8_t *buf, *obuf;
+};
+
+static struct dp_user *U(struct hk_dataplane *dp)
+{
+    return (struct dp_user *)dp;
+}
+
+/* ---- routes for the remote selectors ---- */
+
+static void route_ref(struct dp_user *u, const struct ike_ts *ts, int delta)
+{
+    struct hk_ip_range r = {.family = ts->type == IKE_TS_IPV6_ADDR_RANGE ? AF_INET6 : AF_INET};
+    size_t alen = r.family == AF_INET6 ? 16 : 4;
+    memcpy(r.start, ts->start_addr, alen);
+    memcpy(r.end, ts->end_addr, alen);
+    struct hk_ip pfx[32];
+    uint8_t lens[32];
+    size_t n = hk_range_to_prefixes(&r, pfx, lens, 32);
+    for (size_t i = 0; i < n; i++) {
+        struct dp_route *rt = NULL;
+        for (size_t k = 0; k < u->nroutes && !rt; k++)
+            if (u->routes[k].len == lens[i] && !memcmp(&u->routes[k].dst, &pfx[i], sizeof(pfx[i])))
+                rt = &u->routes[k];
+        if (delta > 0) {
+            if (rt) {
+                rt->refs++;
+                continue;
+            }
+            if (u->nroutes >= DP_MAX_ROUTES) {
+                hk_warn(u->base.log, "dataplane: route table full");
+                continue;
+            }
+            if (hk_rtnl_route_add(&u->rtnl, u->ifindex, &pfx[i], lens[i], NULL, 0))
+                hk_warn(u->base.log, "dataplane: route via %s: %s", u->ifname, u->rtnl.err);
+            u->routes[u->nroutes++] = (struct dp_route){.dst = pfx[i], .len = lens[i], .refs = 1};
+        } else if (rt && --rt->refs == 0) {
+            hk_rtnl_route_del(&u->rtnl, u->ifindex, &pfx[i], lens[i], NULL, 0);
+            *rt = u->routes[--u->nroutes];
+        }
+    }
+}
+
+/* ---- install / remove ---- */
+
+static uint16_t port_of(const struct sockaddr_storage *a)
+{
+    return ntohs(a->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)a)->sin6_port
+                                          : ((const struct sockaddr_in *)a)->sin_port);
+}
+
+static int user_install(struct hk_dataplane *dp, const struct ike_sa *sa, const struct child_sa *c)
+{
+    struct dp_user *u = U(dp);
+    if (c->transport) {
+        hk_warn(dp->log, "dataplane: transport mode is not in the userspace plane yet (%08x)",
+                c->spi_in);
+        return HK_E_UNSUPPORTED;
+    }
+    const struct hk_child_keys *k = &c->keys;
+    /* 2.17: the ir keys protect what the exchange initiator sends. */
+    const struct hk_secret *eo = c->initiator ? k->encr_ir : k->encr_ri;
+    const struct hk_secret *io = c->initiator ? k->integ_ir : k->integ_ri;
+    const struct hk_secret *ei = c->initiator ? k->encr_ri : k->encr_ir;
+    const struct hk_secret *ii = c->initiator ? k->integ_ri : k->integ_ir;
+    bool esn = c->chosen.esn == 1;
+    struct dp_in *in = calloc(1, sizeof(*in));
+    struct dp_out *out = calloc(1, sizeof(*out));
+    int rc = in && out ? HK_OK : HK_E_NOMEM;
+    if (!rc)
+        rc = hk_esp_sa_crypto_init(&in->cr, u->crypto, c->spi_in, esn, c->chosen.encr,
+                                   c->chosen.encr_key_bits, c->chosen.integ, ei->data, ei->len,
+                                   ii ? ii->data : NULL, ii ? ii->len : 0);
+    if (!rc)
+        rc = hk_esp_sa_crypto_init(&out->cr, u->crypto, c->spi_out, esn, c->chosen.encr,
+                                   c->chosen.encr_key_bits, c->chosen.integ, eo->data, eo->len,
+                                   io ? io->data : NULL, io ? io->len : 0);
+    if (!rc)
+        rc = hk_replay_init(&in->rw, u->conf.replay_window, esn);
+    if (!rc) {
+        in->spi = c->spi_in;
+        in->child = out->child = c->id;
+        out->esn = esn;
+        out->local = sa->local;
+        out->remote = sa->remote;
+        /* RFC 3948: UDP encapsulation when a NAT is in the path (IKE then runs on 4500). */
+        out->udp = sa->nat_local || sa->nat_remote || port_of(&sa->local) != 500;
+        rc = hk_u64map_put(&u->in_by_spi, c->spi_in, in);
+    }
+    if (!rc && (rc = hk_u64map_put(&u->out_by_child, c->id, out)))
+        hk_u64map_del(&u->in_by_spi, c->spi_in);
+    if (!rc &&
+        (rc = hk_spd_add(&u->spd, c->id, c->ts_local, c->nts_local, c->ts_remote, c->nts_remote))) {
+        hk_u64map_del(&u->in_by_spi, c->spi_in);
+        hk_u64map_del(&u->out_by_child, c->id);
+    }
+    if (rc) {
+        if (in) {
+            hk_esp_sa_crypto_clear(&in->cr);
+            hk_replay_free(&in->rw);
+        }
+        if (out)
+            hk_esp_sa_crypto_clear(&out->cr);
+        free(in);
+        free(out);
+        hk_err(dp->log, "dataplane: cannot install ESP SA %08x/%08x: %s", c->spi_in, c->spi_out,
+               hk_strerror(rc));
+        return rc;
+    }
+    for (size_t i = 0; i < c->nts_remote; i++)
+        route_ref(u, &c->ts_remote[i], +1);
+    dp->installed++;
+    hk_info(dp->log, "dataplane: ESP SA in %08x out %08x installed on %s (%s)", c->spi_in,
+            c->spi_out, u->ifname, out->udp ? "ESP in UDP" : "ESP");
+    return HK_OK;
+}
+
+static void user_remove(struct hk_dataplane *dp, const struct child_sa *c)
+{
+    struct dp_user *u = U(dp);
+    struct dp_in *in = hk_u64map_del(&u->in_by_spi, c->spi_in);
+    struct dp_out *out = hk_u64map_del(&u->out_by_child, c->id);
+    hk_spd_del(&u->spd, c->id);
+    if (out)
+        for (size_t i = 0; i < c->nts_remote; i++)
+            route_ref(u, &c->ts_remote[i], -1);
+    if (in) {
+        hk_esp_sa_crypto_clear(&in->cr);
+        hk_replay_free(&in->rw);
+        free(in);
+    }
+    if (out) {
+        hk_esp_sa_crypto_clear(&out->cr);
+        free(out);
+    }
+    dp->removed++;
+}
+
+/* ---- outbound: TUN -> ESP ---- */
+
+static void send_esp(struct dp_user *u, struct dp_out *o, const uint8_t *pkt, size_t len)
+{
+    if (!o->esn && o->seq == UINT32_MAX) {
+        o->seq_exhausted++; /* RFC 4303 3.3.3: never cycle; the SA must be rekeyed */
+        return;
+    }
+    uint8_t nh = (pkt[0] >> 4) == 6 ? HK_ESP_NH_IPV6 : HK_ESP_NH_IPV4;
+    size_t olen;
+    if (hk_esp_encap(&o->cr, o->seq + 1, nh, pkt, len, 0, u->obuf, DP_BUF, &olen))
+        return;
+    o->seq++;
+    o->packets++;
+    o->bytes += len;
+    if (o->udp) {
+        u->conf.send_udp(u->conf.send_arg, &o->local, &o->remote, u->obuf, olen);
+        return;
+    }
+    int fd = o->remote.ss_family == AF_INET6 ? u->raw6 : u->raw4;
+    struct sockaddr_storage dst = o->remote;
+    if (dst.ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)&dst)->sin6_port = 0;
+    else
+        ((struct sockaddr_in *)&dst)->sin_port = 0;
+    if (sendto(fd, u->obuf, olen, 0, (struct sockaddr *)&dst,
+               dst.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                         : sizeof(struct sockaddr_in)) < 0)
+        u->tun_drops++;
+}
+
+static void on_tun(evutil_socket_t fd, short what, void *arg)
+{
+    struct dp_user *u = arg;
+    (void)what;
+    for (int i = 0; i < DP_BURST; i++) {
+        ssize_t n = read(fd, u->buf, DP_BUF);
+        if (n <= 0)
+            break;
+        struct hk_pkt_sel sel;
+        if (hk_pkt_sel_parse(u->buf, (size_t)n, &sel)) {
+            u->tun_drops++;
+            continue;
+        }
+        uint64_t id = hk_spd_lookup_out(&u->spd, &sel);
+        struct dp_out *o = id ? hk_u64map_get(&u->out_by_child, id) : NULL;
+        if (!o) {
+            u->no_policy++; /* trap policies (on-demand) come with their own slice */
+            continue;
+        }
+        send_esp(u, o, u->buf, (size_t)n);
+    }
+}
+
+/* ---- inbound: ESP -> TUN ---- */
+
+static void esp_in(struct dp_user *u, uint8_t *pkt, size_t len)
+{
+    uint32_t spi, seq_lo;
+    uint64_t seq;
+    const uint8_t *inner;
+    size_t ilen;
+    uint8_t nh;
+    if (hk_esp_peek_spi(pkt, len, &spi, &seq_lo)) {
+        u->bad_in++;
+        return;
+    }
+    struct dp_in *in = hk_u64map_get(&u->in_by_spi, spi);
+    if (!in) {
+        u->bad_in++;
+        return;
+    }
+    /* RFC 4303 3.4.3: the window check before, the update after the ICV. */
+    if (hk_replay_check(&in->rw, seq_lo, &seq)) {
+        in->replay_drops++;
+        return;
+    }
+    if (hk_esp_decap(&in->cr, seq, pkt, len, &inner, &ilen, &nh)) {
+        in->auth_fails++;
+        return;
+    }
+    if (hk_replay_update(&in->rw, seq)) {
+        in->replay_drops++; /* a copy that passed the check while this one was decrypted */
+        return;
+    }
+    if (nh == HK_ESP_NH_NONE)
+        return; /* 2.6: a TFC dummy packet, dropped silently */
+    struct hk_pkt_sel sel;
+    if ((nh != HK_ESP_NH_IPV4 && nh != HK_ESP_NH_IPV6) || hk_pkt_sel_parse(inner, ilen, &sel) ||
+        !hk_spd_check_in(&u->spd, in->child, &sel)) {
+        u->bad_in++; /* RFC 4301 5.2: outside the SA's selectors */
+        return;
+    }
+    in->packets++;
+    in->bytes += ilen;
+    if (write(u->tun_fd, inner, ilen) < 0)
+        u->tun_drops++;
+}
+
+static void user_esp_in(struct hk_dataplane *dp, const uint8_t *buf, size_t len)
+{
+    struct dp_user *u = U(dp);
+    if (len > DP_BUF)
+        return;
+    memcpy(u->buf, buf, len); /* decrypted in place */
+    esp_in(u, u->buf, len);
+}
+
+static void on_raw(evutil_socket_t fd, short what, void *arg)
+{
+    struct dp_user *u = arg;
+    (void)what;
+    for (int i = 0; i < DP_BURST; i++) {
+        ssize_t n = recv(fd, u->buf, DP_BUF, MSG_DONTWAIT);
+        if (n <= 0)
+            break;
+        size_t off = 0;
+        if (fd == u->raw4) { /* IPv4 raw sockets hand over the IP header too */
+            if (n < 20)
+                continue;
+            off = (size_t)(u->buf[0] & 0x0f) * 4;
+            if ((size_t)n < off)
+                continue;
+        }
+        esp_in(u, u->buf + off, (size_t)n - off);
+    }
+}
+
+static void user_destroy(struct hk_dataplane *dp)
+{
+    struct dp_user *u = U(dp);
+    size_t pos = 0;
+    struct dp_in *in;
+    struct dp_out *out;
+    while ((in = hk_u64map_next(&u->in_by_spi, &pos, NULL))) {
+        hk_esp_sa_crypto_clear(&in->cr);
+        hk_replay_free(&in->rw);
+        free(in);
+    }
+    pos = 0;
+    while ((out = hk_u64map_next(&u->out_by_child, &pos, NULL))) {
+        hk_esp_sa_crypto_clear(&out->cr);
+        free(out);
+    }
+    hk_u64map_free(&u->in_by_spi);
+    hk_u64map_free(&u->out_by_child);
+    hk_spd_free(&u->spd);
+    if (u->tun_ev)
+        event_free(u->tun_ev);
+    if (u->raw4_ev)
+        event_free(u->raw4_ev);
+    if (u->raw6_ev)
+        event_free(u->raw6_ev);
+    if (u->raw4 >= 0)
+        close(u->raw4);
+    if (u->raw6 >= 0)
+        close(u->raw6);
+    if (u->tun_fd >= 0)
+        hk_tun_close(u->tun_fd);
+    hk_rtnl_close(&u->rtnl);
+    free(u->buf);
+    free(u->obuf);
+    free(u);
+}
+
+static const struct hk_dataplane_ops user_ops = {
+    .name = "userspace",
+    .install = user_install,
+    .remove = user_remove,
+    .esp_in = user_esp_in,
+    .destroy = user_destroy,
+};
+
+struct hk_dataplane *hk_dp_user_new(struct event_base *base, const struct hk_crypto *crypto,
+                                    const struct hk_log *log, const struct hk_dp_user_conf *conf)
+{
+    struct dp_user *u = calloc(1, sizeof(*u));
+    char err[256] = "";
+    if (!u)
+        return NULL;
+    u->base.ops = &user_ops;
+    u->base.log = log;
+    u->crypto = crypto;
+    u->evb = base;
+    u->conf = *conf;
+    if (!u->conf.replay_window)
+        u->conf.replay_window = HK_REPLAY_DEFAULT_SIZE;
+    u->tun_fd = u->raw4 = u->raw6 = -1;
+    hk_spd_init(&u->spd);
+    hk_u64map_init(&u->in_by_spi, (uint64_t)(uintptr_t)u);
+    hk_u64map_init(&u->out_by_child, (uint64_t)(uintptr_t)u ^ 0x5555);
+    u->buf = malloc(DP_BUF);
+    u->obuf = malloc(DP_BUF);
+    if (!u->buf || !u->obuf)
+        goto fail;
+    if (hk_rtnl_open(&u->rtnl, log)) {
+        snprintf(err, sizeof(err), "netlink: %s", u->rtnl.err);
+        goto fail;
+    }
+    if (hk_tun_open_err(conf->ifname ? conf->ifname : "hike%d", u->ifname, sizeof(u->ifname),
+                        &u->tun_fd, &u->ifindex, err, sizeof(err)))
+        goto fail;
+    /* 1400: room for ESP in UDP over a 1500-octet path. */
+    if (hk_rtnl_link_up(&u->rtnl, u->ifindex, 1400)) {
+        snprintf(err, sizeof(err), "%s: %s", u->ifname, u->rtnl.err);
+        goto fail;
+    }
+    u->raw4 = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ESP);
+    u->raw6 = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ESP);
+    /* Bursts must not overflow the raw sockets: a dropped ESP packet there also makes the
+     * kernel, which has no ESP of its own, answer protocol unreachable. */
+    int rcvbuf = DP_RCVBUF;
+    if (u->raw4 >= 0)
+        setsockopt(u->raw4, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+    if (u->raw6 >= 0)
+        setsockopt(u->raw6, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+    u->tun_ev = event_new(base, u->tun_fd, EV_READ | EV_PERSIST, on_tun, u);
+    if (u->raw4 >= 0)
+        u->raw4_ev = event_new(base, u->raw4, EV_READ | EV_PERSIST, on_raw, u);
+    if (u->raw6 >= 0)
+        u->raw6_ev = event_new(base, u->raw6, EV_READ | EV_PERSIST, on_raw, u);
+    if (!u->tun_ev || event_add(u->tun_ev, NULL) || (u->raw4_ev && event_add(u->raw4_ev, NULL)) ||
+        (u->raw6_ev && event_add(u->raw6_ev, NULL))) {
+        snprintf(err, sizeof(err), "cannot watch the TUN device");
+        goto fail;
+    }
+    hk_info(log, "dataplane: userspace ESP on %s%s", u->ifname,
+            u->raw4 < 0 ? " (no raw ESP socket: ESP in UDP only)" : "");
+    return &u->base;
+fail:
+    hk_err(log, "dataplane: userspace ESP unavailable: %s", err[0] ? err : "out of memory");
+    user_destroy(&u->base);
+    return NULL;
+}

@@ -1,0 +1,32 @@
+/*
+ * The userspace ESP data plane (RFC 4303, tunnel mode): clear traffic through a TUN
+ * device, ESP in UDP on the NAT-T port (RFC 3948) or raw ESP (IP protocol 50), an
+ * SPD from the Child SAs' selectors, anti-replay windows, and routes for the remote
+ * selectors. For kernels without ESP (this machine's) and for platforms with none.
+ */
+#ifndef HIKE_ESP_DP_USER_H
+#define HIKE_ESP_DP_USER_H
+
+#include <event2/event.h>
+#include <sys/socket.h>
+
+#include "crypto/crypto.h"
+#include "esp/dataplane.h"
+
+/* Sends one ESP-in-UDP datagram (no non-ESP marker) from local (port 4500) to remote. */
+typedef void (*hk_dp_send_udp)(void *arg, const struct sockaddr_storage *local,
+                               const struct sockaddr_storage *remote, const uint8_t *buf,
+                               size_t len);
+
+struct hk_dp_user_conf {
+    const char *ifname; /* TUN device name; NULL: "hike%d" */
+    uint32_t replay_window;
+    hk_dp_send_udp send_udp;
+    void *send_arg;
+};
+
+/* Opens the TUN device and the raw ESP sockets; NULL (logged) when that fails. */
+struct hk_dataplane *hk_dp_user_new(struct event_base *base, const struct hk_crypto *crypto,
+                                    const struct hk_log *log, const struct hk_dp_user_conf *conf);
+
+#endif
