@@ -76,6 +76,9 @@ check "charon: AES_GCM_16-256/PRF_HMAC_SHA2_256/CURVE_25519" \
     grep -q 'AES_GCM_16-256/PRF_HMAC_SHA2_256/CURVE_25519' "$NETNS_WORK/moon-1.txt"
 check "charon: peer sun.example.org" grep -q "remote 'sun.example.org'" "$NETNS_WORK/moon-1.txt"
 hk list-sas
+# Traffic: hike's userspace ESP <-> charon's kernel-libipsec, ESP in UDP (charon fakes a NAT).
+check "ping charon's LAN -> hike's LAN through the tunnel" ns_ping moon -I 10.1.0.1 10.2.0.1 3
+check "ping hike's LAN -> charon's LAN through the tunnel" ns_ping sun -I 10.2.0.1 10.1.0.1 3
 
 read -r _ _ in0 _ name0 ike0 child0 < <(hike_sa)
 check "hike rekeys the Child SA" hk rekey "$child0"
@@ -93,6 +96,7 @@ check "charon rekeys the IKE SA" charon_swanctl moon --rekey --ike net
 check "after charon's IKE rekey: new IKE SA, same child" \
     wait_for 10 eval 'agree && [ "$(hike_sa | cut -d" " -f5)" != "$name1" ]'
 hk list-sas
+check "ping through the tunnel after the rekeys" ns_ping moon -I 10.1.0.1 10.2.0.1 3
 check "hike terminates" hk terminate net
 check "charon: no SA left" charon_wait_idle moon 10
 check "hike: no SA left" wait_for 5 eval '[ "$(hk list-sas)" = "no IKE SAs" ]'
@@ -115,7 +119,8 @@ check "keylog: IKE table written, mode 600" \
     eval '[ -s "$keys/ikev2_decryption_table" ] && [ "$(stat -c %a "$keys/ikev2_decryption_table")" = 600 ]'
 check "keylog: ESP table written" test -s "$keys/esp_sa"
 v=$NETNS_WORK/decrypted.txt
-WIRESHARK_CONFIG_DIR=$keys tshark -r "$NETNS_WORK/wire.pcap" -V >"$v" 2>"$NETNS_WORK/tshark.err"
+WIRESHARK_CONFIG_DIR=$keys tshark -r "$NETNS_WORK/wire.pcap" -o esp.enable_encryption_decode:TRUE \
+    -o esp.enable_authentication_check:TRUE -V >"$v" 2>"$NETNS_WORK/tshark.err"
 WIRESHARK_CONFIG_DIR=$keys tshark -r "$NETNS_WORK/wire.pcap" -q -z expert \
     >"$NETNS_WORK/expert.txt" 2>>"$NETNS_WORK/tshark.err"
 n_sk=$(grep -c '^ *Payload: Encrypted and Authenticated (46)' "$v" || true)
@@ -126,6 +131,10 @@ check "every protected IKE message decrypted and verified" test "$n_sk" -eq "$n_
 check "IKE_AUTH decrypted (IDi and IDr seen)" \
     eval "grep -q 'Identification Data:sun.example.org' '$v' && grep -q 'Identification Data:moon.example.org' '$v'"
 check "CREATE_CHILD_SA decrypted (REKEY_SA seen)" grep -q 'Notify Message Type: REKEY_SA' "$v"
+n_echo=$(grep -c 'Type: 8 (Echo (ping) request)' "$v" || true)
+n_icv=$(grep -c 'ESP ICV: .*\[correct\]' "$v" || true)
+log "capture: $n_echo echo requests decrypted from ESP, $n_icv ESP ICVs verified"
+check "ESP decrypted with hike's esp_sa keys (the pings inside)" test "$n_echo" -ge 9
 check "nothing malformed, no expert error" \
     eval "! grep -qi 'malformed' '$v' && ! grep -q '^ *Error' '$NETNS_WORK/expert.txt'"
 
