@@ -69,6 +69,26 @@ run_case() { # name, extra conn settings for a, outer capture filter for ESP
     [ "$esp" -ge 10 ] || hp_fail "$name: only $esp ESP packets on the outer link"
     [ "$plain" = 0 ] || hp_fail "$name: $plain clear packets on the outer link"
     ok "$name: the outer link carries $esp ESP packets and no clear ones"
+    if [ "$name" = raw-esp ]; then
+        # Make-before-break: a steady ping across Child SA rekeys by each side loses nothing.
+        ip netns exec "$HP_NSA" ping -q -c 60 -i 0.05 -W 2 -I 10.1.0.1 10.2.0.1 \
+            > "$T/mbb.ping" 2>&1 &
+        local pinger=$!
+        local side cid old
+        for side in a b a b; do
+            sleep 0.5
+            hp_json $side list-sas > "$T/sas.json"
+            cid=$(hp_py 'print(j[0][0]["children"][0]["id"])' "$T/sas.json")
+            old=$(hp_py 'print(j[0][0]["children"][0]["spi_in"])' "$T/sas.json")
+            hp_ctl $side rekey "$cid" > /dev/null || hp_fail "rekey of child $cid by $side"
+            hp_wait $side "len(s[0]['children']) == 1 and s[0]['children'][0]['spi_in'] != '$old'" ||
+                hp_fail "child rekey by $side did not complete"
+        done
+        wait $pinger
+        grep -q ' 0% packet loss' "$T/mbb.ping" ||
+            hp_fail "packets lost across the rekeys: $(cat "$T/mbb.ping")"
+        ok "$name: 60 pings across 4 Child SA rekeys (2 by each side), no loss"
+    fi
     hp_stop a
     hp_stop b
 }
