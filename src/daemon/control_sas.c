@@ -116,7 +116,7 @@ static json_t *ts_list(const struct ike_ts *ts, size_t n)
     return a;
 }
 
-static json_t *child_json(const struct child_sa *c, uint64_t now)
+static json_t *child_json(struct hiked *d, const struct child_sa *c, uint64_t now)
 {
     char spi[16], alg[256];
     json_t *o = json_object();
@@ -135,6 +135,16 @@ static json_t *child_json(const struct child_sa *c, uint64_t now)
     ctl_set(o, "local_ts", ts_list(c->ts_local, c->nts_local));
     ctl_set(o, "remote_ts", ts_list(c->ts_remote, c->nts_remote));
     ctl_set(o, "age", json_integer(ctl_age(now, c->created_ms)));
+    /* Traffic, when the data plane carries this SA (null with the logging backend). */
+    struct hk_dp_child_stats st;
+    json_t *traffic = json_null();
+    if (d->dp && d->dp->ops->child_stats && !d->dp->ops->child_stats(d->dp, c, &st))
+        traffic = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "packets_in",
+                            (json_int_t)st.packets_in, "bytes_in", (json_int_t)st.bytes_in,
+                            "packets_out", (json_int_t)st.packets_out, "bytes_out",
+                            (json_int_t)st.bytes_out, "replay_drops", (json_int_t)st.replay_drops,
+                            "auth_failures", (json_int_t)st.auth_failures);
+    ctl_set(o, "traffic", traffic);
     return o;
 }
 
@@ -176,7 +186,7 @@ static json_t *sa_json(struct hiked *d, const struct ike_sa *sa, uint64_t now)
     for (size_t i = 0; i < sa->nchildren; i++) {
         const struct child_sa *c = ike_engine_child(&d->engine, sa->children[i]);
         if (c)
-            json_array_append_new(children, child_json(c, now));
+            json_array_append_new(children, child_json(d, c, now));
     }
     ctl_set(o, "children", children);
     return o;

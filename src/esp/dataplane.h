@@ -12,12 +12,21 @@
 
 struct hk_dataplane;
 
+/* Traffic counters of one Child SA (hikectl list-sas). */
+struct hk_dp_child_stats {
+    uint64_t packets_in, bytes_in, packets_out, bytes_out;
+    uint64_t replay_drops, auth_failures;
+};
+
 struct hk_dataplane_ops {
     const char *name;
     int (*install)(struct hk_dataplane *dp, const struct ike_sa *sa, const struct child_sa *c);
     void (*remove)(struct hk_dataplane *dp, const struct child_sa *c);
     /* An ESP packet arrived on the NAT-T port (RFC 3948); the backend decides. */
     void (*esp_in)(struct hk_dataplane *dp, const uint8_t *buf, size_t len);
+    /* Counters of a Child SA; HK_E_NOTFOUND when the backend does not carry it. Optional. */
+    int (*child_stats)(struct hk_dataplane *dp, const struct child_sa *c,
+                       struct hk_dp_child_stats *out);
     void (*destroy)(struct hk_dataplane *dp);
 };
 

@@ -327,6 +327,23 @@ static void on_raw(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+static int user_child_stats(struct hk_dataplane *dp, const struct child_sa *c,
+                            struct hk_dp_child_stats *o)
+{
+    struct dp_user *u = U(dp);
+    const struct dp_in *in = hk_u64map_get(&u->in_by_spi, c->spi_in);
+    const struct dp_out *out = hk_u64map_get(&u->out_by_child, c->id);
+    if (!in || !out)
+        return HK_E_NOTFOUND;
+    *o = (struct hk_dp_child_stats){.packets_in = in->packets,
+                                    .bytes_in = in->bytes,
+                                    .packets_out = out->packets,
+                                    .bytes_out = out->bytes,
+                                    .replay_drops = in->replay_drops,
+                                    .auth_failures = in->auth_fails};
+    return HK_OK;
+}
+
 static void user_destroy(struct hk_dataplane *dp)
 {
     struct dp_user *u = U(dp);
@@ -369,6 +386,7 @@ static const struct hk_dataplane_ops user_ops = {
     .install = user_install,
     .remove = user_remove,
     .esp_in = user_esp_in,
+    .child_stats = user_child_stats,
     .destroy = user_destroy,
 };
 

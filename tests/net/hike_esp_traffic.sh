@@ -52,12 +52,18 @@ run_case() { # name, extra conn settings for a, outer capture filter for ESP
     hp_wait a 'len(s) == 1 and s[0]["state"] == "ESTABLISHED" and s[0]["children"]' ||
         hp_fail "$name: not established"
     hp_wait b 'len(s) == 1 and s[0]["children"]' || hp_fail "$name: b has no child"
-    ip netns exec "$HP_NSA" timeout 25 dumpcap -q -i "$ifa" -w "$T/$name.pcap" 2> /dev/null &
+    ip netns exec "$HP_NSA" timeout 25 dumpcap -q -P -i "$ifa" -w "$T/$name.pcap" 2> /dev/null &
     local cap=$!
     sleep 1
     ip netns exec "$HP_NSA" ping -q -c 5 -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1 > "$T/$name.ping" ||
         hp_fail "$name: ping through the tunnel: $(cat "$T/$name.ping")"
     ok "$name: ping 10.1.0.1 -> 10.2.0.1 through the tunnel"
+    hp_json a list-sas > "$T/$name.sas"
+    hp_py 't = j[0][0]["children"][0]["traffic"]
+sys.exit(0 if t["packets_out"] >= 5 and t["packets_in"] >= 5 and t["bytes_in"] >= 5 * 84 and
+         t["replay_drops"] == 0 and t["auth_failures"] == 0 else 1)' "$T/$name.sas" ||
+        hp_fail "$name: traffic counters: $(cat "$T/$name.sas")"
+    ok "$name: list-sas counts the packets both ways"
     tcp_transfer || hp_fail "$name: TCP transfer: $(cat "$T/client.sum" "$T/server.sum")"
     ok "$name: 2 MB over TCP, SHA-256 equal on both ends"
     sleep 0.7
@@ -70,6 +76,36 @@ run_case() { # name, extra conn settings for a, outer capture filter for ESP
     [ "$plain" = 0 ] || hp_fail "$name: $plain clear packets on the outer link"
     ok "$name: the outer link carries $esp ESP packets and no clear ones"
     if [ "$name" = raw-esp ]; then
+        # A replayed ESP packet (RFC 4303 3.4.3): b's last packet to a, sent again from b's
+        # namespace, is dropped by a's window and counted; nothing reaches a's LAN.
+        "$HP_PYTHON" - "$T/$name.pcap" > "$T/replay.hex" << 'PY' || hp_fail "no ESP from b in the capture"
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+off, last = 24, None
+while off + 16 <= len(d):
+    incl = struct.unpack_from("<I", d, off + 8)[0]
+    frame = d[off + 16:off + 16 + incl]
+    off += 16 + incl
+    ip = frame[14:]
+    if len(ip) > 20 and ip[9] == 50 and ip[12:16] == bytes([192, 0, 2, 2]):
+        last = ip[(ip[0] & 15) * 4:]
+if last is None:
+    sys.exit(1)
+print(last.hex())
+PY
+        hp_json a list-sas > "$T/before.sas"
+        ip netns exec "$HP_NSB" "$HP_PYTHON" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 50)
+s.sendto(bytes.fromhex(open(sys.argv[1]).read().strip()), ("192.0.2.1", 0))' "$T/replay.hex" ||
+            hp_fail "cannot send the replayed packet"
+        hp_wait a "s[0]['children'][0]['traffic']['replay_drops'] == 1" ||
+            hp_fail "replay not counted: $(hp_ctl a --json list-sas)"
+        hp_json a list-sas > "$T/after.sas"
+        hp_py 'sys.exit(0 if j[0][0]["children"][0]["traffic"]["packets_in"] ==
+                    j[1][0]["children"][0]["traffic"]["packets_in"] else 1)' \
+            "$T/before.sas" "$T/after.sas" || hp_fail "the replayed packet was delivered"
+        ok "$name: a replayed ESP packet is dropped and counted"
         # Make-before-break: a steady ping across Child SA rekeys by each side loses nothing.
         ip netns exec "$HP_NSA" ping -q -c 60 -i 0.05 -W 2 -I 10.1.0.1 10.2.0.1 \
             > "$T/mbb.ping" 2>&1 &

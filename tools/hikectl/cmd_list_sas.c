@@ -5,13 +5,23 @@
 
 static const char *const ike_head[] = {"ID",     "NAME", "CONN", "STATE", "ROLE",      "LOCAL",
                                        "REMOTE", "NAT",  "PEER", "AGE",   "ALGORITHMS"};
-static const char *const child_head[] = {"CHILD",   "NAME",     "STATE",     "MODE", "SPI-IN",
-                                         "SPI-OUT", "LOCAL-TS", "REMOTE-TS", "AGE",  "ALGORITHMS"};
+static const char *const child_head[] = {
+    "CHILD",     "NAME",     "STATE",     "MODE",  "SPI-IN", "SPI-OUT",   "LOCAL-TS",
+    "REMOTE-TS", "IN PKT/B", "OUT PKT/B", "DROPS", "AGE",    "ALGORITHMS"};
 
 static void child_row(struct table *t, const json_t *c)
 {
-    char id[24], age[32];
+    char id[24], age[32], in[48] = "-", out[48] = "-", drops[48] = "-";
     snprintf(id, sizeof(id), "%lld", out_int(c, "id"));
+    const json_t *tr = json_object_get(c, "traffic");
+    if (json_is_object(tr)) {
+        snprintf(in, sizeof(in), "%lld/%lld", out_int(tr, "packets_in"), out_int(tr, "bytes_in"));
+        snprintf(out, sizeof(out), "%lld/%lld", out_int(tr, "packets_out"),
+                 out_int(tr, "bytes_out"));
+        /* replay drops / integrity failures */
+        snprintf(drops, sizeof(drops), "%lld/%lld", out_int(tr, "replay_drops"),
+                 out_int(tr, "auth_failures"));
+    }
     char *lts = out_join(c, "local_ts", ","), *rts = out_join(c, "remote_ts", ",");
     const char *cells[] = {id,
                            out_str(c, "name"),
@@ -21,6 +31,9 @@ static void child_row(struct table *t, const json_t *c)
                            out_str(c, "spi_out"),
                            lts,
                            rts,
+                           in,
+                           out,
+                           drops,
                            out_age(json_object_get(c, "age"), age, sizeof(age)),
                            out_str(c, "algorithms")};
     table_row(t, 1, cells);
