@@ -98,18 +98,42 @@ static bool conn_has_sa(struct hiked *d, const char *name)
     return false;
 }
 
+/* Traffic hit a trap policy: set up the connection unless it is already being set up. */
+static void on_acquire(void *arg, const char *conn)
+{
+    struct hiked *d = arg;
+    if (conn_has_sa(d, conn))
+        return;
+    hk_info(&d->log, "connection %s: traffic for its trap policy, initiating", conn);
+    int rc = ike_engine_initiate(&d->engine, conn, NULL);
+    if (rc)
+        hk_err(&d->log, "connection %s: cannot initiate: %s", conn, hk_strerror(rc));
+    hiked_kick(d);
+}
+
 void hiked_start_conns(struct hiked *d)
 {
+    if (d->dp->ops->trap_clear)
+        d->dp->ops->trap_clear(d->dp);
     for (size_t i = 0; i < d->cfg->nconns; i++) {
         const struct hk_conn *c = &d->cfg->conns[i];
         bool trap = c->start_action == HK_START_TRAP;
         for (size_t k = 0; k < c->nchildren; k++)
             trap |= c->children[k].start_action == HK_START_TRAP;
-        if (trap)
+        if (trap && !d->dp->ops->trap_add)
             hk_warn(&d->log,
-                    "connection %s: start_action trap needs traffic from the ESP data plane, "
-                    "which this build does not have; it waits for the peer or hikectl",
+                    "connection %s: start_action trap needs the userspace data plane; it waits "
+                    "for the peer or hikectl",
                     c->name);
+        for (size_t k = 0; trap && d->dp->ops->trap_add && k < c->nchildren; k++) {
+            if (c->children[k].start_action != HK_START_TRAP && c->start_action != HK_START_TRAP)
+                continue;
+            struct ike_ts l[8], r[8];
+            size_t nl, nr;
+            if (ike_engine_trap_selectors(&d->engine, c->name, k, l, &nl, r, &nr, 8) ||
+                d->dp->ops->trap_add(d->dp, c->name, l, nl, r, nr))
+                hk_err(&d->log, "connection %s: cannot install its trap policy", c->name);
+        }
         if (conn_has_sa(d, c->name))
             continue;
         bool start = c->start_action == HK_START_START;
@@ -237,8 +261,10 @@ int main(int argc, char **argv)
         goto out;
     }
     if (d.cfg->daemon.dataplane == HK_DATAPLANE_USERSPACE) {
-        struct hk_dp_user_conf dc = {
-            .ifname = d.cfg->daemon.tun_name, .send_udp = hiked_net_send_esp, .send_arg = &d};
+        struct hk_dp_user_conf dc = {.ifname = d.cfg->daemon.tun_name,
+                                     .send_udp = hiked_net_send_esp,
+                                     .acquire = on_acquire,
+                                     .send_arg = &d};
         d.dp = hk_dp_user_new(d.base, &d.crypto, &d.log, &dc);
         if (!d.dp)
             hk_warn(&d.log, "falling back to the logging data plane: Child SAs carry no traffic");

@@ -24,6 +24,11 @@ struct hk_dataplane_ops {
     void (*remove)(struct hk_dataplane *dp, const struct child_sa *c);
     /* An ESP packet arrived on the NAT-T port (RFC 3948); the backend decides. */
     void (*esp_in)(struct hk_dataplane *dp, const uint8_t *buf, size_t len);
+    /* Trap policies (on-demand): traffic matching them with no Child SA yet is queued
+     * (bounded) and reported through the backend's acquire callback. Optional. */
+    int (*trap_add)(struct hk_dataplane *dp, const char *conn, const struct ike_ts *local,
+                    size_t nlocal, const struct ike_ts *remote, size_t nremote);
+    void (*trap_clear)(struct hk_dataplane *dp);
     /* Counters of a Child SA; HK_E_NOTFOUND when the backend does not carry it. Optional. */
     int (*child_stats)(struct hk_dataplane *dp, const struct child_sa *c,
                        struct hk_dp_child_stats *out);

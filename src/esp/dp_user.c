@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -46,6 +47,20 @@ struct dp_route {
     unsigned refs;
 };
 
+/* A trap policy and the packets waiting for its Child SA. */
+#define DP_TRAP_QUEUE 32
+#define DP_MAX_TRAPS  32
+struct dp_trap {
+    char conn[64];
+    struct hk_spd_entry sel;
+    size_t nq;
+    struct {
+        uint8_t *p;
+        size_t len;
+    } q[DP_TRAP_QUEUE];
+    struct timeval acquired; /* when we last asked for the SA */
+};
+
 struct dp_user {
     struct hk_dataplane base;
     const struct hk_crypto *crypto;
@@ -60,7 +75,9 @@ struct dp_user {
     struct hk_u64map in_by_spi, out_by_child;
     struct dp_route routes[DP_MAX_ROUTES];
     size_t nroutes;
-    uint64_t tun_drops, no_policy, bad_in;
+    uint64_t tun_drops, no_policy, bad_in, trap_queued, trap_dropped;
+    struct dp_trap traps[DP_MAX_TRAPS];
+    size_t ntraps;
     uint8_t *buf, *obuf;
 };
 
@@ -103,6 +120,9 @@ static void route_ref(struct dp_user *u, const struct ike_ts *ts, int delta)
         }
     }
 }
+
+static void send_esp(struct dp_user *u, struct dp_out *o, const uint8_t *pkt, size_t len);
+static void trap_flush(struct dp_user *u);
 
 /* ---- install / remove ---- */
 
@@ -175,6 +195,7 @@ static int user_install(struct hk_dataplane *dp, const struct ike_sa *sa, const 
     dp->installed++;
     hk_info(dp->log, "dataplane: ESP SA in %08x out %08x installed on %s (%s)", c->spi_in,
             c->spi_out, u->ifname, out->udp ? "ESP in UDP" : "ESP");
+    trap_flush(u);
     return HK_OK;
 }
 
@@ -230,6 +251,105 @@ static void send_esp(struct dp_user *u, struct dp_out *o, const uint8_t *pkt, si
         u->tun_drops++;
 }
 
+/* ---- trap policies ---- */
+
+static bool trap_matches(const struct dp_trap *t, const struct hk_pkt_sel *p)
+{
+    struct hk_spd one = {.e = (struct hk_spd_entry *)&t->sel, .n = 1, .cap = 1};
+    return hk_spd_lookup_out(&one, p) != 0;
+}
+
+static void trap_clear_queue(struct dp_trap *t)
+{
+    for (size_t i = 0; i < t->nq; i++)
+        free(t->q[i].p);
+    t->nq = 0;
+}
+
+static int user_trap_add(struct hk_dataplane *dp, const char *conn, const struct ike_ts *local,
+                         size_t nlocal, const struct ike_ts *remote, size_t nremote)
+{
+    struct dp_user *u = U(dp);
+    if (u->ntraps >= DP_MAX_TRAPS || nlocal > HK_SPD_MAX_TS || nremote > HK_SPD_MAX_TS)
+        return HK_E_OVERFLOW;
+    struct dp_trap *t = &u->traps[u->ntraps++];
+    memset(t, 0, sizeof(*t));
+    snprintf(t->conn, sizeof(t->conn), "%s", conn);
+    t->sel.id = 1; /* any non-zero id: it marks a match */
+    t->sel.nlocal = nlocal;
+    t->sel.nremote = nremote;
+    memcpy(t->sel.local, local, nlocal * sizeof(*local));
+    memcpy(t->sel.remote, remote, nremote * sizeof(*remote));
+    for (size_t i = 0; i < nremote; i++)
+        route_ref(u, &remote[i], +1);
+    hk_info(dp->log, "dataplane: trap policy for %s on %s", conn, u->ifname);
+    return HK_OK;
+}
+
+static void user_trap_clear(struct hk_dataplane *dp)
+{
+    struct dp_user *u = U(dp);
+    for (size_t k = 0; k < u->ntraps; k++) {
+        struct dp_trap *t = &u->traps[k];
+        for (size_t i = 0; i < t->sel.nremote; i++)
+            route_ref(u, &t->sel.remote[i], -1);
+        trap_clear_queue(t);
+    }
+    u->ntraps = 0;
+}
+
+/* A packet without a Child SA: queued behind a trap policy it matches, which asks for the SA
+ * (at most once a second); dropped and counted otherwise. */
+static void trap_packet(struct dp_user *u, const struct hk_pkt_sel *sel, const uint8_t *pkt,
+                        size_t len)
+{
+    for (size_t k = 0; k < u->ntraps; k++) {
+        struct dp_trap *t = &u->traps[k];
+        if (!trap_matches(t, sel))
+            continue;
+        uint8_t *copy = t->nq < DP_TRAP_QUEUE ? malloc(len) : NULL;
+        if (copy) {
+            memcpy(copy, pkt, len);
+            t->q[t->nq].p = copy;
+            t->q[t->nq++].len = len;
+            u->trap_queued++;
+        } else {
+            u->trap_dropped++;
+        }
+        struct timeval now;
+        event_base_gettimeofday_cached(u->evb, &now);
+        if (u->conf.acquire && now.tv_sec - t->acquired.tv_sec >= 1) {
+            t->acquired = now;
+            u->conf.acquire(u->conf.send_arg, t->conn);
+        }
+        return;
+    }
+    u->no_policy++;
+}
+
+/* A new Child SA: the packets its traps held go out through it now. */
+static void trap_flush(struct dp_user *u)
+{
+    for (size_t k = 0; k < u->ntraps; k++) {
+        struct dp_trap *t = &u->traps[k];
+        size_t keep = 0;
+        for (size_t i = 0; i < t->nq; i++) {
+            struct hk_pkt_sel sel;
+            uint64_t id = 0;
+            if (!hk_pkt_sel_parse(t->q[i].p, t->q[i].len, &sel))
+                id = hk_spd_lookup_out(&u->spd, &sel);
+            struct dp_out *o = id ? hk_u64map_get(&u->out_by_child, id) : NULL;
+            if (o) {
+                send_esp(u, o, t->q[i].p, t->q[i].len);
+                free(t->q[i].p);
+            } else {
+                t->q[keep++] = t->q[i];
+            }
+        }
+        t->nq = keep;
+    }
+}
+
 static void on_tun(evutil_socket_t fd, short what, void *arg)
 {
     struct dp_user *u = arg;
@@ -246,7 +366,7 @@ static void on_tun(evutil_socket_t fd, short what, void *arg)
         uint64_t id = hk_spd_lookup_out(&u->spd, &sel);
         struct dp_out *o = id ? hk_u64map_get(&u->out_by_child, id) : NULL;
         if (!o) {
-            u->no_policy++; /* trap policies (on-demand) come with their own slice */
+            trap_packet(u, &sel, u->buf, (size_t)n);
             continue;
         }
         send_esp(u, o, u->buf, (size_t)n);
@@ -360,6 +480,8 @@ static void user_destroy(struct hk_dataplane *dp)
         hk_esp_sa_crypto_clear(&out->cr);
         free(out);
     }
+    for (size_t k = 0; k < u->ntraps; k++)
+        trap_clear_queue(&u->traps[k]);
     hk_u64map_free(&u->in_by_spi);
     hk_u64map_free(&u->out_by_child);
     hk_spd_free(&u->spd);
@@ -387,6 +509,8 @@ static const struct hk_dataplane_ops user_ops = {
     .remove = user_remove,
     .esp_in = user_esp_in,
     .child_stats = user_child_stats,
+    .trap_add = user_trap_add,
+    .trap_clear = user_trap_clear,
     .destroy = user_destroy,
 };
 

@@ -18,11 +18,15 @@ typedef void (*hk_dp_send_udp)(void *arg, const struct sockaddr_storage *local,
                                const struct sockaddr_storage *remote, const uint8_t *buf,
                                size_t len);
 
+/* Traffic hit a trap policy of connection conn: start it (RFC 4301 "acquire"). */
+typedef void (*hk_dp_acquire)(void *arg, const char *conn);
+
 struct hk_dp_user_conf {
     const char *ifname; /* TUN device name; NULL: "hike%d" */
     uint32_t replay_window;
     hk_dp_send_udp send_udp;
     void *send_arg;
+    hk_dp_acquire acquire; /* with send_arg */
 };
 
 /* Opens the TUN device and the raw ESP sockets; NULL (logged) when that fails. */

@@ -4,6 +4,7 @@
 #include "common/secret.h"
 #include "crypto/crypto.h"
 #include "ike/codec/notify.h"
+#include "ike/conn_match.h"
 #include "ike/creds.h"
 #include "ike/sk_msg.h"
 
@@ -996,5 +997,22 @@ int ike_engine_rekey_child(struct ike_engine *e, uint64_t child_id)
     if (sa->state != IKE_SA_ESTABLISHED || c->state != CHILD_SA_INSTALLED)
         return HK_E_STATE;
     engine_queue(e, sa, IKE_TASK_REKEY_CHILD, c->id);
+    return HK_OK;
+}
+
+int ike_engine_trap_selectors(struct ike_engine *e, const char *name, size_t child,
+                              struct ike_ts *local, size_t *nl, struct ike_ts *remote, size_t *nr,
+                              size_t max)
+{
+    const struct hk_conn *conn = hk_config_find_conn(e->cfg, name);
+    struct sockaddr_storage l, r;
+    if (!conn || child >= conn->nchildren)
+        return HK_E_NOTFOUND;
+    int rc = conn_initiator_addrs(e, conn, &l, &r);
+    if (rc)
+        return rc;
+    const struct hk_child_conf *cc = &conn->children[child];
+    *nl = conn_ts(cc->local_ts, cc->nlocal_ts, &l, local, max);
+    *nr = conn_ts(cc->remote_ts, cc->nremote_ts, &r, remote, max);
     return HK_OK;
 }

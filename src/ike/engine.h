@@ -108,6 +108,13 @@ int ike_engine_terminate(struct ike_engine *e, uint64_t ike_id);
 /* Queue a rekey of an IKE SA (CREATE_CHILD_SA, 1.3.2) or of a Child SA (1.3.3). */
 int ike_engine_rekey(struct ike_engine *e, uint64_t ike_id);
 int ike_engine_rekey_child(struct ike_engine *e, uint64_t child_id);
+/*
+ * The selectors a trap policy for child index i of a connection covers (our address for
+ * %dynamic, as an initiator would propose them); counts in nl and nr (at most max each).
+ */
+int ike_engine_trap_selectors(struct ike_engine *e, const char *conn, size_t child,
+                              struct ike_ts *local, size_t *nl, struct ike_ts *remote, size_t *nr,
+                              size_t max);
 /* Sends DELETE for every established IKE SA (SIGTERM). */
 void ike_engine_shutdown(struct ike_engine *e);
 
