@@ -98,6 +98,28 @@ static bool conn_has_sa(struct hiked *d, const char *name)
     return false;
 }
 
+/* The data plane on a Child SA: liveness for DPD, volume limits for rekey and delete. */
+static void on_dp_event(void *arg, uint64_t child, enum hk_dp_event ev)
+{
+    struct hiked *d = arg;
+    switch (ev) {
+    case HK_DP_ACTIVITY:
+        ike_engine_child_activity(&d->engine, child);
+        return;
+    case HK_DP_SOFT_EXPIRED:
+        hk_info(&d->log, "Child SA %llu: volume limit for rekeying reached",
+                (unsigned long long)child);
+        ike_engine_rekey_child(&d->engine, child);
+        break;
+    case HK_DP_HARD_EXPIRED:
+        hk_info(&d->log, "Child SA %llu: hard volume limit reached, deleting",
+                (unsigned long long)child);
+        ike_engine_delete_child(&d->engine, child);
+        break;
+    }
+    hiked_kick(d);
+}
+
 /* Traffic hit a trap policy: set up the connection unless it is already being set up. */
 static void on_acquire(void *arg, const char *conn)
 {
@@ -264,6 +286,7 @@ int main(int argc, char **argv)
         struct hk_dp_user_conf dc = {.ifname = d.cfg->daemon.tun_name,
                                      .send_udp = hiked_net_send_esp,
                                      .acquire = on_acquire,
+                                     .event = on_dp_event,
                                      .send_arg = &d};
         d.dp = hk_dp_user_new(d.base, &d.crypto, &d.log, &dc);
         if (!d.dp)

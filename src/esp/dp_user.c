@@ -22,10 +22,21 @@
 #define DP_MAX_ROUTES 64
 #define DP_BURST      64
 #define DP_RCVBUF     (8 * 1024 * 1024)
+#define DP_GRACE      2 /* seconds a removed inbound SA still accepts packets */
+
+/* Volume limits of one direction (RFC 4301 4.4.2.1: each SA has its own). */
+struct dp_limits {
+    uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets;
+    bool soft_fired, hard_fired;
+};
 
 struct dp_in {
     uint32_t spi;
     uint64_t child;
+    time_t dies;             /* removed: still accepted until then (in-flight packets), 0 = alive */
+    struct hk_spd_entry sel; /* its own copy: checked even while dying (RFC 4301 5.2) */
+    struct dp_limits lim;
+    time_t last_activity;
     struct hk_esp_sa_crypto cr;
     struct hk_replay rw;
     uint64_t packets, bytes, replay_drops, auth_fails;
@@ -33,6 +44,7 @@ struct dp_in {
 
 struct dp_out {
     uint64_t child;
+    struct dp_limits lim;
     struct hk_esp_sa_crypto cr;
     uint64_t seq; /* last used */
     bool esn, udp;
@@ -68,7 +80,7 @@ struct dp_user {
     struct hk_dp_user_conf conf;
     int tun_fd, ifindex;
     char ifname[32];
-    struct event *tun_ev, *raw4_ev, *raw6_ev;
+    struct event *tun_ev, *raw4_ev, *raw6_ev, *reaper;
     int raw4, raw6;
     struct hk_rtnl rtnl;
     struct hk_spd spd;
@@ -84,6 +96,32 @@ struct dp_user {
 static struct dp_user *U(struct hk_dataplane *dp)
 {
     return (struct dp_user *)dp;
+}
+
+static void report(struct dp_user *u, uint64_t child, enum hk_dp_event ev)
+{
+    if (u->conf.event)
+        u->conf.event(u->conf.send_arg, child, ev);
+}
+
+/* Checks one direction's counters against its limits; true once the hard limit is reached. */
+static bool over_limit(struct dp_user *u, uint64_t child, struct dp_limits *l, uint64_t packets,
+                       uint64_t bytes)
+{
+    if (l->hard_fired)
+        return true;
+    if ((l->hard_bytes && bytes >= l->hard_bytes) ||
+        (l->hard_packets && packets >= l->hard_packets)) {
+        l->hard_fired = true;
+        report(u, child, HK_DP_HARD_EXPIRED);
+        return true;
+    }
+    if (!l->soft_fired && ((l->soft_bytes && bytes >= l->soft_bytes) ||
+                           (l->soft_packets && packets >= l->soft_packets))) {
+        l->soft_fired = true;
+        report(u, child, HK_DP_SOFT_EXPIRED);
+    }
+    return false;
 }
 
 /* ---- routes for the remote selectors ---- */
@@ -161,7 +199,17 @@ static int user_install(struct hk_dataplane *dp, const struct ike_sa *sa, const 
     if (!rc)
         rc = hk_replay_init(&in->rw, u->conf.replay_window, esn);
     if (!rc) {
+        struct dp_limits lim = {.soft_bytes = c->rekey_bytes,
+                                .hard_bytes = c->life_bytes,
+                                .soft_packets = c->rekey_packets,
+                                .hard_packets = c->life_packets};
+        in->lim = out->lim = lim;
         in->spi = c->spi_in;
+        in->sel.id = c->id;
+        in->sel.nlocal = c->nts_local < HK_SPD_MAX_TS ? c->nts_local : HK_SPD_MAX_TS;
+        in->sel.nremote = c->nts_remote < HK_SPD_MAX_TS ? c->nts_remote : HK_SPD_MAX_TS;
+        memcpy(in->sel.local, c->ts_local, in->sel.nlocal * sizeof(struct ike_ts));
+        memcpy(in->sel.remote, c->ts_remote, in->sel.nremote * sizeof(struct ike_ts));
         in->child = out->child = c->id;
         out->esn = esn;
         out->local = sa->local;
@@ -172,8 +220,8 @@ static int user_install(struct hk_dataplane *dp, const struct ike_sa *sa, const 
     }
     if (!rc && (rc = hk_u64map_put(&u->out_by_child, c->id, out)))
         hk_u64map_del(&u->in_by_spi, c->spi_in);
-    if (!rc &&
-        (rc = hk_spd_add(&u->spd, c->id, c->ts_local, c->nts_local, c->ts_remote, c->nts_remote))) {
+    if (!rc && (rc = hk_spd_add(&u->spd, c->id, c->ts_local, c->nts_local, c->ts_remote,
+                                c->nts_remote, c->initiator))) {
         hk_u64map_del(&u->in_by_spi, c->spi_in);
         hk_u64map_del(&u->out_by_child, c->id);
     }
@@ -199,19 +247,56 @@ static int user_install(struct hk_dataplane *dp, const struct ike_sa *sa, const 
     return HK_OK;
 }
 
+static void free_in(struct dp_in *in)
+{
+    hk_esp_sa_crypto_clear(&in->cr);
+    hk_replay_free(&in->rw);
+    free(in);
+}
+
+/* Frees the inbound SAs whose grace period is over. */
+static void on_reaper(evutil_socket_t fd, short what, void *arg)
+{
+    struct dp_user *u = arg;
+    struct timeval now;
+    size_t pos = 0;
+    uint64_t spi;
+    struct dp_in *in;
+    bool more = false;
+    (void)fd, (void)what;
+    event_base_gettimeofday_cached(u->evb, &now);
+    while ((in = hk_u64map_next(&u->in_by_spi, &pos, &spi))) {
+        if (!in->dies)
+            continue;
+        if (in->dies <= now.tv_sec) {
+            hk_u64map_del(&u->in_by_spi, spi);
+            free_in(in);
+        } else {
+            more = true;
+        }
+    }
+    if (more) {
+        struct timeval one = {.tv_sec = 1};
+        evtimer_add(u->reaper, &one);
+    }
+}
+
 static void user_remove(struct hk_dataplane *dp, const struct child_sa *c)
 {
     struct dp_user *u = U(dp);
-    struct dp_in *in = hk_u64map_del(&u->in_by_spi, c->spi_in);
+    struct dp_in *in = hk_u64map_get(&u->in_by_spi, c->spi_in);
     struct dp_out *out = hk_u64map_del(&u->out_by_child, c->id);
     hk_spd_del(&u->spd, c->id);
     if (out)
         for (size_t i = 0; i < c->nts_remote; i++)
             route_ref(u, &c->ts_remote[i], -1);
-    if (in) {
-        hk_esp_sa_crypto_clear(&in->cr);
-        hk_replay_free(&in->rw);
-        free(in);
+    if (in && !in->dies) {
+        /* Packets the peer sent before its DELETE may arrive after it (another socket):
+         * the inbound SA takes them for DP_GRACE more seconds, then goes. */
+        struct timeval now, one = {.tv_sec = 1};
+        event_base_gettimeofday_cached(u->evb, &now);
+        in->dies = now.tv_sec + DP_GRACE;
+        evtimer_add(u->reaper, &one);
     }
     if (out) {
         hk_esp_sa_crypto_clear(&out->cr);
@@ -228,6 +313,8 @@ static void send_esp(struct dp_user *u, struct dp_out *o, const uint8_t *pkt, si
         o->seq_exhausted++; /* RFC 4303 3.3.3: never cycle; the SA must be rekeyed */
         return;
     }
+    if (over_limit(u, o->child, &o->lim, o->packets, o->bytes))
+        return;
     uint8_t nh = (pkt[0] >> 4) == 6 ? HK_ESP_NH_IPV6 : HK_ESP_NH_IPV4;
     size_t olen;
     if (hk_esp_encap(&o->cr, o->seq + 1, nh, pkt, len, 0, u->obuf, DP_BUF, &olen))
@@ -325,6 +412,7 @@ static void trap_packet(struct dp_user *u, const struct hk_pkt_sel *sel, const u
         return;
     }
     u->no_policy++;
+    hk_debug(u->base.log, "dataplane: packet without a policy dropped");
 }
 
 /* A new Child SA: the packets its traps held go out through it now. */
@@ -389,15 +477,20 @@ static void esp_in(struct dp_user *u, uint8_t *pkt, size_t len)
     struct dp_in *in = hk_u64map_get(&u->in_by_spi, spi);
     if (!in) {
         u->bad_in++;
+        hk_debug(u->base.log, "dataplane: ESP for unknown SPI %08x dropped", spi);
         return;
     }
     /* RFC 4303 3.4.3: the window check before, the update after the ICV. */
     if (hk_replay_check(&in->rw, seq_lo, &seq)) {
         in->replay_drops++;
+        hk_debug(u->base.log, "dataplane: SPI %08x seq %u dropped by the replay window", spi,
+                 seq_lo);
         return;
     }
-    if (hk_esp_decap(&in->cr, seq, pkt, len, &inner, &ilen, &nh)) {
+    int drc = hk_esp_decap(&in->cr, seq, pkt, len, &inner, &ilen, &nh);
+    if (drc) {
         in->auth_fails++;
+        hk_debug(u->base.log, "dataplane: SPI %08x seq %u: %s", spi, seq_lo, hk_strerror(drc));
         return;
     }
     if (hk_replay_update(&in->rw, seq)) {
@@ -408,12 +501,23 @@ static void esp_in(struct dp_user *u, uint8_t *pkt, size_t len)
         return; /* 2.6: a TFC dummy packet, dropped silently */
     struct hk_pkt_sel sel;
     if ((nh != HK_ESP_NH_IPV4 && nh != HK_ESP_NH_IPV6) || hk_pkt_sel_parse(inner, ilen, &sel) ||
-        !hk_spd_check_in(&u->spd, in->child, &sel)) {
+        !hk_spd_check_in(&(struct hk_spd){.e = &in->sel, .n = 1, .cap = 1}, in->child, &sel)) {
         u->bad_in++; /* RFC 4301 5.2: outside the SA's selectors */
+        hk_debug(u->base.log, "dataplane: SPI %08x: inner packet outside the selectors", spi);
         return;
     }
+    if (over_limit(u, in->child, &in->lim, in->packets, in->bytes))
+        return;
     in->packets++;
     in->bytes += ilen;
+    /* Liveness for DPD, reported at most every 100 ms: fine enough for short dpd_delays. */
+    struct timeval now;
+    event_base_gettimeofday_cached(u->evb, &now);
+    time_t tick = now.tv_sec * 10 + now.tv_usec / 100000;
+    if (tick != in->last_activity) {
+        in->last_activity = tick;
+        report(u, in->child, HK_DP_ACTIVITY);
+    }
     if (write(u->tun_fd, inner, ilen) < 0)
         u->tun_drops++;
 }
@@ -470,11 +574,8 @@ static void user_destroy(struct hk_dataplane *dp)
     size_t pos = 0;
     struct dp_in *in;
     struct dp_out *out;
-    while ((in = hk_u64map_next(&u->in_by_spi, &pos, NULL))) {
-        hk_esp_sa_crypto_clear(&in->cr);
-        hk_replay_free(&in->rw);
-        free(in);
-    }
+    while ((in = hk_u64map_next(&u->in_by_spi, &pos, NULL)))
+        free_in(in);
     pos = 0;
     while ((out = hk_u64map_next(&u->out_by_child, &pos, NULL))) {
         hk_esp_sa_crypto_clear(&out->cr);
@@ -487,6 +588,8 @@ static void user_destroy(struct hk_dataplane *dp)
     hk_spd_free(&u->spd);
     if (u->tun_ev)
         event_free(u->tun_ev);
+    if (u->reaper)
+        event_free(u->reaper);
     if (u->raw4_ev)
         event_free(u->raw4_ev);
     if (u->raw6_ev)
@@ -557,12 +660,14 @@ struct hk_dataplane *hk_dp_user_new(struct event_base *base, const struct hk_cry
         setsockopt(u->raw4, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
     if (u->raw6 >= 0)
         setsockopt(u->raw6, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+    u->reaper = evtimer_new(base, on_reaper, u);
     u->tun_ev = event_new(base, u->tun_fd, EV_READ | EV_PERSIST, on_tun, u);
     if (u->raw4 >= 0)
         u->raw4_ev = event_new(base, u->raw4, EV_READ | EV_PERSIST, on_raw, u);
     if (u->raw6 >= 0)
         u->raw6_ev = event_new(base, u->raw6, EV_READ | EV_PERSIST, on_raw, u);
-    if (!u->tun_ev || event_add(u->tun_ev, NULL) || (u->raw4_ev && event_add(u->raw4_ev, NULL)) ||
+    if (!u->reaper || !u->tun_ev || event_add(u->tun_ev, NULL) ||
+        (u->raw4_ev && event_add(u->raw4_ev, NULL)) ||
         (u->raw6_ev && event_add(u->raw6_ev, NULL))) {
         snprintf(err, sizeof(err), "cannot watch the TUN device");
         goto fail;

@@ -18,6 +18,14 @@ typedef void (*hk_dp_send_udp)(void *arg, const struct sockaddr_storage *local,
                                const struct sockaddr_storage *remote, const uint8_t *buf,
                                size_t len);
 
+/* What the data plane reports about a Child SA. */
+enum hk_dp_event {
+    HK_DP_ACTIVITY = 1,     /* inbound traffic (at most every 100 ms): the peer is alive */
+    HK_DP_SOFT_EXPIRED = 2, /* rekey_bytes / rekey_packets reached */
+    HK_DP_HARD_EXPIRED = 3, /* life_bytes / life_packets reached: the SA carries no more */
+};
+typedef void (*hk_dp_event_cb)(void *arg, uint64_t child_id, enum hk_dp_event ev);
+
 /* Traffic hit a trap policy of connection conn: start it (RFC 4301 "acquire"). */
 typedef void (*hk_dp_acquire)(void *arg, const char *conn);
 
@@ -27,6 +35,7 @@ struct hk_dp_user_conf {
     hk_dp_send_udp send_udp;
     void *send_arg;
     hk_dp_acquire acquire; /* with send_arg */
+    hk_dp_event_cb event;  /* with send_arg */
 };
 
 /* Opens the TUN device and the raw ESP sockets; NULL (logged) when that fails. */

@@ -96,7 +96,7 @@ void hk_spd_free(struct hk_spd *s)
 }
 
 int hk_spd_add(struct hk_spd *s, uint64_t id, const struct ike_ts *local, size_t nlocal,
-               const struct ike_ts *remote, size_t nremote)
+               const struct ike_ts *remote, size_t nremote, bool first)
 {
     if (nlocal > HK_SPD_MAX_TS || nremote > HK_SPD_MAX_TS)
         return HK_E_INVALID;
@@ -109,9 +109,11 @@ int hk_spd_add(struct hk_spd *s, uint64_t id, const struct ike_ts *local, size_t
         s->e = n;
         s->cap = cap;
     }
-    /* Newest first: a rekeyed Child SA takes over its predecessor's traffic. */
-    memmove(s->e + 1, s->e, s->n * sizeof(*s->e));
-    struct hk_spd_entry *x = &s->e[0];
+    struct hk_spd_entry *x = &s->e[s->n];
+    if (first) {
+        memmove(s->e + 1, s->e, s->n * sizeof(*s->e));
+        x = &s->e[0];
+    }
     memset(x, 0, sizeof(*x));
     x->id = id;
     x->nlocal = nlocal;

@@ -39,10 +39,15 @@ struct hk_spd {
 
 void hk_spd_init(struct hk_spd *s);
 void hk_spd_free(struct hk_spd *s);
-/* Adds (or replaces) the policy of a Child SA. A newer entry wins over older ones with the same
- * selectors, so make-before-break rekeys move traffic to the new SA at once. */
+/*
+ * Adds (or replaces) the policy of a Child SA. With first, it goes before every existing
+ * entry: a Child SA whose exchange we initiated takes the traffic at once (the peer had
+ * its inbound SA before it answered). Without, it goes last: a Child SA we made as
+ * responder waits until its predecessor is deleted, because the initiator installs its
+ * inbound half only when our answer arrives (make-before-break without loss).
+ */
 int hk_spd_add(struct hk_spd *s, uint64_t id, const struct ike_ts *local, size_t nlocal,
-               const struct ike_ts *remote, size_t nremote);
+               const struct ike_ts *remote, size_t nremote, bool first);
 void hk_spd_del(struct hk_spd *s, uint64_t id);
 /* Whether one selector covers the packet's destination (remote) or source (local) side. */
 bool hk_ts_match(const struct ike_ts *ts, int family, const uint8_t *addr, uint8_t proto,

@@ -78,6 +78,14 @@ void engine_child_installed(struct ike_engine *e, struct ike_sa *sa, struct chil
     char l[96], r[96];
     if (child_sa_set_state(c, CHILD_SA_INSTALLED, e->log))
         return;
+    const struct hk_conn *cn = hk_config_find_conn(e->cfg, sa->conn);
+    const struct hk_child_conf *ccf = cn ? hk_conn_find_child(cn, c->name) : NULL;
+    if (ccf) {
+        c->rekey_bytes = ccf->lifetime.rekey_bytes;
+        c->life_bytes = ccf->lifetime.life_bytes;
+        c->rekey_packets = ccf->lifetime.rekey_packets;
+        c->life_packets = ccf->lifetime.life_packets;
+    }
     if (e->ops.child_up && e->ops.child_up(e->ops.arg, sa, c))
         hk_err(e->log, "Child SA %s %08x/%08x: data plane refused it", c->name, c->spi_in,
                c->spi_out);

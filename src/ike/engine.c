@@ -1016,3 +1016,21 @@ int ike_engine_trap_selectors(struct ike_engine *e, const char *name, size_t chi
     *nr = conn_ts(cc->remote_ts, cc->nremote_ts, &r, remote, max);
     return HK_OK;
 }
+
+int ike_engine_delete_child(struct ike_engine *e, uint64_t child_id)
+{
+    struct child_sa *c = hk_u64map_get(&e->child_by_id, child_id);
+    struct ike_sa *sa = c ? hk_u64map_get(&e->sa_by_id, c->ike_id) : NULL;
+    if (!c || !sa)
+        return HK_E_NOTFOUND;
+    engine_queue(e, sa, IKE_TASK_DELETE_CHILD, c->id);
+    return HK_OK;
+}
+
+void ike_engine_child_activity(struct ike_engine *e, uint64_t child_id)
+{
+    struct child_sa *c = hk_u64map_get(&e->child_by_id, child_id);
+    struct ike_sa *sa = c ? hk_u64map_get(&e->sa_by_id, c->ike_id) : NULL;
+    if (sa)
+        sa->last_in_ms = engine_now(e);
+}

@@ -115,6 +115,10 @@ int ike_engine_rekey_child(struct ike_engine *e, uint64_t child_id);
 int ike_engine_trap_selectors(struct ike_engine *e, const char *conn, size_t child,
                               struct ike_ts *local, size_t *nl, struct ike_ts *remote, size_t *nr,
                               size_t max);
+/* Deletes a Child SA (INFORMATIONAL DELETE, 1.4.1), e.g. at its hard volume limit. */
+int ike_engine_delete_child(struct ike_engine *e, uint64_t child_id);
+/* Traffic arrived through a Child SA: the peer is alive (DPD counts it, 2.4). */
+void ike_engine_child_activity(struct ike_engine *e, uint64_t child_id);
 /* Sends DELETE for every established IKE SA (SIGTERM). */
 void ike_engine_shutdown(struct ike_engine *e);
 

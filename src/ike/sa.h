@@ -190,6 +190,8 @@ struct child_sa {
     uint64_t peer_rekey_child;
     struct ike_bytes peer_rekey_nonce;
     bool rekeying; /* our rekey of this child is out */
+    /* Volume limits the data plane enforces (0 = none): soft starts a rekey, hard deletes. */
+    uint64_t rekey_bytes, life_bytes, rekey_packets, life_packets;
 };
 
 struct hk_log;

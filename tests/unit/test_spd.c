@@ -77,8 +77,8 @@ static void lookup_newest_first(void **s)
     struct ike_ts l = v4ts("10.1.0.0", "10.1.255.255", 0, 0, 65535);
     struct ike_ts r = v4ts("10.2.0.0", "10.2.255.255", 0, 0, 65535);
     struct ike_ts web = v4ts("10.3.0.0", "10.3.0.255", IPPROTO_TCP, 443, 443);
-    assert_int_equal(hk_spd_add(&spd, 7, &l, 1, &r, 1), 0);
-    assert_int_equal(hk_spd_add(&spd, 9, &l, 1, &web, 1), 0);
+    assert_int_equal(hk_spd_add(&spd, 7, &l, 1, &r, 1, true), 0);
+    assert_int_equal(hk_spd_add(&spd, 9, &l, 1, &web, 1, true), 0);
     uint8_t p[28];
     struct hk_pkt_sel sel;
     hk_pkt_sel_parse(p, v4_packet(p, "10.1.0.5", "10.2.0.9", IPPROTO_ICMP, 0, 0, 0), &sel);
@@ -89,8 +89,13 @@ static void lookup_newest_first(void **s)
     assert_int_equal(hk_spd_lookup_out(&spd, &sel), 0);
     hk_pkt_sel_parse(p, v4_packet(p, "10.9.0.5", "10.2.0.9", IPPROTO_ICMP, 0, 0, 0), &sel);
     assert_int_equal(hk_spd_lookup_out(&spd, &sel), 0);
-    /* A rekey adds the successor with the same selectors: it takes the traffic at once. */
-    assert_int_equal(hk_spd_add(&spd, 11, &l, 1, &r, 1), 0);
+    /* A successor we made as responder waits behind its predecessor... */
+    assert_int_equal(hk_spd_add(&spd, 13, &l, 1, &r, 1, false), 0);
+    hk_pkt_sel_parse(p, v4_packet(p, "10.1.0.5", "10.2.0.9", IPPROTO_ICMP, 0, 0, 0), &sel);
+    assert_int_equal(hk_spd_lookup_out(&spd, &sel), 7);
+    hk_spd_del(&spd, 13);
+    /* ...one we initiated takes the traffic at once. */
+    assert_int_equal(hk_spd_add(&spd, 11, &l, 1, &r, 1, true), 0);
     hk_pkt_sel_parse(p, v4_packet(p, "10.1.0.5", "10.2.0.9", IPPROTO_ICMP, 0, 0, 0), &sel);
     assert_int_equal(hk_spd_lookup_out(&spd, &sel), 11);
     hk_spd_del(&spd, 11);
