@@ -35,6 +35,7 @@ struct dp_in {
     uint64_t child;
     time_t dies;             /* removed: still accepted until then (in-flight packets), 0 = alive */
     struct hk_spd_entry sel; /* its own copy: checked even while dying (RFC 4301 5.2) */
+    bool no_replay;          /* replay_window = 0 */
     struct dp_limits lim;
     time_t last_activity;
     struct hk_esp_sa_crypto cr;
@@ -196,8 +197,14 @@ static int user_install(struct hk_dataplane *dp, const struct ike_sa *sa, const 
         rc = hk_esp_sa_crypto_init(&out->cr, u->crypto, c->spi_out, esn, c->chosen.encr,
                                    c->chosen.encr_key_bits, c->chosen.integ, eo->data, eo->len,
                                    io ? io->data : NULL, io ? io->len : 0);
+    /* The child's window (default 1024); 0 turns replay protection off (RFC 4303 3.4.3
+     * lets the receiver choose). */
+    uint32_t window = c->replay_window ? c->replay_window : u->conf.replay_window;
+    window = (window + 63) / 64 * 64; /* the window works in 64-packet words */
     if (!rc)
-        rc = hk_replay_init(&in->rw, u->conf.replay_window, esn);
+        rc = hk_replay_init(&in->rw, window, esn);
+    if (!rc)
+        in->no_replay = c->replay_window == 0;
     if (!rc) {
         struct dp_limits lim = {.soft_bytes = c->rekey_bytes,
                                 .hard_bytes = c->life_bytes,
@@ -481,7 +488,7 @@ static void esp_in(struct dp_user *u, uint8_t *pkt, size_t len)
         return;
     }
     /* RFC 4303 3.4.3: the window check before, the update after the ICV. */
-    if (hk_replay_check(&in->rw, seq_lo, &seq)) {
+    if (hk_replay_check(&in->rw, seq_lo, &seq) && !in->no_replay) {
         in->replay_drops++;
         hk_debug(u->base.log, "dataplane: SPI %08x seq %u dropped by the replay window", spi,
                  seq_lo);
@@ -493,7 +500,7 @@ static void esp_in(struct dp_user *u, uint8_t *pkt, size_t len)
         hk_debug(u->base.log, "dataplane: SPI %08x seq %u: %s", spi, seq_lo, hk_strerror(drc));
         return;
     }
-    if (hk_replay_update(&in->rw, seq)) {
+    if (hk_replay_update(&in->rw, seq) && !in->no_replay) {
         in->replay_drops++; /* a copy that passed the check while this one was decrypted */
         return;
     }

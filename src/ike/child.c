@@ -85,6 +85,9 @@ void engine_child_installed(struct ike_engine *e, struct ike_sa *sa, struct chil
         c->life_bytes = ccf->lifetime.life_bytes;
         c->rekey_packets = ccf->lifetime.rekey_packets;
         c->life_packets = ccf->lifetime.life_packets;
+        c->replay_window = ccf->replay_window;
+    } else {
+        c->replay_window = HK_CONF_REPLAY_WINDOW;
     }
     if (e->ops.child_up && e->ops.child_up(e->ops.arg, sa, c))
         hk_err(e->log, "Child SA %s %08x/%08x: data plane refused it", c->name, c->spi_in,

@@ -192,6 +192,7 @@ struct child_sa {
     bool rekeying; /* our rekey of this child is out */
     /* Volume limits the data plane enforces (0 = none): soft starts a rekey, hard deletes. */
     uint64_t rekey_bytes, life_bytes, rekey_packets, life_packets;
+    uint32_t replay_window; /* packets; 0: no replay protection (child config) */
 };
 
 struct hk_log;
