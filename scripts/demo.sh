@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: two hiked in two network namespaces bring up an IKE SA with a Child SA
-# (PSK, AES-GCM, X25519), show it from both sides with hikectl, rekey it, then stop both
-# daemons (which delete the SAs) and clean up. Needs root (network namespaces).
+# (PSK, AES-GCM, X25519), show it from both sides with hikectl, ping through it (ESP in
+# hike's userspace data plane), rekey it, then stop both daemons (which delete the SAs)
+# and clean up. Needs root (network namespaces).
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 hiked=$build/hiked hikectl=$build/hikectl
@@ -34,6 +35,9 @@ for ns in "$nsa" "$nsb"; do
 done
 ip -n "$nsa" link set "va$id" up
 ip -n "$nsb" link set "vb$id" up
+# Each host's LAN, on lo: the tunnel carries 10.1.0.0/16 <-> 10.2.0.0/16.
+ip -n "$nsa" addr add 10.1.0.1/32 dev lo
+ip -n "$nsb" addr add 10.2.0.1/32 dev lo
 
 psk="0x$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
 conf() { # me peer myname peername local_ts remote_ts start ctl
@@ -77,6 +81,10 @@ say "alice: hikectl list-sas"
 "$hikectl" -s "$work/a.ctl" list-sas
 say "bob: hikectl list-sas"
 "$hikectl" -s "$work/b.ctl" list-sas
+
+say "ping from alice's LAN (10.1.0.1) to bob's (10.2.0.1): ESP through hike's userspace data plane"
+ip netns exec "$nsa" ping -c 3 -i 0.2 -I 10.1.0.1 10.2.0.1 || echo "demo: ping failed" >&2
+"$hikectl" -s "$work/a.ctl" list-sas
 
 say "alice rekeys the IKE SA (CREATE_CHILD_SA); the Child SA moves to the new one"
 ike=$("$hikectl" -s "$work/a.ctl" --json list-sas | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
