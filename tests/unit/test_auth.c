@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include "unit/testutil.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,32 +26,6 @@ struct fixture {
     EVP_PKEY *rsa, *p256, *p384, *p521, *ed;
     EVP_PKEY *rsa_pub, *p256_pub, *ed_pub; /* public halves only, as from a certificate */
 };
-
-static size_t unhex(const char *s, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    int hi = -1;
-    for (; *s; s++) {
-        int v;
-        if (*s >= '0' && *s <= '9')
-            v = *s - '0';
-        else if (*s >= 'a' && *s <= 'f')
-            v = *s - 'a' + 10;
-        else if (*s >= 'A' && *s <= 'F')
-            v = *s - 'A' + 10;
-        else
-            continue;
-        if (hi < 0) {
-            hi = v;
-            continue;
-        }
-        assert_true(n < cap);
-        out[n++] = (uint8_t)(hi << 4 | v);
-        hi = -1;
-    }
-    assert_int_equal(hi, -1);
-    return n;
-}
 
 static EVP_PKEY *pub_only(EVP_PKEY *k)
 {
@@ -246,7 +222,7 @@ static void emitted_algorithm_identifiers(void **state)
 {
     struct fixture *f = *state;
     uint8_t a43[72];
-    assert_int_equal(unhex(A43_PSS_SHA256, a43, sizeof(a43)), 72);
+    assert_int_equal(test_unhex(A43_PSS_SHA256, a43, sizeof(a43)), 72);
     const struct {
         EVP_PKEY *key;
         uint16_t hash;
@@ -482,25 +458,25 @@ static void malformed_and_unknown_auth_data(void **state)
     };
     for (size_t i = 0; i < sizeof(syntax) / sizeof(syntax[0]); i++) {
         uint8_t aid[128];
-        size_t alen = unhex(syntax[i], aid, sizeof(aid));
+        size_t alen = test_unhex(syntax[i], aid, sizeof(aid));
         n = auth_data(ad, aid, alen, sig, sizeof(sig));
         print_message("syntax %zu\n", i);
         assert_int_equal(hk_auth_sig_verify(&f->c, f->p256, ad, n, msg, sizeof(msg)), HK_E_SYNTAX);
     }
     /* A.4.3 with junk inside the PSS parameters, and with trailerField 2. */
     uint8_t pss[80];
-    assert_int_equal(unhex(A43_PSS_SHA256, pss, sizeof(pss)), 72);
+    assert_int_equal(test_unhex(A43_PSS_SHA256, pss, sizeof(pss)), 72);
     pss[1]++, pss[14]++, pss[72] = 0x00;
     n = auth_data(ad, pss, 73, sig, sizeof(sig));
     assert_int_equal(hk_auth_sig_verify(&f->c, f->rsa, ad, n, msg, sizeof(msg)), HK_E_SYNTAX);
-    assert_int_equal(unhex(A43_PSS_SHA256, pss, sizeof(pss)), 72);
+    assert_int_equal(test_unhex(A43_PSS_SHA256, pss, sizeof(pss)), 72);
     pss[71] = 2;
     n = auth_data(ad, pss, 72, sig, sizeof(sig));
     assert_int_equal(hk_auth_sig_verify(&f->c, f->rsa, ad, n, msg, sizeof(msg)), HK_E_UNSUPPORTED);
 
     /* Well-formed but not accepted: SHA-1 and DSA (A.1.1, A.2.2), PSS with SHA-1 (A.4.1, A.4.2). */
     uint8_t a42[64];
-    assert_int_equal(unhex(A42_PSS_DEFAULT, a42, sizeof(a42)), 64);
+    assert_int_equal(test_unhex(A42_PSS_DEFAULT, a42, sizeof(a42)), 64);
     const struct {
         const uint8_t *aid;
         size_t len;
@@ -588,8 +564,8 @@ static EVP_PKEY *ec_pub_from_xy(const char *group, const char *x, const char *y)
     uint8_t pt[1 + 2 * 66];
     size_t n = 1;
     pt[0] = 0x04;
-    n += unhex(x, pt + n, sizeof(pt) - n);
-    n += unhex(y, pt + n, sizeof(pt) - n);
+    n += test_unhex(x, pt + n, sizeof(pt) - n);
+    n += test_unhex(y, pt + n, sizeof(pt) - n);
     OSSL_PARAM p[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0),
         OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pt, n),
@@ -645,8 +621,8 @@ static void legacy_ecdsa_rfc4754_vectors(void **state)
     for (size_t i = 0; i < 3; i++) {
         EVP_PKEY *pub = ec_pub_from_xy(v[i].group, v[i].gwx, v[i].gwy);
         uint8_t rs[132];
-        size_t n = unhex(v[i].r, rs, sizeof(rs));
-        n += unhex(v[i].s, rs + n, sizeof(rs) - n);
+        size_t n = test_unhex(v[i].r, rs, sizeof(rs));
+        n += test_unhex(v[i].s, rs + n, sizeof(rs) - n);
         assert_int_equal(
             hk_auth_sig_verify_legacy(&f->c, v[i].method, pub, rs, n, abc, sizeof(abc)), 0);
         rs[n - 1] ^= 1;

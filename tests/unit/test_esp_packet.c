@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include "unit/testutil.h"
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,45 +24,6 @@
 #include "crypto/crypto.h"
 #include "crypto/sk_cipher.h"
 #include "esp/esp_packet.h"
-
-static size_t unhex(const char *s, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    int hi = -1;
-    for (; *s; s++) {
-        int v;
-        if (*s >= '0' && *s <= '9')
-            v = *s - '0';
-        else if (*s >= 'a' && *s <= 'f')
-            v = *s - 'a' + 10;
-        else
-            continue; /* spaces between groups */
-        if (hi < 0) {
-            hi = v;
-            continue;
-        }
-        assert_true(n < cap);
-        out[n++] = (uint8_t)(hi << 4 | v);
-        hi = -1;
-    }
-    assert_int_equal(hi, -1);
-    return n;
-}
-
-static int setup(void **state)
-{
-    static struct hk_crypto c;
-    if (hk_crypto_init(&c))
-        return -1;
-    *state = &c;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    hk_crypto_free(*state);
-    return 0;
-}
 
 struct esp_vec {
     const char *name;
@@ -77,10 +40,10 @@ struct esp_vec {
 static void check_vec(const struct hk_crypto *c, const struct esp_vec *v)
 {
     uint8_t key[64], iv[16], pt[256], pkt[512], out[512];
-    size_t kl = unhex(v->key_salt, key, sizeof(key));
-    unhex(v->iv, iv, sizeof(iv));
-    size_t ptl = unhex(v->plaintext, pt, sizeof(pt));
-    size_t pktl = unhex(v->packet, pkt, sizeof(pkt));
+    size_t kl = test_unhex(v->key_salt, key, sizeof(key));
+    test_unhex(v->iv, iv, sizeof(iv));
+    size_t ptl = test_unhex(v->plaintext, pt, sizeof(pt));
+    size_t pktl = test_unhex(v->packet, pkt, sizeof(pkt));
     uint8_t nh = pt[ptl - 1];
     size_t plen = ptl - 2 - pt[ptl - 2];
 
@@ -136,9 +99,9 @@ static void chacha_rfc7634_appendix_a(void **state)
 
     /* The counter IV path gives the same packet when the counter holds the example's IV. */
     uint8_t key[36], pt[128], pkt[256], out[256];
-    size_t kl = unhex(rfc7634_a.key_salt, key, sizeof(key));
-    size_t ptl = unhex(rfc7634_a.plaintext, pt, sizeof(pt));
-    size_t pktl = unhex(rfc7634_a.packet, pkt, sizeof(pkt));
+    size_t kl = test_unhex(rfc7634_a.key_salt, key, sizeof(key));
+    size_t ptl = test_unhex(rfc7634_a.plaintext, pt, sizeof(pt));
+    size_t pktl = test_unhex(rfc7634_a.packet, pkt, sizeof(pkt));
     struct hk_esp_sa_crypto sa;
     assert_int_equal(hk_esp_sa_crypto_init(&sa, c, 0x01020304, false, HK_ENCR_CHACHA20_POLY1305,
                                            256, HK_AUTH_NONE, key, kl, NULL, 0),
@@ -673,5 +636,5 @@ int main(void)
         cmocka_unit_test(sizes_and_arguments),
         cmocka_unit_test(no_allocation_per_packet),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, test_crypto_setup, test_crypto_teardown);
 }

@@ -4,51 +4,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include "unit/testutil.h"
 #include <string.h>
 
 #include "common/err.h"
 #include "crypto/alg.h"
 #include "crypto/crypto.h"
 #include "crypto/sk_cipher.h"
-
-static size_t unhex(const char *s, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    int hi = -1;
-    for (; *s; s++) {
-        int v;
-        if (*s >= '0' && *s <= '9')
-            v = *s - '0';
-        else if (*s >= 'a' && *s <= 'f')
-            v = *s - 'a' + 10;
-        else
-            continue; /* spaces between groups */
-        if (hi < 0) {
-            hi = v;
-            continue;
-        }
-        assert_true(n < cap);
-        out[n++] = (uint8_t)(hi << 4 | v);
-        hi = -1;
-    }
-    assert_int_equal(hi, -1);
-    return n;
-}
-
-static int setup(void **state)
-{
-    static struct hk_crypto c;
-    if (hk_crypto_init(&c))
-        return -1;
-    *state = &c;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    hk_crypto_free(*state);
-    return 0;
-}
 
 struct aead_vec {
     const char *name;
@@ -60,12 +23,12 @@ struct aead_vec {
 static void check_aead(const struct hk_crypto *c, const struct aead_vec *v)
 {
     uint8_t key[64], iv[16], aad[64], pt[128], ct[128], tag[16], buf[128], icv[16];
-    size_t kl = unhex(v->key_salt, key, sizeof(key));
-    size_t ivl = unhex(v->iv, iv, sizeof(iv));
-    size_t al = unhex(v->aad, aad, sizeof(aad));
-    size_t pl = unhex(v->pt, pt, sizeof(pt));
-    assert_int_equal(unhex(v->ct, ct, sizeof(ct)), pl);
-    assert_int_equal(unhex(v->tag, tag, sizeof(tag)), 16);
+    size_t kl = test_unhex(v->key_salt, key, sizeof(key));
+    size_t ivl = test_unhex(v->iv, iv, sizeof(iv));
+    size_t al = test_unhex(v->aad, aad, sizeof(aad));
+    size_t pl = test_unhex(v->pt, pt, sizeof(pt));
+    assert_int_equal(test_unhex(v->ct, ct, sizeof(ct)), pl);
+    assert_int_equal(test_unhex(v->tag, tag, sizeof(tag)), 16);
     struct hk_sk_cipher *s;
     assert_int_equal(hk_sk_cipher_new(c, v->encr, v->bits, HK_AUTH_NONE, key, kl, NULL, 0, &s), 0);
     assert_int_equal(hk_sk_cipher_iv_len(s), ivl);
@@ -197,10 +160,10 @@ static void cbc_rfc3602_vectors(void **state)
     uint8_t ikey[32] = {0};
     for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
         uint8_t key[16], iv[16], pt[64], ct[64], buf[64], icv[16];
-        assert_int_equal(unhex(v[i].key, key, sizeof(key)), 16);
-        assert_int_equal(unhex(v[i].iv, iv, sizeof(iv)), 16);
-        size_t pl = unhex(v[i].pt, pt, sizeof(pt));
-        assert_int_equal(unhex(v[i].ct, ct, sizeof(ct)), pl);
+        assert_int_equal(test_unhex(v[i].key, key, sizeof(key)), 16);
+        assert_int_equal(test_unhex(v[i].iv, iv, sizeof(iv)), 16);
+        size_t pl = test_unhex(v[i].pt, pt, sizeof(pt));
+        assert_int_equal(test_unhex(v[i].ct, ct, sizeof(ct)), pl);
         struct hk_sk_cipher *s;
         assert_int_equal(hk_sk_cipher_new(*state, HK_ENCR_AES_CBC, 128, HK_AUTH_HMAC_SHA2_256_128,
                                           key, 16, ikey, 32, &s),
@@ -262,9 +225,9 @@ static void hmac_rfc4868_vectors(void **state)
     for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
         uint8_t key[64], data[64], want[32], icv[32];
         print_message("%s\n", v[i].name);
-        size_t kl = unhex(v[i].key, key, sizeof(key));
-        size_t dl = unhex(v[i].data, data, sizeof(data));
-        size_t il = unhex(v[i].icv, want, sizeof(want));
+        size_t kl = test_unhex(v[i].key, key, sizeof(key));
+        size_t dl = test_unhex(v[i].data, data, sizeof(data));
+        size_t il = test_unhex(v[i].icv, want, sizeof(want));
         struct hk_sk_cipher *s;
         assert_int_equal(
             hk_sk_cipher_new(*state, HK_ENCR_AES_CBC, 128, v[i].integ, ekey, 16, key, kl, &s), 0);
@@ -427,5 +390,5 @@ int main(void)
         cmocka_unit_test(cbc_length_must_be_block_multiple),
         cmocka_unit_test(rejects_bad_parameters),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, test_crypto_setup, test_crypto_teardown);
 }
