@@ -126,6 +126,26 @@ static int add_certs(struct ike_engine *e, const struct hk_conn *conn, struct hk
     return cr && cr->cred ? auth_cert_payloads(cr->cred, a, pl, room, n) : HK_E_CONFIG;
 }
 
+/*
+ * Our side of IKE_AUTH, for either role: the ID payload (type IDi or IDr) and our CERT
+ * chain appended at pl[*n] (keeping `keep` entries of pl free for what follows), and our
+ * AUTH data into auth. idb holds the ID body the payload points into.
+ */
+static int our_identity(struct ike_engine *e, const struct ike_sa *sa, const struct hk_conn *conn,
+                        uint8_t id_payload, struct hk_cbb *idb, struct hk_cbb *auth,
+                        uint8_t *method, struct hk_arena *a, struct ike_payload *pl, size_t cap,
+                        size_t keep, size_t *n)
+{
+    int rc = local_id(e, sa, conn, idb);
+    if (!rc)
+        rc = make_auth(e, sa, conn, idb->buf, idb->len, auth, method);
+    if (rc)
+        return rc;
+    pl[(*n)++] = (struct ike_payload){
+        .type = id_payload, .u.id = {.type = idb->buf[0], .data = {idb->buf + 4, idb->len - 4}}};
+    return add_certs(e, conn, a, pl, cap - keep, n);
+}
+
 /* A CERTREQ naming our trust anchors, when we authenticate the peer by certificate (1.2). */
 void x_auth_add_certreq(struct ike_engine *e, const struct hk_conn *conn, struct hk_arena *a,
                         struct ike_payload *pl, size_t *n)
@@ -169,16 +189,10 @@ int x_auth_start(struct ike_engine *e, struct ike_sa *sa)
     hk_cbb_init(&idb, 64, 0);
     hk_cbb_init(&auth, 512, 0);
     hk_arena_init(&a, 0);
-    int rc = local_id(e, sa, conn, &idb);
-    if (!rc)
-        rc = make_auth(e, sa, conn, idb.buf, idb.len, &auth, &method);
+    /* 1.2: IDi, [CERT,] [CERTREQ,] [IDr,] AUTH, ...: 8 entries kept for what follows. */
+    int rc = our_identity(e, sa, conn, IKE_PL_IDI, &idb, &auth, &method, &a, pl,
+                          sizeof(pl) / sizeof(pl[0]), 8, &n);
     if (rc)
-        goto out;
-    /* 1.2: IDi, [CERT,] [CERTREQ,] [IDr,] AUTH, ... */
-    pl[n++] = (struct ike_payload){
-        .type = IKE_PL_IDI, .u.id = {.type = idb.buf[0], .data = {idb.buf + 4, idb.len - 4}}};
-    /* Room for the chain, keeping 8 entries for what follows it. */
-    if ((rc = add_certs(e, conn, &a, pl, sizeof(pl) / sizeof(pl[0]) - 8, &n)))
         goto out;
     x_auth_add_certreq(e, conn, &a, pl, &n);
     if (conn->remote.id.type != HK_ID_ANY && conn->remote.id.type != HK_ID_AUTO)
@@ -439,15 +453,9 @@ void x_auth_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *r
     hk_cbb_init(&idb, 64, 0);
     hk_cbb_init(&authv, 512, 0);
     hk_arena_init(&a, 0);
-    int rc = local_id(e, sa, conn, &idb);
-    if (!rc)
-        rc = make_auth(e, sa, conn, idb.buf, idb.len, &authv, &method);
-    if (!rc) {
-        /* 1.2: IDr, [CERT,] AUTH, ... */
-        pl[n++] = (struct ike_payload){
-            .type = IKE_PL_IDR, .u.id = {.type = idb.buf[0], .data = {idb.buf + 4, idb.len - 4}}};
-        rc = add_certs(e, conn, &a, pl, sizeof(pl) / sizeof(pl[0]) - 6, &n);
-    }
+    /* 1.2: IDr, [CERT,] AUTH, ...: 6 entries kept for what follows. */
+    int rc = our_identity(e, sa, conn, IKE_PL_IDR, &idb, &authv, &method, &a, pl,
+                          sizeof(pl) / sizeof(pl[0]), 6, &n);
     if (rc) {
         struct ike_payload f = {.type = IKE_PL_NOTIFY,
                                 .u.notify.type = IKE_N_AUTHENTICATION_FAILED};
