@@ -97,4 +97,5 @@ static int run(struct hikectl *ctx, int argc, char **argv)
 }
 
 const struct hikectl_cmd hikectl_cmd_list_sas = {
-    "list-sas", "", "IKE SAs and their Child SAs: state, SPIs, addresses, algorithms, age", run};
+    "list-sas", "", "IKE SAs and their Child SAs: state, SPIs, addresses, algorithms, traffic, age",
+    run};
