@@ -23,6 +23,7 @@ static const char *const daemon_keys[] = {
     "childless",
     "dataplane",
     "tun_name",
+    "tun_offload",
     NULL,
 };
 
@@ -75,6 +76,7 @@ int hk_cfg_parse_daemon(struct hk_cfg_ctx *c, const config_setting_t *g, struct 
     d->hand_over_notify = HK_CONF_HAND_OVER_NOTIFY;
     d->fragmentation = true;
     d->childless = true;
+    d->tun_offload = true;
 
     if (g && (rc = hk_cfg_check_members(c, g, daemon_keys)) < 0)
         return rc;
@@ -108,7 +110,8 @@ int hk_cfg_parse_daemon(struct hk_cfg_ctx *c, const config_setting_t *g, struct 
         (rc = hk_cfg_duration(c, g, "half_open_timeout", 3600, &d->half_open_timeout)) < 0 ||
         (rc = hk_cfg_u16(c, g, "hand_over_notify", 40960, 65535, &d->hand_over_notify)) < 0 ||
         (rc = hk_cfg_bool(c, g, "fragmentation", &d->fragmentation)) < 0 ||
-        (rc = hk_cfg_bool(c, g, "childless", &d->childless)) < 0)
+        (rc = hk_cfg_bool(c, g, "childless", &d->childless)) < 0 ||
+        (rc = hk_cfg_bool(c, g, "tun_offload", &d->tun_offload)) < 0)
         return rc;
     int dpv = HK_DATAPLANE_USERSPACE;
     if ((rc = hk_cfg_enum(c, g, "dataplane", dataplane_names, &dpv)) < 0)

@@ -176,7 +176,8 @@ struct hk_daemon_conf {
     bool fragmentation;
     bool childless; /* RFC 6023: accept and offer IKE SAs without a child */
     enum hk_dataplane_kind dataplane;
-    char *tun_name; /* NULL: the kernel picks (hike0, hike1, ...) */
+    char *tun_name;   /* NULL: the kernel picks (hike0, hike1, ...) */
+    bool tun_offload; /* large TCP packets through the TUN device (esp/gso.h) */
 };
 
 struct hk_config {

@@ -284,6 +284,7 @@ int main(int argc, char **argv)
     }
     if (d.cfg->daemon.dataplane == HK_DATAPLANE_USERSPACE) {
         struct hk_dp_user_conf dc = {.ifname = d.cfg->daemon.tun_name,
+                                     .no_offload = !d.cfg->daemon.tun_offload,
                                      .send_udp = hiked_net_send_esp,
                                      .acquire = on_acquire,
                                      .event = on_dp_event,

@@ -11,8 +11,9 @@
 #include "esp/dataplane.h"
 #include "ike/engine.h"
 
-#define HIKED_MAX_SOCKS 16
-#define HIKED_RX_MAX    65536
+#define HIKED_MAX_SOCKS    16
+#define HIKED_RX_MAX       65536
+#define HIKED_NATT_SOCKBUF (8 * 1024 * 1024) /* receive/send buffer of the NAT-T sockets */
 
 struct hiked;
 
@@ -44,6 +45,7 @@ struct hiked {
     struct hiked_stats stats;
     uint8_t *rxbuf; /* HIKED_RX_MAX octets, one datagram at a time */
     bool stopping;
+    bool no_udp_gso; /* UDP_SEGMENT failed once: send ESP in UDP one datagram per call */
 };
 
 /* netio.c: UDP sockets on the IKE and NAT-T ports. */
@@ -52,7 +54,8 @@ void hiked_net_close(struct hiked *d);
 void hiked_net_send(void *arg, const struct sockaddr_storage *local,
                     const struct sockaddr_storage *remote, const uint8_t *buf, size_t len);
 void hiked_net_send_esp(void *arg, const struct sockaddr_storage *local,
-                        const struct sockaddr_storage *remote, const uint8_t *buf, size_t len);
+                        const struct sockaddr_storage *remote, const struct iovec *pkts, size_t n,
+                        size_t seg);
 void hiked_net_keepalive(void *arg, const struct sockaddr_storage *local,
                          const struct sockaddr_storage *remote);
 int hiked_net_local_addr(void *arg, const struct sockaddr_storage *remote,

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -26,6 +27,31 @@ static uint16_t get_port(const struct sockaddr_storage *a)
 {
     return ntohs(a->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)a)->sin6_port
                                           : ((const struct sockaddr_in *)a)->sin_port);
+}
+
+/* One datagram: IKE, or on the NAT-T port also ESP or a keepalive (RFC 3948 2.2/2.3). */
+static void dispatch(struct hiked *d, const struct hiked_sock *s, const struct sockaddr_storage *to,
+                     const struct sockaddr_storage *from, const uint8_t *p, size_t len)
+{
+    if (s->natt) {
+        if (len == 1 && p[0] == 0xff) {
+            d->stats.rx_keepalive++;
+            return;
+        }
+        if (len < 4) {
+            d->stats.rx_short++;
+            return;
+        }
+        if (p[0] | p[1] | p[2] | p[3]) {
+            d->stats.rx_esp++;
+            if (d->dp && d->dp->ops->esp_in)
+                d->dp->ops->esp_in(d->dp, p, len);
+            return;
+        }
+        p += 4; /* the non-ESP marker */
+        len -= 4;
+    }
+    ike_engine_recv(&d->engine, to, from, p, len);
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
@@ -47,6 +73,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
         ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
         if (n < 0)
             break;
+        size_t seg = (size_t)n;
         to.ss_family = (sa_family_t)s->family;
         for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
             if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
@@ -57,32 +84,19 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
                 struct in6_pktinfo pi;
                 memcpy(&pi, CMSG_DATA(c), sizeof(pi));
                 ((struct sockaddr_in6 *)&to)->sin6_addr = pi.ipi6_addr;
+            } else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+                int gso; /* the kernel coalesced datagrams of gso octets (the last shorter) */
+                memcpy(&gso, CMSG_DATA(c), sizeof(gso));
+                if (gso > 0)
+                    seg = (size_t)gso;
             }
         }
         set_port(&to, s->port);
-        const uint8_t *p = buf;
-        size_t len = (size_t)n;
-        if (s->natt) {
-            /* RFC 3948 2.2/2.3: a 0xff keepalive, IKE behind four zero octets, else ESP. */
-            if (len == 1 && p[0] == 0xff) {
-                d->stats.rx_keepalive++;
-                continue;
-            }
-            if (len < 4) {
-                d->stats.rx_short++;
-                continue;
-            }
-            if (p[0] | p[1] | p[2] | p[3]) {
-                d->stats.rx_esp++;
-                if (d->dp && d->dp->ops->esp_in)
-                    d->dp->ops->esp_in(d->dp, p, len);
-                continue;
-            }
-            p += 4;
-            len -= 4;
-        }
-        ike_engine_recv(&d->engine, &to, &from, p, len);
+        for (size_t off = 0; off < (size_t)n; off += seg)
+            dispatch(d, s, &to, &from, buf + off, (size_t)n - off < seg ? (size_t)n - off : seg);
     }
+    if (d->dp && d->dp->ops->esp_flush)
+        d->dp->ops->esp_flush(d->dp);
     hiked_kick(d);
 }
 
@@ -97,6 +111,18 @@ static int open_one(struct hiked *d, const struct hk_ip *ip, uint16_t port, bool
     struct sockaddr_storage a = {0};
     socklen_t alen;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (natt) {
+        /* ESP in UDP arrives here in bursts (a TCP window at a time): a small buffer drops
+         * them, and TCP through the tunnel backs off. Best effort: FORCE needs CAP_NET_ADMIN. */
+        int sz = HIKED_NATT_SOCKBUF;
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)))
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+        if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)))
+            setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz,
+                       sizeof(sz)); /* Coalesced ESP bursts in one read (split again in
+                                       on_readable); best effort. */
+        setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
+    }
     if (fam == AF_INET6) {
         struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a;
         s6->sin6_family = AF_INET6;
@@ -155,70 +181,104 @@ void hiked_net_close(struct hiked *d)
     d->nsocks = 0;
 }
 
-static void net_send(struct hiked *d, const struct sockaddr_storage *local,
-                     const struct sockaddr_storage *remote, const uint8_t *buf, size_t len,
-                     bool ike)
+static struct hiked_sock *sock_for(struct hiked *d, const struct sockaddr_storage *local,
+                                   const struct sockaddr_storage *remote)
 {
     uint16_t lport = get_port(local);
-    struct hiked_sock *s = NULL;
-    for (size_t i = 0; i < d->nsocks && !s; i++)
+    for (size_t i = 0; i < d->nsocks; i++)
         if (d->socks[i].family == remote->ss_family && d->socks[i].port == lport)
-            s = &d->socks[i];
-    if (!s) {
-        d->stats.tx_errors++;
-        hk_warn(&d->log, "no socket for local port %u", lport);
-        return;
-    }
-    static const uint8_t marker[4] = {0};
-    struct iovec iov[2] = {{.iov_base = (void *)marker, .iov_len = 4},
-                           {.iov_base = (void *)buf, .iov_len = len}};
-    char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))] = {0};
+            return &d->socks[i];
+    d->stats.tx_errors++;
+    hk_warn(&d->log, "no socket for local port %u", lport);
+    return NULL;
+}
+
+/* Adds a control message to mh (whose buffer has room for it) and returns its data. */
+static void *add_cmsg(struct msghdr *mh, int level, int type, size_t len)
+{
+    struct cmsghdr *c = (struct cmsghdr *)((char *)mh->msg_control + mh->msg_controllen);
+    c->cmsg_level = level;
+    c->cmsg_type = type;
+    c->cmsg_len = CMSG_LEN(len);
+    mh->msg_controllen += CMSG_SPACE(len);
+    return CMSG_DATA(c);
+}
+
+/*
+ * Sends the iovecs as one datagram from s, leaving from local's address (multi-homed
+ * hosts, wildcard sockets); with gso != 0 as a UDP GSO send of datagrams of gso octets.
+ * Returns 0 or the errno.
+ */
+static int sock_send(struct hiked_sock *s, const struct sockaddr_storage *local,
+                     const struct sockaddr_storage *remote, const struct iovec *iov, size_t niov,
+                     uint16_t gso)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(uint16_t))];
+        struct cmsghdr align;
+    } cbuf;
+    memset(&cbuf, 0, sizeof(cbuf));
     struct msghdr mh = {.msg_name = (void *)remote,
                         .msg_namelen = remote->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                                                      : sizeof(struct sockaddr_in),
-                        .msg_iov = s->natt && ike ? iov : iov + 1,
-                        .msg_iovlen = s->natt && ike ? 2 : 1};
-    /* Leave from the address the SA uses (multi-homed hosts, wildcard sockets). */
+                        .msg_iov = (struct iovec *)iov,
+                        .msg_iovlen = niov,
+                        .msg_control = cbuf.buf};
     if (remote->ss_family == AF_INET) {
         struct in_pktinfo pi = {.ipi_spec_dst = ((const struct sockaddr_in *)local)->sin_addr};
-        if (pi.ipi_spec_dst.s_addr != INADDR_ANY) {
-            mh.msg_control = cbuf;
-            mh.msg_controllen = CMSG_SPACE(sizeof(pi));
-            struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-            c->cmsg_level = IPPROTO_IP;
-            c->cmsg_type = IP_PKTINFO;
-            c->cmsg_len = CMSG_LEN(sizeof(pi));
-            memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-        }
+        if (pi.ipi_spec_dst.s_addr != INADDR_ANY)
+            memcpy(add_cmsg(&mh, IPPROTO_IP, IP_PKTINFO, sizeof(pi)), &pi, sizeof(pi));
     } else {
         struct in6_pktinfo pi = {.ipi6_addr = ((const struct sockaddr_in6 *)local)->sin6_addr};
-        if (!IN6_IS_ADDR_UNSPECIFIED(&pi.ipi6_addr)) {
-            mh.msg_control = cbuf;
-            mh.msg_controllen = CMSG_SPACE(sizeof(pi));
-            struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-            c->cmsg_level = IPPROTO_IPV6;
-            c->cmsg_type = IPV6_PKTINFO;
-            c->cmsg_len = CMSG_LEN(sizeof(pi));
-            memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-        }
+        if (!IN6_IS_ADDR_UNSPECIFIED(&pi.ipi6_addr))
+            memcpy(add_cmsg(&mh, IPPROTO_IPV6, IPV6_PKTINFO, sizeof(pi)), &pi, sizeof(pi));
     }
-    if (sendmsg(s->fd, &mh, 0) < 0) {
-        d->stats.tx_errors++;
-        hk_debug(&d->log, "sendmsg: %s", strerror(errno));
-    }
+    if (gso)
+        memcpy(add_cmsg(&mh, SOL_UDP, UDP_SEGMENT, sizeof(gso)), &gso, sizeof(gso));
+    if (!mh.msg_controllen)
+        mh.msg_control = NULL;
+    return sendmsg(s->fd, &mh, 0) < 0 ? errno : 0;
 }
 
 void hiked_net_send(void *arg, const struct sockaddr_storage *local,
                     const struct sockaddr_storage *remote, const uint8_t *buf, size_t len)
 {
-    net_send(arg, local, remote, buf, len, true);
+    struct hiked *d = arg;
+    struct hiked_sock *s = sock_for(d, local, remote);
+    static const uint8_t marker[4] = {0};
+    struct iovec iov[2] = {{.iov_base = (void *)marker, .iov_len = 4},
+                           {.iov_base = (void *)buf, .iov_len = len}};
+    /* RFC 3948 2.2: IKE on the NAT-T port goes behind the non-ESP marker. */
+    int e = s ? sock_send(s, local, remote, s->natt ? iov : iov + 1, s->natt ? 2 : 1, 0) : 0;
+    if (e) {
+        d->stats.tx_errors++;
+        hk_debug(&d->log, "sendmsg: %s", strerror(e));
+    }
 }
 
 void hiked_net_send_esp(void *arg, const struct sockaddr_storage *local,
-                        const struct sockaddr_storage *remote, const uint8_t *buf, size_t len)
+                        const struct sockaddr_storage *remote, const struct iovec *pkts, size_t n,
+                        size_t seg)
 {
     /* RFC 3948 2.1: ESP in UDP goes without the non-ESP marker. */
-    net_send(arg, local, remote, buf, len, false);
+    struct hiked *d = arg;
+    struct hiked_sock *s = sock_for(d, local, remote);
+    if (!s)
+        return;
+    if (seg && n > 1 && !d->no_udp_gso) {
+        int e = sock_send(s, local, remote, pkts, n, (uint16_t)seg);
+        if (!e)
+            return;
+        if (e != EIO && e != EINVAL && e != ENOPROTOOPT) {
+            d->stats.tx_errors += n; /* a full buffer: the inner TCP resends */
+            return;
+        }
+        d->no_udp_gso = true; /* the path cannot segment: one datagram at a time from now */
+        hk_info(&d->log, "UDP GSO unavailable (%s): ESP in UDP one datagram per call", strerror(e));
+    }
+    for (size_t i = 0; i < n; i++)
+        if (sock_send(s, local, remote, &pkts[i], 1, 0))
+            d->stats.tx_errors++;
 }
 
 int hiked_net_local_addr(void *arg, const struct sockaddr_storage *remote,

@@ -24,6 +24,9 @@ struct hk_dataplane_ops {
     void (*remove)(struct hk_dataplane *dp, const struct child_sa *c);
     /* An ESP packet arrived on the NAT-T port (RFC 3948); the backend decides. */
     void (*esp_in)(struct hk_dataplane *dp, const uint8_t *buf, size_t len);
+    /* The end of a burst of esp_in calls: what the backend held back (to coalesce it) goes
+     * out now. Optional. */
+    void (*esp_flush)(struct hk_dataplane *dp);
     /* Trap policies (on-demand): traffic matching them with no Child SA yet is queued
      * (bounded) and reported through the backend's acquire callback. Optional. */
     int (*trap_add)(struct hk_dataplane *dp, const char *conn, const struct ike_ts *local,

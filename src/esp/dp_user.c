@@ -4,6 +4,7 @@
 #include "common/u64map.h"
 #include "crypto/kdf.h"
 #include "esp/esp_packet.h"
+#include "esp/gso.h"
 #include "esp/prefix.h"
 #include "esp/replay.h"
 #include "esp/rtnl.h"
@@ -20,7 +21,11 @@
 
 #define DP_BUF        (65536 + 256)
 #define DP_MAX_ROUTES 64
-#define DP_BURST      64
+#define DP_BURST      64    /* TUN reads or socket batches per wake-up */
+#define DP_BATCH      64    /* ESP packets sent with one system call at most */
+#define DP_SLOT       4096  /* room per batched ESP packet: a TUN MTU up to about 4000 */
+#define DP_GSO_MAX    65000 /* octets in one UDP GSO send (under the 65507 UDP limit) */
+#define VNET_LEN      sizeof(struct virtio_net_hdr)
 #define DP_RCVBUF     (8 * 1024 * 1024)
 #define DP_GRACE      2 /* seconds a removed inbound SA still accepts packets */
 
@@ -60,6 +65,25 @@ struct dp_route {
     unsigned refs;
 };
 
+/* Where one batched ESP packet goes. */
+struct dp_dest {
+    bool udp;
+    struct sockaddr_storage local, remote;
+};
+
+/*
+ * ESP packets waiting to be sent together: sendmmsg for raw ESP, UDP GSO (or one call per
+ * run) for ESP in UDP. Filled while a burst of TUN reads is processed, sent at its end.
+ * The destination is copied: an SA may go (hard lifetime) before the batch is sent.
+ */
+struct dp_tx {
+    uint8_t *slots; /* DP_BATCH x DP_SLOT */
+    size_t len[DP_BATCH];
+    uint8_t dest[DP_BATCH]; /* index into dests */
+    struct dp_dest dests[DP_BATCH];
+    size_t n, ndests;
+};
+
 /* A trap policy and the packets waiting for its Child SA. */
 #define DP_TRAP_QUEUE 32
 #define DP_MAX_TRAPS  32
@@ -92,6 +116,11 @@ struct dp_user {
     struct dp_trap traps[DP_MAX_TRAPS];
     size_t ntraps;
     uint8_t *buf, *obuf;
+    bool vnet; /* the TUN device has offloads: a virtio_net_hdr on each read and write */
+    struct dp_tx tx;
+    uint8_t *rx; /* DP_BATCH x DP_SLOT: one recvmmsg of raw ESP */
+    struct hk_gro gro;
+    uint64_t gso_bad, tx_errors;
 };
 
 static struct dp_user *U(struct hk_dataplane *dp)
@@ -314,6 +343,88 @@ static void user_remove(struct hk_dataplane *dp, const struct child_sa *c)
 
 /* ---- outbound: TUN -> ESP ---- */
 
+/* Sends what the batch holds: runs of packets to one destination in one system call. */
+static void tx_flush(struct dp_user *u)
+{
+    struct dp_tx *t = &u->tx;
+    struct iovec iov[DP_BATCH];
+    struct mmsghdr mm[DP_BATCH];
+    for (size_t i = 0; i < t->n; i++)
+        iov[i] = (struct iovec){.iov_base = t->slots + i * DP_SLOT, .iov_len = t->len[i]};
+    size_t i = 0;
+    while (i < t->n) {
+        const struct dp_dest *d = &t->dests[t->dest[i]];
+        size_t j = i + 1;
+        while (j < t->n && t->dest[j] == t->dest[i])
+            j++;
+        if (d->udp) {
+            /* UDP GSO needs equal sizes but for a shorter last one, under 64 KiB in all. */
+            size_t k = i;
+            while (k < j) {
+                size_t seg = t->len[k], end = k + 1, total = seg;
+                while (end < j && t->len[end - 1] == seg && t->len[end] <= seg &&
+                       total + t->len[end] <= DP_GSO_MAX)
+                    total += t->len[end++];
+                u->conf.send_udp(u->conf.send_arg, &d->local, &d->remote, iov + k, end - k,
+                                 end - k > 1 ? seg : 0);
+                k = end;
+            }
+        } else {
+            struct sockaddr_storage dst = d->remote;
+            socklen_t dlen = sizeof(struct sockaddr_in);
+            if (dst.ss_family == AF_INET6) {
+                ((struct sockaddr_in6 *)&dst)->sin6_port = 0;
+                dlen = sizeof(struct sockaddr_in6);
+            } else {
+                ((struct sockaddr_in *)&dst)->sin_port = 0;
+            }
+            for (size_t k = i; k < j; k++)
+                mm[k - i] = (struct mmsghdr){.msg_hdr = {.msg_name = &dst,
+                                                         .msg_namelen = dlen,
+                                                         .msg_iov = &iov[k],
+                                                         .msg_iovlen = 1}};
+            int fd = dst.ss_family == AF_INET6 ? u->raw6 : u->raw4;
+            size_t done = 0;
+            while (done < j - i) {
+                int r = sendmmsg(fd, mm + done, (unsigned)(j - i - done), 0);
+                if (r <= 0) {
+                    u->tx_errors += j - i - done; /* a full socket buffer: TCP resends */
+                    break;
+                }
+                done += (size_t)r;
+            }
+        }
+        i = j;
+    }
+    t->n = t->ndests = 0;
+}
+
+/* The batch slot the next packet goes into, flushing a full batch first. */
+static uint8_t *tx_slot(struct dp_user *u)
+{
+    if (u->tx.n == DP_BATCH)
+        tx_flush(u);
+    return u->tx.slots + u->tx.n * DP_SLOT;
+}
+
+/* Queues the ESP packet just built in tx_slot (olen octets) for o's peer. */
+static void tx_push(struct dp_user *u, const struct dp_out *o, size_t olen)
+{
+    struct dp_tx *t = &u->tx;
+    struct dp_dest *d = t->ndests ? &t->dests[t->ndests - 1] : NULL;
+    if (!d || d->udp != o->udp || memcmp(&d->remote, &o->remote, sizeof(d->remote)) ||
+        memcmp(&d->local, &o->local, sizeof(d->local))) {
+        d = &t->dests[t->ndests++];
+        *d = (struct dp_dest){.udp = o->udp, .local = o->local, .remote = o->remote};
+    }
+    t->dest[t->n] = (uint8_t)(t->ndests - 1);
+    t->len[t->n++] = olen;
+}
+
+/*
+ * Protects one wire-sized inner packet for o into the next batch slot. The packet may
+ * already sit at that slot's payload position (zero copy, as send_esp_gso puts it).
+ */
 static void send_esp(struct dp_user *u, struct dp_out *o, const uint8_t *pkt, size_t len)
 {
     if (!o->esn && o->seq == UINT32_MAX) {
@@ -324,25 +435,28 @@ static void send_esp(struct dp_user *u, struct dp_out *o, const uint8_t *pkt, si
         return;
     uint8_t nh = (pkt[0] >> 4) == 6 ? HK_ESP_NH_IPV6 : HK_ESP_NH_IPV4;
     size_t olen;
-    if (hk_esp_encap(&o->cr, o->seq + 1, nh, pkt, len, 0, u->obuf, DP_BUF, &olen))
+    if (hk_esp_packet_len(&o->cr, len, 0) > DP_SLOT) { /* a large TUN MTU: on its own */
+        if (hk_esp_encap(&o->cr, o->seq + 1, nh, pkt, len, 0, u->obuf, DP_BUF, &olen))
+            return;
+        tx_flush(u);
+        memcpy(tx_slot(u), u->obuf, olen);
+    } else if (hk_esp_encap(&o->cr, o->seq + 1, nh, pkt, len, 0, tx_slot(u), DP_SLOT, &olen)) {
         return;
+    }
     o->seq++;
     o->packets++;
     o->bytes += len;
-    if (o->udp) {
-        u->conf.send_udp(u->conf.send_arg, &o->local, &o->remote, u->obuf, olen);
-        return;
-    }
-    int fd = o->remote.ss_family == AF_INET6 ? u->raw6 : u->raw4;
-    struct sockaddr_storage dst = o->remote;
-    if (dst.ss_family == AF_INET6)
-        ((struct sockaddr_in6 *)&dst)->sin6_port = 0;
-    else
-        ((struct sockaddr_in *)&dst)->sin_port = 0;
-    if (sendto(fd, u->obuf, olen, 0, (struct sockaddr *)&dst,
-               dst.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                         : sizeof(struct sockaddr_in)) < 0)
-        u->tun_drops++;
+    tx_push(u, o, olen);
+}
+
+/* A packet from the TUN device (with its offload header, if any) for o: cut into
+ * wire-sized segments, each written straight into a batch slot and protected there. */
+static void send_esp_gso(struct dp_user *u, struct dp_out *o, struct hk_gso *g)
+{
+    size_t hdr = hk_esp_hdr_len(&o->cr), plen;
+    uint8_t *slot;
+    while ((slot = tx_slot(u)), hk_gso_next(g, slot + hdr, DP_SLOT - hdr - 64, &plen) == HK_OK)
+        send_esp(u, o, slot + hdr, plen);
 }
 
 /* ---- trap policies ---- */
@@ -443,6 +557,16 @@ static void trap_flush(struct dp_user *u)
         }
         t->nq = keep;
     }
+    tx_flush(u);
+}
+
+/* Traffic without an SA that a trap policy may hold: as wire-sized packets, so that the
+ * queue can later go through send_esp as it is. */
+static void trap_gso(struct dp_user *u, const struct hk_pkt_sel *sel, struct hk_gso *g)
+{
+    size_t plen;
+    while (hk_gso_next(g, u->obuf, DP_BUF, &plen) == HK_OK)
+        trap_packet(u, sel, u->obuf, plen);
 }
 
 static void on_tun(evutil_socket_t fd, short what, void *arg)
@@ -453,22 +577,71 @@ static void on_tun(evutil_socket_t fd, short what, void *arg)
         ssize_t n = read(fd, u->buf, DP_BUF);
         if (n <= 0)
             break;
+        struct virtio_net_hdr vh = {0};
+        const uint8_t *pkt = u->buf;
+        size_t len = (size_t)n;
+        if (u->vnet) {
+            if (len < VNET_LEN) {
+                u->tun_drops++;
+                continue;
+            }
+            memcpy(&vh, pkt, VNET_LEN);
+            pkt += VNET_LEN;
+            len -= VNET_LEN;
+        }
+        struct hk_gso g;
         struct hk_pkt_sel sel;
-        if (hk_pkt_sel_parse(u->buf, (size_t)n, &sel)) {
+        if (hk_gso_init(&g, &vh, pkt, len)) {
+            u->gso_bad++;
+            continue;
+        }
+        /* Segments share the headers the policy looks at: one lookup for all. */
+        if (hk_pkt_sel_parse(pkt, len, &sel)) {
             u->tun_drops++;
             continue;
         }
         uint64_t id = hk_spd_lookup_out(&u->spd, &sel);
         struct dp_out *o = id ? hk_u64map_get(&u->out_by_child, id) : NULL;
-        if (!o) {
-            trap_packet(u, &sel, u->buf, (size_t)n);
-            continue;
-        }
-        send_esp(u, o, u->buf, (size_t)n);
+        if (!o)
+            trap_gso(u, &sel, &g);
+        else
+            send_esp_gso(u, o, &g);
     }
+    tx_flush(u);
 }
 
 /* ---- inbound: ESP -> TUN ---- */
+
+/* Writes what the coalescing table holds to the TUN device, each with its offload header. */
+static void gro_flush(struct dp_user *u)
+{
+    for (size_t i = 0; i < u->gro.n; i++) {
+        struct virtio_net_hdr vh;
+        hk_gro_vnet(&u->gro, i, &vh);
+        struct iovec iov[2] = {{.iov_base = &vh, .iov_len = VNET_LEN},
+                               {.iov_base = u->gro.p[i].buf, .iov_len = u->gro.p[i].len}};
+        if (writev(u->tun_fd, iov, 2) < 0)
+            u->tun_drops++;
+    }
+    u->gro.n = 0;
+}
+
+/* One decrypted packet for the TUN device: coalesced with its flow's when offloads are on. */
+static void tun_write(struct dp_user *u, const uint8_t *pkt, size_t len)
+{
+    if (!u->vnet) {
+        if (write(u->tun_fd, pkt, len) < 0)
+            u->tun_drops++;
+        return;
+    }
+    int rc = hk_gro_add(&u->gro, pkt, len);
+    if (rc == HK_E_OVERFLOW) {
+        gro_flush(u);
+        rc = hk_gro_add(&u->gro, pkt, len);
+    }
+    if (rc)
+        u->tun_drops++;
+}
 
 static void esp_in(struct dp_user *u, uint8_t *pkt, size_t len)
 {
@@ -525,8 +698,7 @@ static void esp_in(struct dp_user *u, uint8_t *pkt, size_t len)
         in->last_activity = tick;
         report(u, in->child, HK_DP_ACTIVITY);
     }
-    if (write(u->tun_fd, inner, ilen) < 0)
-        u->tun_drops++;
+    tun_write(u, inner, ilen);
 }
 
 static void user_esp_in(struct hk_dataplane *dp, const uint8_t *buf, size_t len)
@@ -538,24 +710,43 @@ static void user_esp_in(struct hk_dataplane *dp, const uint8_t *buf, size_t len)
     esp_in(u, u->buf, len);
 }
 
+static void user_esp_flush(struct hk_dataplane *dp)
+{
+    gro_flush(U(dp));
+}
+
 static void on_raw(evutil_socket_t fd, short what, void *arg)
 {
     struct dp_user *u = arg;
+    struct iovec iov[DP_BATCH];
+    struct mmsghdr mm[DP_BATCH];
     (void)what;
-    for (int i = 0; i < DP_BURST; i++) {
-        ssize_t n = recv(fd, u->buf, DP_BUF, MSG_DONTWAIT);
-        if (n <= 0)
-            break;
-        size_t off = 0;
-        if (fd == u->raw4) { /* IPv4 raw sockets hand over the IP header too */
-            if (n < 20)
-                continue;
-            off = (size_t)(u->buf[0] & 0x0f) * 4;
-            if ((size_t)n < off)
-                continue;
+    for (int burst = 0; burst < DP_BURST / 8; burst++) {
+        for (size_t i = 0; i < DP_BATCH; i++) {
+            iov[i] = (struct iovec){.iov_base = u->rx + i * DP_SLOT, .iov_len = DP_SLOT};
+            mm[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
         }
-        esp_in(u, u->buf + off, (size_t)n - off);
+        int n = recvmmsg(fd, mm, DP_BATCH, MSG_DONTWAIT, NULL);
+        for (int i = 0; i < n; i++) {
+            uint8_t *p = u->rx + (size_t)i * DP_SLOT;
+            size_t len = mm[i].msg_len, off = 0;
+            if (mm[i].msg_hdr.msg_flags & MSG_TRUNC) {
+                u->bad_in++; /* larger than any ESP packet our TUN MTU makes */
+                continue;
+            }
+            if (fd == u->raw4) { /* IPv4 raw sockets hand over the IP header too */
+                off = len >= 20 ? (size_t)(p[0] & 0x0f) * 4 : SIZE_MAX;
+                if (off > len) {
+                    u->bad_in++;
+                    continue;
+                }
+            }
+            esp_in(u, p + off, len - off);
+        }
+        if (n < DP_BATCH)
+            break;
     }
+    gro_flush(u);
 }
 
 static int user_child_stats(struct hk_dataplane *dp, const struct child_sa *c,
@@ -610,6 +801,9 @@ static void user_destroy(struct hk_dataplane *dp)
     hk_rtnl_close(&u->rtnl);
     free(u->buf);
     free(u->obuf);
+    free(u->tx.slots);
+    free(u->rx);
+    hk_gro_free(&u->gro);
     free(u);
 }
 
@@ -618,6 +812,7 @@ static const struct hk_dataplane_ops user_ops = {
     .install = user_install,
     .remove = user_remove,
     .esp_in = user_esp_in,
+    .esp_flush = user_esp_flush,
     .child_stats = user_child_stats,
     .trap_add = user_trap_add,
     .trap_clear = user_trap_clear,
@@ -644,14 +839,24 @@ struct hk_dataplane *hk_dp_user_new(struct event_base *base, const struct hk_cry
     hk_u64map_init(&u->out_by_child, (uint64_t)(uintptr_t)u ^ 0x5555);
     u->buf = malloc(DP_BUF);
     u->obuf = malloc(DP_BUF);
-    if (!u->buf || !u->obuf)
+    u->tx.slots = malloc((size_t)DP_BATCH * DP_SLOT);
+    u->rx = malloc((size_t)DP_BATCH * DP_SLOT);
+    if (!u->buf || !u->obuf || !u->tx.slots || !u->rx || hk_gro_init(&u->gro))
         goto fail;
     if (hk_rtnl_open(&u->rtnl, log)) {
         snprintf(err, sizeof(err), "netlink: %s", u->rtnl.err);
         goto fail;
     }
-    if (hk_tun_open_err(conf->ifname ? conf->ifname : "hike%d", u->ifname, sizeof(u->ifname),
-                        &u->tun_fd, &u->ifindex, err, sizeof(err)))
+    const char *tname = conf->ifname ? conf->ifname : "hike%d";
+    char oerr[256];
+    /* Offloads (large TCP packets both ways) where the kernel has them; plain otherwise. */
+    u->vnet =
+        !conf->no_offload && !hk_tun_open_offload(tname, u->ifname, sizeof(u->ifname), &u->tun_fd,
+                                                  &u->ifindex, oerr, sizeof(oerr));
+    if (!u->vnet && !conf->no_offload)
+        hk_info(log, "dataplane: no TUN offloads (%s): one packet per read", oerr);
+    if (!u->vnet && hk_tun_open_err(tname, u->ifname, sizeof(u->ifname), &u->tun_fd, &u->ifindex,
+                                    err, sizeof(err)))
         goto fail;
     /* 1400: room for ESP in UDP over a 1500-octet path. */
     if (hk_rtnl_link_up(&u->rtnl, u->ifindex, 1400)) {

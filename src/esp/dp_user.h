@@ -9,14 +9,20 @@
 
 #include <event2/event.h>
 #include <sys/socket.h>
+#include <stdbool.h>
+#include <sys/uio.h>
 
 #include "crypto/crypto.h"
 #include "esp/dataplane.h"
 
-/* Sends one ESP-in-UDP datagram (no non-ESP marker) from local (port 4500) to remote. */
+/*
+ * Sends n ESP-in-UDP datagrams (no non-ESP marker) from local (port 4500) to remote, one
+ * per iovec. seg != 0 promises that all but the last are exactly seg octets and the last
+ * is no longer: the sender may then hand them to the kernel as one UDP GSO send.
+ */
 typedef void (*hk_dp_send_udp)(void *arg, const struct sockaddr_storage *local,
-                               const struct sockaddr_storage *remote, const uint8_t *buf,
-                               size_t len);
+                               const struct sockaddr_storage *remote, const struct iovec *pkts,
+                               size_t n, size_t seg);
 
 /* What the data plane reports about a Child SA. */
 enum hk_dp_event {
@@ -32,6 +38,7 @@ typedef void (*hk_dp_acquire)(void *arg, const char *conn);
 struct hk_dp_user_conf {
     const char *ifname; /* TUN device name; NULL: "hike%d" */
     uint32_t replay_window;
+    bool no_offload; /* a plain TUN device: one packet per read and write */
     hk_dp_send_udp send_udp;
     void *send_arg;
     hk_dp_acquire acquire; /* with send_arg */

@@ -3,8 +3,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <net/if.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -24,8 +26,8 @@ __attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errl
     va_end(ap);
 }
 
-int hk_tun_open_err(const char *name, char *ifname_out, size_t len, int *fd, int *ifindex,
-                    char *err, size_t errlen)
+static int tun_open(const char *name, bool offload, char *ifname_out, size_t len, int *fd,
+                    int *ifindex, char *err, size_t errlen)
 {
     struct ifreq ifr;
     int tfd, e;
@@ -49,7 +51,7 @@ int hk_tun_open_err(const char *name, char *ifname_out, size_t len, int *fd, int
         return HK_E_IO;
     }
     memset(&ifr, 0, sizeof(ifr));
-    ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+    ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0);
     if (name)
         memcpy(ifr.ifr_name, name, strlen(name));
     if (ioctl(tfd, TUNSETIFF, &ifr) < 0) {
@@ -74,10 +76,31 @@ int hk_tun_open_err(const char *name, char *ifname_out, size_t len, int *fd, int
         errno = e;
         return HK_E_IO;
     }
+    int hdrsz = (int)sizeof(struct virtio_net_hdr);
+    if (offload && (ioctl(tfd, TUNSETVNETHDRSZ, &hdrsz) < 0 ||
+                    ioctl(tfd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) < 0)) {
+        e = errno;
+        set_err(err, errlen, "TUNSETOFFLOAD %s: %s", ifr.ifr_name, strerror(e));
+        close(tfd);
+        errno = e;
+        return HK_E_IO;
+    }
     memcpy(ifname_out, ifr.ifr_name, nlen + 1);
     *fd = tfd;
     *ifindex = (int)idx;
     return 0;
+}
+
+int hk_tun_open_err(const char *name, char *ifname_out, size_t len, int *fd, int *ifindex,
+                    char *err, size_t errlen)
+{
+    return tun_open(name, false, ifname_out, len, fd, ifindex, err, errlen);
+}
+
+int hk_tun_open_offload(const char *name, char *ifname_out, size_t len, int *fd, int *ifindex,
+                        char *err, size_t errlen)
+{
+    return tun_open(name, true, ifname_out, len, fd, ifindex, err, errlen);
 }
 
 int hk_tun_open(const char *name, char *ifname_out, size_t len, int *fd, int *ifindex)

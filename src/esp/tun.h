@@ -20,6 +20,14 @@ int hk_tun_open(const char *name, char *ifname_out, size_t len, int *fd, int *if
  * in err (errlen bytes; err may be NULL). */
 int hk_tun_open_err(const char *name, char *ifname_out, size_t len, int *fd, int *ifindex,
                     char *err, size_t errlen);
+/*
+ * The same with offloads: every read and write starts with a struct virtio_net_hdr
+ * (IFF_VNET_HDR), and the kernel may hand over TCP packets of up to 64 KiB and leave
+ * checksums to finish (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6; see esp/gso.h). HK_E_IO
+ * where the kernel does not offer them.
+ */
+int hk_tun_open_offload(const char *name, char *ifname_out, size_t len, int *fd, int *ifindex,
+                        char *err, size_t errlen);
 /* Closes the device (fd < 0 is ignored); the kernel removes the interface together with
  * its addresses and routes. */
 void hk_tun_close(int fd);
