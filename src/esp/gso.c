@@ -82,7 +82,8 @@ int hk_gso_init(struct hk_gso *g, const struct virtio_net_hdr *vh, const uint8_t
         return HK_E_UNSUPPORTED;
     if ((type == VIRTIO_NET_HDR_GSO_TCPV4) != (ver == 4))
         return HK_E_SYNTAX;
-    if (ver == 4 && (g->l4off != (size_t)(pkt[0] & 0x0f) * 4 || pkt[9] != IPPROTO_TCP))
+    if (ver == 4 && ((pkt[0] & 0x0f) < 5 || g->l4off != (size_t)(pkt[0] & 0x0f) * 4 ||
+                     pkt[9] != IPPROTO_TCP))
         return HK_E_SYNTAX;
     if (ver == 6 && (g->l4off < 40 || (g->l4off == 40 && pkt[6] != IPPROTO_TCP)))
         return HK_E_SYNTAX;
@@ -114,6 +115,8 @@ int hk_gso_next(struct hk_gso *g, uint8_t *out, size_t cap, size_t *olen)
         memcpy(out, g->pkt, g->len);
         if (g->csum) {
             uint16_t c = hk_csum_final(hk_csum_add(0, out + g->l4off, g->len - g->l4off));
+            if (!c)
+                c = 0xffff; /* RFC 768: a UDP checksum computed as zero is sent as all ones */
             memcpy(out + g->csum_at, &c, 2);
         }
         *olen = g->len;
