@@ -82,8 +82,8 @@ int hk_gso_init(struct hk_gso *g, const struct virtio_net_hdr *vh, const uint8_t
         return HK_E_UNSUPPORTED;
     if ((type == VIRTIO_NET_HDR_GSO_TCPV4) != (ver == 4))
         return HK_E_SYNTAX;
-    if (ver == 4 && ((pkt[0] & 0x0f) < 5 || g->l4off != (size_t)(pkt[0] & 0x0f) * 4 ||
-                     pkt[9] != IPPROTO_TCP))
+    if (ver == 4 &&
+        ((pkt[0] & 0x0f) < 5 || g->l4off != (size_t)(pkt[0] & 0x0f) * 4 || pkt[9] != IPPROTO_TCP))
         return HK_E_SYNTAX;
     if (ver == 6 && (g->l4off < 40 || (g->l4off == 40 && pkt[6] != IPPROTO_TCP)))
         return HK_E_SYNTAX;
