@@ -27,7 +27,8 @@ static const char *const daemon_keys[] = {
     NULL,
 };
 
-static const char *const dataplane_names[] = {"userspace", "log", NULL};
+/* Indexed by enum hk_dataplane_kind. */
+static const char *const dataplane_names[] = {"userspace", "log", "xfrm", "auto", NULL};
 
 static int parse_listen(struct hk_cfg_ctx *c, const config_setting_t *g, struct hk_daemon_conf *d)
 {
@@ -113,7 +114,7 @@ int hk_cfg_parse_daemon(struct hk_cfg_ctx *c, const config_setting_t *g, struct 
         (rc = hk_cfg_bool(c, g, "childless", &d->childless)) < 0 ||
         (rc = hk_cfg_bool(c, g, "tun_offload", &d->tun_offload)) < 0)
         return rc;
-    int dpv = HK_DATAPLANE_USERSPACE;
+    int dpv = HK_DATAPLANE_AUTO;
     if ((rc = hk_cfg_enum(c, g, "dataplane", dataplane_names, &dpv)) < 0)
         return rc;
     d->dataplane = (enum hk_dataplane_kind)dpv;

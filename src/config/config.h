@@ -158,6 +158,8 @@ struct hk_pool {
 enum hk_dataplane_kind {
     HK_DATAPLANE_USERSPACE = 0, /* TUN + ESP in userspace (src/esp/dp_user.c) */
     HK_DATAPLANE_LOG = 1,       /* install nothing, log each Child SA */
+    HK_DATAPLANE_XFRM = 2,      /* the kernel's ESP (src/esp/dp_xfrm.c); userspace if refused */
+    HK_DATAPLANE_AUTO = 3,      /* XFRM when the kernel takes ESP SAs, else userspace */
 };
 
 struct hk_daemon_conf {

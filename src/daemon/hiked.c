@@ -4,6 +4,7 @@
 #include "common/err.h"
 #include "daemon/control.h"
 #include "esp/dp_user.h"
+#include "esp/dp_xfrm.h"
 #include "ike/keylog.h"
 
 #include <errno.h>
@@ -131,6 +132,46 @@ static void on_acquire(void *arg, const char *conn)
     if (rc)
         hk_err(&d->log, "connection %s: cannot initiate: %s", conn, hk_strerror(rc));
     hiked_kick(d);
+}
+
+/*
+ * The data plane daemon.dataplane asks for. "auto" and "xfrm" probe the kernel (an ESP SA
+ * added and deleted again); where it refuses ESP, one line says why and the userspace plane
+ * carries the traffic. A plane that cannot start at all leaves the logging one.
+ */
+static struct hk_dataplane *dp_choose(struct hiked *d)
+{
+    enum hk_dataplane_kind kind = d->cfg->daemon.dataplane;
+    struct hk_dataplane *dp = NULL;
+    if (kind == HK_DATAPLANE_AUTO || kind == HK_DATAPLANE_XFRM) {
+        struct hk_xfrm_probe pr;
+        if (hk_dp_xfrm_probe(&d->log, &pr))
+            dp = hk_dp_xfrm_new(&d->log);
+        else if (kind == HK_DATAPLANE_AUTO)
+            hk_info(&d->log,
+                    "dataplane: the kernel rejects ESP SAs (%s); using the userspace ESP plane",
+                    pr.why);
+        else
+            hk_warn(&d->log,
+                    "dataplane: \"xfrm\" configured but the kernel rejects ESP SAs (%s); "
+                    "using the userspace ESP plane",
+                    pr.why);
+        if (dp)
+            return dp;
+        kind = HK_DATAPLANE_USERSPACE;
+    }
+    if (kind == HK_DATAPLANE_USERSPACE) {
+        struct hk_dp_user_conf dc = {.ifname = d->cfg->daemon.tun_name,
+                                     .no_offload = !d->cfg->daemon.tun_offload,
+                                     .send_udp = hiked_net_send_esp,
+                                     .acquire = on_acquire,
+                                     .event = on_dp_event,
+                                     .send_arg = d};
+        dp = hk_dp_user_new(d->base, &d->crypto, &d->log, &dc);
+        if (!dp)
+            hk_warn(&d->log, "falling back to the logging data plane: Child SAs carry no traffic");
+    }
+    return dp ? dp : hk_dataplane_log_new(&d->log);
 }
 
 void hiked_start_conns(struct hiked *d)
@@ -282,19 +323,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "hiked: cannot initialise (memory, libevent or OpenSSL)\n");
         goto out;
     }
-    if (d.cfg->daemon.dataplane == HK_DATAPLANE_USERSPACE) {
-        struct hk_dp_user_conf dc = {.ifname = d.cfg->daemon.tun_name,
-                                     .no_offload = !d.cfg->daemon.tun_offload,
-                                     .send_udp = hiked_net_send_esp,
-                                     .acquire = on_acquire,
-                                     .event = on_dp_event,
-                                     .send_arg = &d};
-        d.dp = hk_dp_user_new(d.base, &d.crypto, &d.log, &dc);
-        if (!d.dp)
-            hk_warn(&d.log, "falling back to the logging data plane: Child SAs carry no traffic");
-    }
-    if (!d.dp)
-        d.dp = hk_dataplane_log_new(&d.log);
+    d.dp = dp_choose(&d);
     hk_info(&d.log, "hiked %s starting, data plane: %s", HIKED_VERSION,
             d.dp ? d.dp->ops->name : "none");
     struct ike_engine_ops ops = {.arg = &d,

@@ -146,6 +146,11 @@ static int open_one(struct hiked *d, const struct hk_ip *ip, uint16_t port, bool
         close(fd);
         return HK_E_IO;
     }
+    /* A kernel data plane exempts IKE from IPsec and takes the ESP of the NAT-T port. */
+    if (d->dp && d->dp->ops->prepare_socket && d->dp->ops->prepare_socket(d->dp, fd, fam, natt)) {
+        close(fd);
+        return HK_E_IO;
+    }
     struct hiked_sock *s = &d->socks[d->nsocks];
     *s = (struct hiked_sock){.d = d, .fd = fd, .family = fam, .port = port, .natt = natt};
     s->ev = event_new(d->base, fd, EV_READ | EV_PERSIST, on_readable, s);

@@ -1,8 +1,8 @@
 /*
  * The one interface through which Child SAs reach a data plane. The IKE engine
- * calls install/remove through its ops; hiked picks the backend. The userspace ESP
- * plane and the XFRM backend implement it in the ESP issue; until then the logging
- * backend records what would be installed, so the control plane can be exercised.
+ * calls install/remove through its ops; hiked picks the backend: the userspace ESP
+ * plane (dp_user.h), the kernel's XFRM (dp_xfrm.h) where the kernel has ESP, or the
+ * logging backend, which records what would be installed.
  */
 #ifndef HIKE_ESP_DATAPLANE_H
 #define HIKE_ESP_DATAPLANE_H
@@ -35,6 +35,10 @@ struct hk_dataplane_ops {
     /* Counters of a Child SA; HK_E_NOTFOUND when the backend does not carry it. Optional. */
     int (*child_stats)(struct hk_dataplane *dp, const struct child_sa *c,
                        struct hk_dp_child_stats *out);
+    /* Called for each IKE socket hiked opens (natt: the RFC 3948 port). A kernel data plane
+     * exempts it from IPsec policies and has the kernel take the ESP in UDP arriving on the
+     * NAT-T port. Optional. */
+    int (*prepare_socket)(struct hk_dataplane *dp, int fd, int family, bool natt);
     void (*destroy)(struct hk_dataplane *dp);
 };
 

@@ -91,6 +91,7 @@ static void full_example(void **state)
     assert_int_equal(d->hand_over_notify, 40961);
     assert_false(d->fragmentation);
     assert_false(d->childless);
+    assert_int_equal(d->dataplane, HK_DATAPLANE_XFRM);
 
     assert_int_equal(cfg->npools, 2);
     const struct hk_pool *v4 = hk_config_find_pool(cfg, "v4");
@@ -222,6 +223,7 @@ static void defaults_applied(void **state)
     assert_int_equal(d->hand_over_notify, 49152);
     assert_true(d->fragmentation);
     assert_true(d->childless);
+    assert_int_equal(d->dataplane, HK_DATAPLANE_AUTO);
     assert_int_equal(cfg->npools, 0);
 
     const struct hk_conn *c = hk_config_find_conn(cfg, "a");
@@ -397,6 +399,9 @@ static const struct bad bad_cases[] = {
     {"daemon = { log_level = \"loud\"; };",
      "<string>:1: daemon.log_level: unknown level 'loud' (error, warn, info or debug)"},
     {"daemon = { half_open_timeout = 0; };", "daemon.half_open_timeout: must be at least 1 s"},
+    {"daemon = { dataplane = \"kernel\"; };",
+     "<string>:1: daemon.dataplane: unknown value 'kernel' (one of \"userspace\", \"log\", "
+     "\"xfrm\", \"auto\")"},
     {"daemon = { listen = [\"192.0.2.1\", \"192.0.2.1\"]; };",
      "<string>:1: daemon.listen[1]: '192.0.2.1' listed twice"},
     {"daemon = { listen = \"%any\"; };",
