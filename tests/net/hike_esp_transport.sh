@@ -70,7 +70,11 @@ c.close()
 print(hashlib.sha256(data).hexdigest())
 PY
     local srv=$!
-    wait_for 3 ip netns exec "$HP_NSB" ss -Hltn 'sport = :5001'
+    # (a loaded machine can take seconds to start the interpreter)
+    wait_for 20 eval "ip netns exec $HP_NSB ss -Hltn 'sport = :5001' | grep -q ." || {
+        echo "the server did not listen"
+        return 1
+    }
     ip netns exec "$HP_NSA" timeout 30 "$HP_PYTHON" - "$addr" > "$T/$tag.client" 2>&1 << 'PY'
 import hashlib, socket, sys
 c = socket.create_connection((sys.argv[1], 5001), timeout=20)
