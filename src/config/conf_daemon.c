@@ -1,4 +1,5 @@
 /* The "daemon" and "pools" sections of hiked.conf. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -24,6 +25,8 @@ static const char *const daemon_keys[] = {
     "dataplane",
     "tun_name",
     "tun_offload",
+    "fwmark",
+    "route_table",
     NULL,
 };
 
@@ -78,6 +81,8 @@ int hk_cfg_parse_daemon(struct hk_cfg_ctx *c, const config_setting_t *g, struct 
     d->fragmentation = true;
     d->childless = true;
     d->tun_offload = true;
+    d->fwmark = HK_CONF_FWMARK;
+    d->route_table = HK_CONF_ROUTE_TABLE;
 
     if (g && (rc = hk_cfg_check_members(c, g, daemon_keys)) < 0)
         return rc;
@@ -126,6 +131,14 @@ int hk_cfg_parse_daemon(struct hk_cfg_ctx *c, const config_setting_t *g, struct 
                            "interface names have 1 to 15 characters");
     if (s && !(d->tun_name = strdup(s)))
         return HK_E_NOMEM;
+    /* Mark 0 is every unmarked packet's; tables 253-255 are the kernel's default, main and
+     * local tables, 0 is "unspecified". */
+    if ((rc = hk_cfg_u32(c, g, "fwmark", 1, UINT32_MAX, &d->fwmark)) < 0 ||
+        (rc = hk_cfg_u32(c, g, "route_table", 1, UINT32_MAX, &d->route_table)) < 0)
+        return rc;
+    if (d->route_table >= 253 && d->route_table <= 255)
+        return hk_cfg_fail_member(c, g, "route_table",
+                                  "%u is a kernel table (default, main or local)", d->route_table);
     if (d->half_open_timeout == 0)
         return hk_cfg_fail_member(c, g, "half_open_timeout", "must be at least 1 s");
     return 0;

@@ -24,7 +24,9 @@
 #define HK_CONF_RETRANSMIT_TIMEOUT_MS 1000
 #define HK_CONF_RETRANSMIT_TRIES      5
 #define HK_CONF_HALF_OPEN_TIMEOUT     30
-#define HK_CONF_HAND_OVER_NOTIFY      49152 /* private-use status notify (draft hand-over) */
+#define HK_CONF_HAND_OVER_NOTIFY      49152  /* private-use status notify (draft hand-over) */
+#define HK_CONF_FWMARK                0x484b /* "HK": marks hiked's own sockets */
+#define HK_CONF_ROUTE_TABLE           0x484b /* routes of transport-mode peers */
 #define HK_CONF_IKE_REKEY_TIME        (4 * 3600)
 #define HK_CONF_CHILD_REKEY_TIME      3600
 #define HK_CONF_DPD_DELAY             30
@@ -178,8 +180,10 @@ struct hk_daemon_conf {
     bool fragmentation;
     bool childless; /* RFC 6023: accept and offer IKE SAs without a child */
     enum hk_dataplane_kind dataplane;
-    char *tun_name;   /* NULL: the kernel picks (hike0, hike1, ...) */
-    bool tun_offload; /* large TCP packets through the TUN device (esp/gso.h) */
+    char *tun_name;       /* NULL: the kernel picks (hike0, hike1, ...) */
+    bool tun_offload;     /* large TCP packets through the TUN device (esp/gso.h) */
+    uint32_t fwmark;      /* SO_MARK of hiked's sockets; the transport-mode rule skips it */
+    uint32_t route_table; /* routing table of the transport-mode peers' routes */
 };
 
 struct hk_config {

@@ -27,7 +27,7 @@ json_t *ctl_stats(struct hiked *d, const struct hiked_control_view *v, const jso
     const struct hiked_control_stats *c = v->stats;
     const struct ike_engine *e = &d->engine;
     json_t *r = json_pack(
-        "{s:o, s:o, s:{s:o, s:o, s:o}, s:{s:o, s:o, s:o, s:o}, s:{s:s, s:o, s:o, s:o}, "
+        "{s:o, s:o, s:{s:o, s:o, s:o}, s:{s:o, s:o, s:o, s:o}, s:{s:s, s:o, s:o, s:o, s:o}, "
         "s:{s:o, s:o, s:o, s:o, s:o}}",
         "uptime", json_integer(ctl_age(ctl_now(d), v->opened_ms)), "ike", engine_json(&e->stats),
         "sas", "ike", U(hk_u64map_count(&e->sa_by_id)), "child",
@@ -35,8 +35,9 @@ json_t *ctl_stats(struct hiked *d, const struct hiked_control_view *v, const jso
         U(d->stats.rx_short), "rx_keepalive", U(d->stats.rx_keepalive), "rx_esp",
         U(d->stats.rx_esp), "tx_errors", U(d->stats.tx_errors), "dataplane", "backend",
         d->dp ? d->dp->ops->name : "none", "installed", U(d->dp ? d->dp->installed : 0), "removed",
-        U(d->dp ? d->dp->removed : 0), "esp_dropped", U(d->dp ? d->dp->esp_dropped : 0), "control",
-        "requests", U(c->requests), "errors", U(c->errors), "bad_requests", U(c->bad_requests),
-        "timeouts", U(c->timeouts), "refused", U(c->refused));
+        U(d->dp ? d->dp->removed : 0), "esp_dropped", U(d->dp ? d->dp->esp_dropped : 0),
+        "clear_dropped", U(d->dp ? d->dp->clear_dropped : 0), "control", "requests", U(c->requests),
+        "errors", U(c->errors), "bad_requests", U(c->bad_requests), "timeouts", U(c->timeouts),
+        "refused", U(c->refused));
     return r ? r : ctl_fail(err, "out of memory");
 }

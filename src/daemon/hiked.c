@@ -166,7 +166,9 @@ static struct hk_dataplane *dp_choose(struct hiked *d)
                                      .send_udp = hiked_net_send_esp,
                                      .acquire = on_acquire,
                                      .event = on_dp_event,
-                                     .send_arg = d};
+                                     .send_arg = d,
+                                     .fwmark = d->cfg->daemon.fwmark,
+                                     .route_table = d->cfg->daemon.route_table};
         dp = hk_dp_user_new(d->base, &d->crypto, &d->log, &dc);
         if (!dp)
             hk_warn(&d->log, "falling back to the logging data plane: Child SAs carry no traffic");
@@ -191,6 +193,13 @@ void hiked_start_conns(struct hiked *d)
         for (size_t k = 0; trap && d->dp->ops->trap_add && k < c->nchildren; k++) {
             if (c->children[k].start_action != HK_START_TRAP && c->start_action != HK_START_TRAP)
                 continue;
+            /* A trap routes the remote selectors via the main table, which for a transport
+             * child (the peer's own address) would take our IKE packets too. */
+            if (c->children[k].mode == HK_MODE_TRANSPORT) {
+                hk_warn(&d->log, "connection %s: no trap policy for transport-mode child %s",
+                        c->name, c->children[k].name);
+                continue;
+            }
             struct ike_ts l[8], r[8];
             size_t nl, nr;
             if (ike_engine_trap_selectors(&d->engine, c->name, k, l, &nl, r, &nr, 8) ||

@@ -1,7 +1,9 @@
 /*
  * UDP transport for IKE: sockets on port 500 and 4500 (RFC 7296 2.23, RFC 3948),
  * receiving with the local address from IP_PKTINFO so replies leave from the
- * address the peer used.
+ * address the peer used. Every socket carries daemon.fwmark, so that IKE and ESP in UDP
+ * skip the rule that routes a transport-mode peer's traffic into the TUN device
+ * (esp/tp_route.h).
  */
 #include "daemon/hiked.h"
 
@@ -100,6 +102,14 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     hiked_kick(d);
 }
 
+/* SO_MARK needs CAP_NET_ADMIN; without it transport mode cannot route, the rest works. */
+static void set_mark(const struct hiked *d, int fd)
+{
+    uint32_t mark = d->cfg->daemon.fwmark;
+    if (mark && setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)))
+        hk_warn(&d->log, "SO_MARK 0x%x: %s", mark, strerror(errno));
+}
+
 static int open_one(struct hiked *d, const struct hk_ip *ip, uint16_t port, bool natt)
 {
     if (d->nsocks >= HIKED_MAX_SOCKS)
@@ -111,6 +121,7 @@ static int open_one(struct hiked *d, const struct hk_ip *ip, uint16_t port, bool
     struct sockaddr_storage a = {0};
     socklen_t alen;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    set_mark(d, fd);
     if (natt) {
         /* ESP in UDP arrives here in bursts (a TCP window at a time): a small buffer drops
          * them, and TCP through the tunnel backs off. Best effort: FORCE needs CAP_NET_ADMIN. */
@@ -118,9 +129,8 @@ static int open_one(struct hiked *d, const struct hk_ip *ip, uint16_t port, bool
         if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)))
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
         if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)))
-            setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz,
-                       sizeof(sz)); /* Coalesced ESP bursts in one read (split again in
-                                       on_readable); best effort. */
+            setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+        /* Coalesced ESP bursts in one read, split again in on_readable. Best effort. */
         setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
     }
     if (fam == AF_INET6) {
@@ -289,13 +299,14 @@ void hiked_net_send_esp(void *arg, const struct sockaddr_storage *local,
 int hiked_net_local_addr(void *arg, const struct sockaddr_storage *remote,
                          struct sockaddr_storage *local)
 {
-    (void)arg;
-    /* The kernel's route choice: connect a throw-away UDP socket and read its address. */
+    /* The kernel's route choice: connect a throw-away UDP socket and read its address.
+     * Marked as our IKE sockets are, so it sees the route they will take. */
     int fd = socket(remote->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     socklen_t len = sizeof(*local);
     int rc = HK_E_IO;
     if (fd < 0)
         return rc;
+    set_mark(arg, fd);
     if (!connect(fd, (const struct sockaddr *)remote,
                  remote->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                                : sizeof(struct sockaddr_in)) &&

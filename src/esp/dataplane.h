@@ -46,6 +46,7 @@ struct hk_dataplane {
     const struct hk_dataplane_ops *ops;
     const struct hk_log *log;
     uint64_t installed, removed, esp_dropped;
+    uint64_t clear_dropped; /* clear packets a matching SA cannot carry (transport mode) */
 };
 
 /* The logging backend: installs nothing, logs each Child SA (never its keys). */

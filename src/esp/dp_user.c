@@ -5,10 +5,12 @@
 #include "crypto/kdf.h"
 #include "esp/esp_packet.h"
 #include "esp/gso.h"
+#include "esp/esp_transport.h"
 #include "esp/prefix.h"
 #include "esp/replay.h"
 #include "esp/rtnl.h"
 #include "esp/spd.h"
+#include "esp/tp_route.h"
 #include "esp/tun.h"
 
 #include <arpa/inet.h>
@@ -46,6 +48,8 @@ struct dp_in {
     struct hk_esp_sa_crypto cr;
     struct hk_replay rw;
     uint64_t packets, bytes, replay_drops, auth_fails;
+    bool transport, tp_fix; /* transport mode; tp_fix: recompute checksums (RFC 3948 3.1.2) */
+    struct hk_tp_addrs tp;  /* transport mode: the addresses of the rebuilt IP header */
 };
 
 struct dp_out {
@@ -53,7 +57,7 @@ struct dp_out {
     struct dp_limits lim;
     struct hk_esp_sa_crypto cr;
     uint64_t seq; /* last used */
-    bool esn, udp;
+    bool esn, udp, transport;
     struct sockaddr_storage local, remote; /* with ports: the NAT-T ports when udp */
     uint64_t packets, bytes, seq_exhausted;
 };
@@ -121,6 +125,8 @@ struct dp_user {
     uint8_t *rx; /* DP_BATCH x DP_SLOT: one recvmmsg of raw ESP */
     struct hk_gro gro;
     uint64_t gso_bad, tx_errors;
+    struct hk_tp_routing tpr; /* transport mode: peers' routes and the fwmark rule */
+    uint8_t *tpbuf;           /* transport mode: an inbound packet with its rebuilt header */
 };
 
 static struct dp_user *U(struct hk_dataplane *dp)
@@ -203,8 +209,12 @@ static uint16_t port_of(const struct sockaddr_storage *a)
 static int user_install(struct hk_dataplane *dp, const struct ike_sa *sa, const struct child_sa *c)
 {
     struct dp_user *u = U(dp);
-    if (c->transport) {
-        hk_warn(dp->log, "dataplane: transport mode is not in the userspace plane yet (%08x)",
+    struct hk_tp_addrs tp = {0};
+    if (c->transport &&
+        hk_tp_addrs_from_ts(c->ts_local, c->nts_local, c->ts_remote, c->nts_remote, &tp)) {
+        hk_warn(dp->log,
+                "dataplane: transport mode SA %08x needs one address per side in its "
+                "selectors (RFC 7296 2.23.1)",
                 c->spi_in);
         return HK_E_UNSUPPORTED;
     }
@@ -252,6 +262,9 @@ static int user_install(struct hk_dataplane *dp, const struct ike_sa *sa, const 
         out->remote = sa->remote;
         /* RFC 3948: UDP encapsulation when a NAT is in the path (IKE then runs on 4500). */
         out->udp = sa->nat_local || sa->nat_remote || port_of(&sa->local) != 500;
+        out->transport = in->transport = c->transport;
+        in->tp = tp;
+        in->tp_fix = out->udp; /* a NAT may have changed what the sender's checksums cover */
         rc = hk_u64map_put(&u->in_by_spi, c->spi_in, in);
     }
     if (!rc && (rc = hk_u64map_put(&u->out_by_child, c->id, out)))
@@ -274,11 +287,15 @@ static int user_install(struct hk_dataplane *dp, const struct ike_sa *sa, const 
                hk_strerror(rc));
         return rc;
     }
-    for (size_t i = 0; i < c->nts_remote; i++)
-        route_ref(u, &c->ts_remote[i], +1);
+    if (c->transport)
+        hk_tp_route_ref(&u->tpr, &tp); /* its own table: see tp_route.h */
+    else
+        for (size_t i = 0; i < c->nts_remote; i++)
+            route_ref(u, &c->ts_remote[i], +1);
     dp->installed++;
-    hk_info(dp->log, "dataplane: ESP SA in %08x out %08x installed on %s (%s)", c->spi_in,
-            c->spi_out, u->ifname, out->udp ? "ESP in UDP" : "ESP");
+    hk_info(dp->log, "dataplane: ESP SA in %08x out %08x installed on %s (%s, %s mode)", c->spi_in,
+            c->spi_out, u->ifname, out->udp ? "ESP in UDP" : "ESP",
+            c->transport ? "transport" : "tunnel");
     trap_flush(u);
     return HK_OK;
 }
@@ -323,7 +340,11 @@ static void user_remove(struct hk_dataplane *dp, const struct child_sa *c)
     struct dp_in *in = hk_u64map_get(&u->in_by_spi, c->spi_in);
     struct dp_out *out = hk_u64map_del(&u->out_by_child, c->id);
     hk_spd_del(&u->spd, c->id);
-    if (out)
+    struct hk_tp_addrs tp;
+    if (out && out->transport &&
+        !hk_tp_addrs_from_ts(c->ts_local, c->nts_local, c->ts_remote, c->nts_remote, &tp))
+        hk_tp_route_unref(&u->tpr, &tp);
+    else if (out)
         for (size_t i = 0; i < c->nts_remote; i++)
             route_ref(u, &c->ts_remote[i], -1);
     if (in && !in->dies) {
@@ -434,6 +455,14 @@ static void send_esp(struct dp_user *u, struct dp_out *o, const uint8_t *pkt, si
     if (over_limit(u, o->child, &o->lim, o->packets, o->bytes))
         return;
     uint8_t nh = (pkt[0] >> 4) == 6 ? HK_ESP_NH_IPV6 : HK_ESP_NH_IPV4;
+    /* Transport mode protects the upper-layer payload; Next Header = its protocol (RFC 4303
+     * 2.6); the outer IP header is the kernel's. */
+    if (o->transport && hk_tp_strip(pkt, len, &pkt, &len, &nh)) {
+        u->base.clear_dropped++;
+        hk_debug(u->base.log, "dataplane: transport mode cannot carry this packet (fragment, "
+                              "IPv4 options or IPv6 extension header): dropped");
+        return;
+    }
     size_t olen;
     if (hk_esp_packet_len(&o->cr, len, 0) > DP_SLOT) { /* a large TUN MTU: on its own */
         if (hk_esp_encap(&o->cr, o->seq + 1, nh, pkt, len, 0, u->obuf, DP_BUF, &olen))
@@ -679,6 +708,19 @@ static void esp_in(struct dp_user *u, uint8_t *pkt, size_t len)
     }
     if (nh == HK_ESP_NH_NONE)
         return; /* 2.6: a TFC dummy packet, dropped silently */
+    /* Transport mode: the IP header (peer -> us) rebuilt in front of the payload, then the
+     * same selector check as tunnel mode. */
+    size_t tplen;
+    if (in->transport) {
+        if (hk_tp_rebuild(&in->tp, nh, inner, ilen, in->tp_fix, u->tpbuf, DP_BUF, &tplen)) {
+            u->base.esp_dropped++;
+            hk_debug(u->base.log, "dataplane: SPI %08x: transport payload too short or long", spi);
+            return;
+        }
+        inner = u->tpbuf;
+        ilen = tplen;
+        nh = in->tp.family == AF_INET6 ? HK_ESP_NH_IPV6 : HK_ESP_NH_IPV4;
+    }
     struct hk_pkt_sel sel;
     if ((nh != HK_ESP_NH_IPV4 && nh != HK_ESP_NH_IPV6) || hk_pkt_sel_parse(inner, ilen, &sel) ||
         !hk_spd_check_in(&(struct hk_spd){.e = &in->sel, .n = 1, .cap = 1}, in->child, &sel)) {
@@ -781,6 +823,8 @@ static void user_destroy(struct hk_dataplane *dp)
     }
     for (size_t k = 0; k < u->ntraps; k++)
         trap_clear_queue(&u->traps[k]);
+    hk_tp_routing_flush(&u->tpr);
+    free(u->tpbuf);
     hk_u64map_free(&u->in_by_spi);
     hk_u64map_free(&u->out_by_child);
     hk_spd_free(&u->spd);
@@ -841,7 +885,8 @@ struct hk_dataplane *hk_dp_user_new(struct event_base *base, const struct hk_cry
     u->obuf = malloc(DP_BUF);
     u->tx.slots = malloc((size_t)DP_BATCH * DP_SLOT);
     u->rx = malloc((size_t)DP_BATCH * DP_SLOT);
-    if (!u->buf || !u->obuf || !u->tx.slots || !u->rx || hk_gro_init(&u->gro))
+    u->tpbuf = malloc(DP_BUF);
+    if (!u->buf || !u->obuf || !u->tx.slots || !u->rx || !u->tpbuf || hk_gro_init(&u->gro))
         goto fail;
     if (hk_rtnl_open(&u->rtnl, log)) {
         snprintf(err, sizeof(err), "netlink: %s", u->rtnl.err);
@@ -863,6 +908,7 @@ struct hk_dataplane *hk_dp_user_new(struct event_base *base, const struct hk_cry
         snprintf(err, sizeof(err), "%s: %s", u->ifname, u->rtnl.err);
         goto fail;
     }
+    hk_tp_routing_init(&u->tpr, &u->rtnl, u->ifindex, conf->fwmark, conf->route_table);
     u->raw4 = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ESP);
     u->raw6 = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ESP);
     /* Bursts must not overflow the raw sockets: a dropped ESP packet there also makes the
@@ -872,6 +918,11 @@ struct hk_dataplane *hk_dp_user_new(struct event_base *base, const struct hk_cry
         setsockopt(u->raw4, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
     if (u->raw6 >= 0)
         setsockopt(u->raw6, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+    /* Our ESP must skip the transport-mode rule that sends the peer's traffic to the TUN. */
+    uint32_t mark = conf->fwmark;
+    if (mark && ((u->raw4 >= 0 && setsockopt(u->raw4, SOL_SOCKET, SO_MARK, &mark, sizeof(mark))) ||
+                 (u->raw6 >= 0 && setsockopt(u->raw6, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)))))
+        hk_warn(log, "dataplane: SO_MARK on the raw ESP sockets: %s", strerror(errno));
     u->reaper = evtimer_new(base, on_reaper, u);
     u->tun_ev = event_new(base, u->tun_fd, EV_READ | EV_PERSIST, on_tun, u);
     if (u->raw4 >= 0)

@@ -1,8 +1,9 @@
 /*
- * The userspace ESP data plane (RFC 4303, tunnel mode): clear traffic through a TUN
- * device, ESP in UDP on the NAT-T port (RFC 3948) or raw ESP (IP protocol 50), an
- * SPD from the Child SAs' selectors, anti-replay windows, and routes for the remote
- * selectors. For kernels without ESP (this machine's) and for platforms with none.
+ * The userspace ESP data plane (RFC 4303, tunnel and transport mode): clear traffic
+ * through a TUN device, ESP in UDP on the NAT-T port (RFC 3948) or raw ESP (IP protocol
+ * 50), an SPD from the Child SAs' selectors, anti-replay windows, and routes for the
+ * remote selectors (transport mode: tp_route.h). For kernels without ESP (this
+ * machine's) and for platforms with none.
  */
 #ifndef HIKE_ESP_DP_USER_H
 #define HIKE_ESP_DP_USER_H
@@ -43,6 +44,8 @@ struct hk_dp_user_conf {
     void *send_arg;
     hk_dp_acquire acquire; /* with send_arg */
     hk_dp_event_cb event;  /* with send_arg */
+    uint32_t fwmark;       /* SO_MARK of the raw ESP sockets, skipped by the transport rule */
+    uint32_t route_table;  /* transport-mode peers' routes (tp_route.h) */
 };
 
 /* Opens the TUN device and the raw ESP sockets; NULL (logged) when that fails. */

@@ -93,9 +93,10 @@ int hk_esp_peek_spi(const uint8_t *pkt, size_t len, uint32_t *spi, uint32_t *seq
  * mode, 59 for a dummy packet). With ESN the high 32 bits of seq are authenticated but not
  * sent (2.2.1). The IV: see iv_next for an AEAD; random for CBC (RFC 3602 2.4).
  *
- * payload may already sit at out + hk_esp_hdr_len(sa) (zero copy); other overlap is not
- * allowed. *outlen = hk_esp_packet_len. HK_E_OVERFLOW when outcap is too small or the AEAD
- * IVs are used up, HK_E_INVALID for bad arguments.
+ * payload may already sit at out + hk_esp_hdr_len(sa) (zero copy) or anywhere else in out
+ * (it is moved into place before anything else is written). *outlen = hk_esp_packet_len.
+ * HK_E_OVERFLOW when outcap is too small or the AEAD IVs are used up, HK_E_INVALID for bad
+ * arguments.
  */
 int hk_esp_encap(struct hk_esp_sa_crypto *sa, uint64_t seq, uint8_t next_header,
                  const uint8_t *payload, size_t plen, size_t tfc_pad, uint8_t *out, size_t outcap,

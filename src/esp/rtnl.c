@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
+#include <linux/fib_rules.h>
 #include <linux/if_addr.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -298,4 +299,45 @@ int hk_rtnl_route_del(struct hk_rtnl *r, int ifindex, const struct hk_ip *dst, u
                       const struct hk_ip *src, uint32_t table)
 {
     return route_req(r, RTM_DELROUTE, ifindex, dst, prefix, src, table);
+}
+
+static int rule_req(struct hk_rtnl *r, uint16_t type, int family, uint32_t mark, uint32_t table,
+                    uint32_t prio)
+{
+    char buf[MNL_SOCKET_BUFFER_SIZE], what[128];
+    const char *name = type == RTM_NEWRULE ? "RTM_NEWRULE" : "RTM_DELRULE";
+    struct nlmsghdr *nlh;
+    struct fib_rule_hdr *frh;
+
+    if (!r)
+        return HK_E_INVALID;
+    if ((family != AF_INET && family != AF_INET6) || table == 0 || mark == 0)
+        return fail(r, HK_E_INVALID, "%s: bad family %d, table %u or mark %u", name, family, table,
+                    mark);
+    snprintf(what, sizeof(what), "%s %s not fwmark 0x%x lookup %u pref %u", name,
+             family == AF_INET ? "inet" : "inet6", mark, table, prio);
+    nlh = mnl_nlmsg_put_header(buf);
+    nlh->nlmsg_type = type;
+    if (type == RTM_NEWRULE)
+        nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+    frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
+    frh->family = (uint8_t)family;
+    frh->action = FR_ACT_TO_TBL;
+    frh->flags = FIB_RULE_INVERT;
+    frh->table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
+    mnl_attr_put_u32(nlh, FRA_FWMARK, mark);
+    mnl_attr_put_u32(nlh, FRA_FWMASK, 0xffffffff);
+    mnl_attr_put_u32(nlh, FRA_TABLE, table);
+    mnl_attr_put_u32(nlh, FRA_PRIORITY, prio);
+    return talk(r, nlh, what);
+}
+
+int hk_rtnl_rule_add(struct hk_rtnl *r, int family, uint32_t mark, uint32_t table, uint32_t prio)
+{
+    return rule_req(r, RTM_NEWRULE, family, mark, table, prio);
+}
+
+int hk_rtnl_rule_del(struct hk_rtnl *r, int family, uint32_t mark, uint32_t table, uint32_t prio)
+{
+    return rule_req(r, RTM_DELRULE, family, mark, table, prio);
 }

@@ -51,4 +51,14 @@ int hk_rtnl_route_add(struct hk_rtnl *r, int ifindex, const struct hk_ip *dst, u
 int hk_rtnl_route_del(struct hk_rtnl *r, int ifindex, const struct hk_ip *dst, uint8_t prefix,
                       const struct hk_ip *src, uint32_t table);
 
+/*
+ * Adds (fails with EEXIST when present) or deletes the policy-routing rule
+ * "not fwmark MARK lookup TABLE" of family at priority prio: every packet whose mark is not
+ * MARK (full mask) looks in table first (FIB_RULE_INVERT). hiked marks its own sockets, so
+ * the IKE and ESP packets to a transport-mode peer keep the main table's route while the
+ * host's other traffic to it goes into the TUN device.
+ */
+int hk_rtnl_rule_add(struct hk_rtnl *r, int family, uint32_t mark, uint32_t table, uint32_t prio);
+int hk_rtnl_rule_del(struct hk_rtnl *r, int family, uint32_t mark, uint32_t table, uint32_t prio);
+
 #endif

@@ -329,7 +329,12 @@ void x_auth_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *
         why = "cannot derive keys";
     if (why) {
         hk_info(e->log, "IKE SA [%s]: child %s not established: %s", sa->conn, c->name, why);
-        engine_delete_child(e, sa, c);
+        /* 1.3.1: without an error the responder made its half (in tunnel mode, when it
+         * declined transport): an SA we cannot accept, we MUST delete. */
+        if (!err && sap)
+            engine_queue(e, sa, IKE_TASK_DELETE_CHILD, c->id);
+        else
+            engine_delete_child(e, sa, c);
         return;
     }
     c->spi_out = (uint32_t)c->chosen.spi[0] << 24 | (uint32_t)c->chosen.spi[1] << 16 |

@@ -203,6 +203,8 @@ static void child_response(struct ike_engine *e, struct ike_sa *sa, struct ike_r
              !ike_ts_all_within(tsi->u.ts.ts, tsi->u.ts.nts, c->ts_local, c->nts_local) ||
              !ike_ts_all_within(tsr->u.ts.ts, tsr->u.ts.nts, c->ts_remote, c->nts_remote))
         why = "responder's traffic selectors are not within ours";
+    else if (c->transport && !ike_msg_find_notify(m, IKE_N_USE_TRANSPORT_MODE))
+        why = "responder refused transport mode";
     else if (ike_bytes_set(&nr, np->u.nonce.data.p, np->u.nonce.data.len) ||
              engine_child_keys(e, sa, c, g_ir ? g_ir->data : NULL, g_ir ? g_ir->len : 0,
                                &sa->create.nonce, &nr))
@@ -212,6 +214,12 @@ static void child_response(struct ike_engine *e, struct ike_sa *sa, struct ike_r
         hk_info(e->log, "IKE SA [%s]: CREATE_CHILD_SA for %s failed: %s", sa->conn,
                 c ? c->name : "?", why);
         ike_bytes_clear(&nr);
+        /* 1.3.1: without an error the responder made its half (in tunnel mode, when it
+         * declined transport): an SA we cannot accept, we MUST delete. */
+        if (c && cc && !err && sap) {
+            sa->create.child_id = 0; /* the DELETE's now, not the abort's */
+            engine_queue(e, sa, IKE_TASK_DELETE_CHILD, c->id);
+        }
         x_create_abort(e, sa);
         return;
     }

@@ -92,6 +92,8 @@ static void full_example(void **state)
     assert_false(d->fragmentation);
     assert_false(d->childless);
     assert_int_equal(d->dataplane, HK_DATAPLANE_XFRM);
+    assert_int_equal(d->fwmark, 0x100);
+    assert_int_equal(d->route_table, 300);
 
     assert_int_equal(cfg->npools, 2);
     const struct hk_pool *v4 = hk_config_find_pool(cfg, "v4");
@@ -224,6 +226,8 @@ static void defaults_applied(void **state)
     assert_true(d->fragmentation);
     assert_true(d->childless);
     assert_int_equal(d->dataplane, HK_DATAPLANE_AUTO);
+    assert_int_equal(d->fwmark, HK_CONF_FWMARK);
+    assert_int_equal(d->route_table, HK_CONF_ROUTE_TABLE);
     assert_int_equal(cfg->npools, 0);
 
     const struct hk_conn *c = hk_config_find_conn(cfg, "a");
@@ -391,6 +395,9 @@ static const struct bad bad_cases[] = {
      "<string>:6: connections.a.dpd_delay: must be whole seconds"},
     {CHILD("      replay_window = 100000;"),
      "<string>:7: connections.a.children.c.replay_window: 100000 is out of range (0..65536)"},
+    {"daemon = { fwmark = 0; };", "<string>:1: daemon.fwmark: 0 is out of range (1..4294967295)"},
+    {"daemon = { route_table = 254; };",
+     "daemon.route_table: 254 is a kernel table (default, main or local)"},
     {"daemon = { hand_over_notify = 16384; };",
      "<string>:1: daemon.hand_over_notify: 16384 is out of range (40960..65535)"},
     {"daemon = { retransmit_timeout = \"10ms\"; };",

@@ -1,0 +1,201 @@
+#!/bin/bash
+# ESP transport mode (RFC 4303 3.1.1) in hike's userspace data plane, hike <-> hike: a
+# Child SA between the two endpoint addresses themselves (IPv4 and IPv6), so the peer's
+# address is both the ESP endpoint and the protected destination. Checks: ping and a
+# checksummed 2 MB TCP transfer to the peer's own address, a Child SA rekey and an IKE SA
+# rekey during a transfer, list-sas counters, the outer link carrying the test traffic only
+# as ESP while IKE flows beside it, the policy-routing rule and the table route while the SA
+# lives, and nothing left after SIGTERM. With raw ESP and with ESP in UDP (encap = true).
+# Needs root; about 40 s.
+set -u
+. "${HIKE_SOURCE_DIR:?HIKE_SOURCE_DIR not set}/tests/net/lib/hike_pair.sh"
+. "$HIKE_SOURCE_DIR/tests/net/lib/netns.sh" # wait_for
+hp_init esptp 150
+hp_net 6
+T=$HP_T
+ifa=hpa$$
+MARK=0x484b TABLE=18507 # the defaults of daemon.fwmark and daemon.route_table
+
+# tp_conf SIDE START [CONN_EXTRA]: host-to-host transport-mode children, IPv4 and IPv6.
+tp_conf() {
+    local side=$1 start=$2 me4 peer4 me6 peer6 myid peerid
+    if [ "$side" = a ]; then
+        me4=$HP_A4 peer4=$HP_B4 me6=$HP_A6 peer6=$HP_B6 myid=a peerid=b
+    else
+        me4=$HP_B4 peer4=$HP_A4 me6=$HP_B6 peer6=$HP_A6 myid=b peerid=a
+    fi
+    cat > "$T/$side.conf" << CONF
+daemon = { listen = ["$me4", "$me6"]; control_socket = "$T/$side.ctl"; };
+connections = {
+  host4 = {
+    local_addrs = "$me4"; remote_addrs = "$peer4";
+    local = { auth = "psk"; id = "$myid.example.net"; };
+    remote = { auth = "psk"; id = "$peerid.example.net"; };
+    psk = "$HP_PSK";
+    ike = ["aes256gcm16-prfsha256-x25519"];
+    start_action = "$start";
+    ${3:-}
+    children = { tp4 = { mode = "transport"; esp = ["aes256gcm16"]; }; };
+  };
+  host6 = {
+    local_addrs = "$me6"; remote_addrs = "$peer6";
+    local = { auth = "psk"; id = "$myid.v6.example.net"; };
+    remote = { auth = "psk"; id = "$peerid.v6.example.net"; };
+    psk = "$HP_PSK";
+    ike = ["chacha20poly1305-prfsha256-ecp256"];
+    start_action = "$start";
+    ${3:-}
+    children = { tp6 = { mode = "transport"; esp = ["chacha20poly1305"]; }; };
+  };
+};
+CONF
+}
+
+# tcp_transfer TAG SERVER_ADDR [PACE]: b serves 2 MB of random octets on its own address (in
+# 32 chunks PACE seconds apart), a fetches them; both print the SHA-256 they saw.
+tcp_transfer() {
+    local tag=$1 addr=$2
+    ip netns exec "$HP_NSB" "$HP_PYTHON" - "$addr" "${3:-0}" > "$T/$tag.server" 2>&1 << 'PY' &
+import hashlib, os, socket, sys, time
+a, pace = sys.argv[1], float(sys.argv[2])
+s = socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((a, 5001)); s.listen(1); s.settimeout(20)
+c, _ = s.accept()
+data = os.urandom(2 * 1024 * 1024)
+for i in range(0, len(data), 65536):
+    c.sendall(data[i:i + 65536])
+    time.sleep(pace)
+c.close()
+print(hashlib.sha256(data).hexdigest())
+PY
+    local srv=$!
+    # (a loaded machine can take seconds to start the interpreter)
+    wait_for 20 eval "ip netns exec $HP_NSB ss -Hltn 'sport = :5001' | grep -q ." || {
+        echo "the server did not listen"
+        return 1
+    }
+    ip netns exec "$HP_NSA" timeout 30 "$HP_PYTHON" - "$addr" > "$T/$tag.client" 2>&1 << 'PY'
+import hashlib, socket, sys
+c = socket.create_connection((sys.argv[1], 5001), timeout=20)
+h = hashlib.sha256(); n = 0
+while True:
+    b = c.recv(65536)
+    if not b:
+        break
+    h.update(b); n += len(b)
+print(h.hexdigest(), n)
+PY
+    wait $srv
+    local got n
+    read -r got n < "$T/$tag.client"
+    [ "$n" = 2097152 ] && [ "$got" = "$(cat "$T/$tag.server")" ]
+}
+
+# The fwmark rule and the table's route exist in NS exactly when want = yes.
+routing_is() {
+    local ns=$1 want=$2 peer4=${3:-} peer6=${4:-} r4 r6 t4 t6
+    r4=$(ip -n "$ns" -4 rule show | grep -c "not from all fwmark $MARK lookup $TABLE")
+    r6=$(ip -n "$ns" -6 rule show | grep -c "not from all fwmark $MARK lookup $TABLE")
+    t4=$(ip -n "$ns" -4 route show table "$TABLE" 2> /dev/null | grep -c "^$peer4 dev hike")
+    t6=$(ip -n "$ns" -6 route show table "$TABLE" 2> /dev/null | grep -c "^$peer6 dev hike")
+    if [ "$want" = yes ]; then
+        [ "$r4$r6$t4$t6" = 1111 ]
+    else
+        [ "$r4$r6$t4$t6" = 0000 ] && [ -z "$(ip -n "$ns" route show table "$TABLE" 2> /dev/null)" ]
+    fi
+}
+
+child_of() { # SIDE CONN FIELD: a field of the only child of SIDE's IKE SA of CONN
+    hp_json "$1" list-sas > "$T/q.json"
+    hp_py "print([x for x in j[0] if x['conn'] == '$2'][0]$3)" "$T/q.json"
+}
+
+run_case() { # name, extra conn settings, capture filter for ESP
+    local name=$1 extra=$2 filter=$3
+    tp_conf a start "$extra"
+    tp_conf b none "$extra"
+    hp_start b
+    hp_start a
+    local up='len(s) == 2 and all(x["state"] == "ESTABLISHED" and len(x["children"]) == 1 and
+              x["children"][0]["state"] == "INSTALLED" and x["children"][0]["mode"] == "transport"
+              for x in s)'
+    hp_wait a "$up" 15 || hp_fail "$name: a: no transport-mode Child SAs"
+    hp_wait b "$up" 5 || hp_fail "$name: b: no transport-mode Child SAs"
+    ok "$name: IPv4 and IPv6 transport-mode Child SAs up"
+    routing_is "$HP_NSA" yes "$HP_B4" "$HP_B6" || hp_fail "$name: a: rule or route missing:
+$(ip -n "$HP_NSA" rule; ip -n "$HP_NSA" -6 rule; ip -n "$HP_NSA" route show table all | grep hike)"
+    routing_is "$HP_NSB" yes "$HP_A4" "$HP_A6" || hp_fail "$name: b: rule or route missing"
+    ok "$name: 'not fwmark $MARK lookup $TABLE' and the peer's host routes in both namespaces"
+
+    ip netns exec "$HP_NSA" timeout 60 dumpcap -q -P -i "$ifa" -w "$T/$name.pcap" 2> /dev/null &
+    local cap=$!
+    wait_for 5 test -s "$T/$name.pcap"
+    sleep 0.5
+    ip netns exec "$HP_NSA" ping -q -c 5 -i 0.2 -W 2 "$HP_B4" > "$T/$name.ping4" ||
+        hp_fail "$name: ping $HP_B4: $(cat "$T/$name.ping4")"
+    ip netns exec "$HP_NSA" ping -6 -q -c 5 -i 0.2 -W 2 "$HP_B6" > "$T/$name.ping6" ||
+        hp_fail "$name: ping $HP_B6: $(cat "$T/$name.ping6")"
+    ok "$name: ping $HP_B4 and $HP_B6 (the peer's own addresses)"
+    hp_json a list-sas > "$T/$name.sas"
+    hp_py 'for x in j[0]:
+    t = x["children"][0]["traffic"]
+    assert t["packets_out"] >= 5 and t["packets_in"] >= 5 and t["bytes_in"] >= 5 * 64, t
+    assert t["replay_drops"] == 0 and t["auth_failures"] == 0, t' "$T/$name.sas" ||
+        hp_fail "$name: traffic counters: $(cat "$T/$name.sas")"
+    ok "$name: list-sas counts the packets both ways, IPv4 and IPv6"
+
+    # A transfer with a Child SA rekey (by b) and an IKE SA rekey (by a) under way.
+    tcp_transfer "$name-4" "$HP_B4" 0.2 > /dev/null 2>&1 & # 6 s or more
+    local xfer=$!
+    sleep 1
+    local cid spi ike
+    cid=$(child_of b host4 '["children"][0]["id"]')
+    spi=$(child_of b host4 '["children"][0]["spi_in"]')
+    hp_ctl b rekey "$cid" > /dev/null || hp_fail "$name: rekey of Child SA $cid by b"
+    hp_wait b "[x for x in s if x['conn'] == 'host4' and len(x['children']) == 1 and
+               x['children'][0]['spi_in'] != '$spi' and x['children'][0]['mode'] == 'transport']" ||
+        hp_fail "$name: Child SA rekey by b did not complete"
+    ike=$(child_of a host4 '["id"]')
+    hp_ctl a rekey "$ike" > /dev/null || hp_fail "$name: rekey of IKE SA $ike by a"
+    hp_wait a "[x for x in s if x['conn'] == 'host4' and x['id'] != $ike and
+               x['state'] == 'ESTABLISHED' and len(x['children']) == 1] and len(s) == 2" ||
+        hp_fail "$name: IKE SA rekey by a did not complete"
+    kill -0 $xfer 2> /dev/null || hp_fail "$name: the transfer ended before the rekeys did"
+    wait $xfer || hp_fail "$name: TCP transfer over IPv4 across the rekeys:
+$(cat "$T/$name-4.client" "$T/$name-4.server")"
+    ok "$name: 2 MB over TCP to $HP_B4, SHA-256 equal on both ends, across a Child SA and an IKE SA rekey"
+    tcp_transfer "$name-6" "$HP_B6" ||
+        hp_fail "$name: TCP transfer over IPv6: $(cat "$T/$name-6.client" "$T/$name-6.server")"
+    ok "$name: 2 MB over TCP to $HP_B6, SHA-256 equal on both ends"
+    routing_is "$HP_NSA" yes "$HP_B4" "$HP_B6" || hp_fail "$name: a: rule or route gone after rekeys"
+    hp_json a list-sas > "$T/$name.sas2"
+    hp_py 'for x in j[0]:
+    t = x["children"][0]["traffic"]
+    assert t["packets_in"] > 100 and t["bytes_in"] > 1000000 or x["conn"] == "host4", t' \
+        "$T/$name.sas2" || hp_fail "$name: counters after the transfer: $(cat "$T/$name.sas2")"
+
+    sleep 0.5
+    kill $cap 2> /dev/null
+    wait $cap 2> /dev/null
+    local esp plain ike_pkts
+    esp=$(tshark -r "$T/$name.pcap" -Y "$filter" 2> /dev/null | wc -l)
+    plain=$(tshark -r "$T/$name.pcap" -Y 'icmp.type == 8 || icmp.type == 0 || icmpv6.type == 128 ||
+            icmpv6.type == 129 || tcp' 2> /dev/null | wc -l)
+    ike_pkts=$(tshark -r "$T/$name.pcap" -Y 'isakmp' 2> /dev/null | wc -l)
+    [ "$esp" -ge 1000 ] || hp_fail "$name: only $esp ESP packets on the outer link"
+    [ "$plain" = 0 ] || hp_fail "$name: $plain clear packets on the outer link"
+    [ "$ike_pkts" -ge 4 ] || hp_fail "$name: only $ike_pkts IKE packets on the outer link"
+    ok "$name: the outer link carries $esp ESP packets, $ike_pkts IKE ones and no clear ones"
+
+    hp_stop a
+    hp_stop b
+    routing_is "$HP_NSA" no && routing_is "$HP_NSB" no ||
+        hp_fail "$name: left behind after SIGTERM:
+$(ip -n "$HP_NSA" rule; ip -n "$HP_NSA" -6 rule; ip -n "$HP_NSA" route show table "$TABLE")"
+    ok "$name: no rule or route left after SIGTERM"
+}
+
+run_case raw-esp "" 'esp && !udp'
+run_case esp-in-udp "encap = true;" 'udp.port == 4500 && esp'
+echo "PASS"
