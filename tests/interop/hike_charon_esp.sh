@@ -14,7 +14,7 @@ source "$here/lib/charon.sh"
 source "$here/lib/hiked.sh"
 source "$here/lib/capture.sh"
 
-netns_setup 90
+netns_setup 150
 charon_require
 hiked_require
 PY=/usr/bin/python3
