@@ -15,7 +15,7 @@
 # there when the config comes from hiked_conf_psk.
 
 HIKED_BIN=${HIKED_BIN:-${HIKE_BUILD_DIR:-build}/hiked}
-HIKECTL_BIN=${HIKECTL_BIN:-$(dirname "$HIKED_BIN")/hikectl}
+HIKECTL_BIN=${HIKECTL_BIN:-${HIKECTL:-$(dirname "$HIKED_BIN")/hikectl}}
 declare -gA HIKED_PID=() HIKED_NS=()
 HIKED_HOOKED=0
 
