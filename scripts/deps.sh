@@ -8,7 +8,7 @@ build_pkgs=(build-essential clang cmake pkg-config libssl-dev libevent-dev libcm
 test_pkgs=(tshark iproute2 nftables iputils-ping python3)
 interop_pkgs=(strongswan-charon strongswan-swanctl libcharon-extra-plugins
               libstrongswan-extra-plugins libstrongswan-standard-plugins strongswan-pki)
-bench_pkgs=(iperf3 hyperfine)
+bench_pkgs=(iperf3 hyperfine linux-perf)
 
 want=("${build_pkgs[@]}")
 for g in "$@"; do
@@ -33,6 +33,10 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps.sh: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# iperf3's package asks whether to run a system-wide iperf3 server: no.
+if printf '%s\n' "${missing[@]}" | grep -qx iperf3; then
+    echo 'iperf3 iperf3/start_daemon boolean false' | debconf-set-selections
+fi
 apt-get update -q
 # Keep package scripts from starting system-wide daemons (charon) during the install.
 policy=/usr/sbin/policy-rc.d

@@ -24,7 +24,6 @@ netns_setup 85
 charon_require
 hiked_require
 bin=$(dirname "$HIKED_BIN")
-HIKECTL=${HIKECTL:-$bin/hikectl}
 CERTGEN=${CERTGEN:-$bin/certgen_tool}
 [ -x "$CERTGEN" ] || fail "certgen_tool not built: $CERTGEN"
 PY=/usr/bin/python3
@@ -71,7 +70,7 @@ teardown() {
     hiked_stop "$S"
     charon_stop "$M"
 }
-hk() { "$HIKECTL" -s "$(hiked_dir "$S")/run/hiked.ctl" "$@"; }
+hk() { hiked_ctl "$S" "$@"; }
 
 # hike's view: "STATE CHILD-STATE SPI-IN SPI-OUT PEER-ID-TYPE PEER-ID" of its only IKE SA
 # and child (or "none N").
@@ -88,22 +87,8 @@ hike_stat() { # hike_stat KEY: ike.KEY of hikectl --json stats ("absent" if ther
     hk --json stats | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["ike"].get(sys.argv[1], "absent"))' "$1"
 }
 hike_no_sa() { [ "$(hk list-sas)" = "no IKE SAs" ]; }
-charon_spis() {
-    charon_list_sas "$M" --raw | "$PY" -c '
-import re, sys
-t = sys.stdin.read()
-i = re.findall(r"spi-in=([0-9a-f]+)", t); o = re.findall(r"spi-out=([0-9a-f]+)", t)
-print(" ".join(i), "|", " ".join(o))'
-}
-agree() {
-    local st cst in out
-    read -r st cst in out _ < <(hike_sa)
-    [ "$st" = ESTABLISHED ] && [ "$cst" = INSTALLED ] || return 1
-    [ "$(charon_ike_count "$M")" = 1 ] || return 1
-    [ "$(charon_child_state "$M" net)" = INSTALLED ] || return 1
-    [ "$(charon_spis)" = "$out | $in" ]
-}
-wait_agree() { wait_for "${1:-10}" agree || { hike_sa; charon_spis; charon_list_sas "$M"; return 1; }; }
+agree() { hiked_charon_agree "$S" "$M"; }
+wait_agree() { wait_for "${1:-10}" agree || { hike_sa; charon_spis "$M"; charon_list_sas "$M"; return 1; }; }
 # in_log FILE REGEX: REGEX (grep -E) in FILE.
 in_log() { grep -qE "$2" "$1"; }
 clog() { charon_log "$M"; }

@@ -14,7 +14,6 @@ source "$here/lib/capture.sh"
 netns_setup 100
 charon_require
 hiked_require
-HIKECTL=${HIKECTL:-$(dirname "$HIKED_BIN")/hikectl}
 PY=/usr/bin/python3
 
 ns_create moon sun
@@ -33,37 +32,12 @@ hiked_conf_psk "$NETNS_WORK/sun.conf" name=sun psk="$psk" local=192.0.2.2 remote
     local_id=sun.example.org remote_id=moon.example.org \
     local_ts=10.2.0.0/24 remote_ts=10.1.0.0/24
 hiked_start sun sun "$NETNS_WORK/sun.conf"
-hk() { "$HIKECTL" -s "$(hiked_dir sun)/run/hiked.ctl" "$@"; }
-
-# hike's view: "STATE CHILD-STATE SPI-IN SPI-OUT" of its only IKE SA and child (or "none").
-hike_sa() {
-    hk --json list-sas | "$PY" -c '
-import json, sys
-s = json.load(sys.stdin)
-if len(s) != 1 or len(s[0]["children"]) != 1:
-    print("none %d" % len(s)); sys.exit()
-c = s[0]["children"][0]
-print(s[0]["state"], c["state"], c["spi_in"], c["spi_out"], s[0]["name"], s[0]["id"], c["id"])'
-}
-# charon's SPIs of the net child: "IN OUT" (hex, as swanctl prints them).
-charon_spis() {
-    charon_list_sas moon --raw | "$PY" -c '
-import re, sys
-t = sys.stdin.read()
-i = re.findall(r"spi-in=([0-9a-f]+)", t); o = re.findall(r"spi-out=([0-9a-f]+)", t)
-print(" ".join(i), "|", " ".join(o))'
-}
+hk() { hiked_ctl sun "$@"; }
+# hike's view: "STATE CHILD-STATE SPI-IN SPI-OUT IKE-NAME IKE-ID CHILD-ID" (or "none N").
+hike_sa() { hiked_sa sun; }
 # Both sides agree on one IKE SA and one Child SA pair.
-agree() {
-    local st cst in out
-    read -r st cst in out _ < <(hike_sa)
-    [ "$st" = ESTABLISHED ] && [ "$cst" = INSTALLED ] || return 1
-    [ "$(charon_ike_count moon)" = 1 ] || return 1
-    local sp
-    sp=$(charon_spis)
-    [ "$sp" = "$out | $in" ]
-}
-wait_agree() { wait_for "${1:-10}" agree || { hike_sa; charon_spis; charon_list_sas moon; return 1; }; }
+agree() { hiked_charon_agree sun moon; }
+wait_agree() { wait_for "${1:-10}" agree || { hike_sa; charon_spis moon; charon_list_sas moon; return 1; }; }
 
 # Everything on the wire, for the decryption check with hike's keys at the end.
 capture_start sun eth0 "$NETNS_WORK/wire.pcap"

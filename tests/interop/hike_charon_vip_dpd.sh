@@ -11,7 +11,6 @@ source "$here/lib/hiked.sh"
 netns_setup 110
 charon_require
 hiked_require
-HIKECTL=${HIKECTL:-$(dirname "$HIKED_BIN")/hikectl}
 PY=/usr/bin/python3
 
 ns_create moon sun
@@ -20,7 +19,7 @@ ns_addr moon lo 10.1.0.1/32
 ns_addr sun lo 10.2.0.1/32
 psk='interop vip/dpd psk: 81c2f3a4'
 charon_start moon moon
-hk() { "$HIKECTL" -s "$(hiked_dir sun)/run/hiked.ctl" "$@"; }
+hk() { hiked_ctl sun "$@"; }
 # A field of hike's only IKE SA (python expression on s, the SA), or "none".
 hike_field() {
     hk --json list-sas | "$PY" -c "

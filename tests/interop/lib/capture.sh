@@ -13,13 +13,15 @@ declare -gA CAPTURE_PID=()
 
 # capture_start NS IFACE PCAP [BPF-FILTER]: starts dumpcap on IFACE in namespace NS
 # (classic pcap format, no promiscuous mode needed on veth) and waits until it
-# captures (its pcap header is written), 5 s at most.
+# captures (its pcap header is written), 5 s at most. CAPTURE_SNAPLEN=N keeps only
+# the first N octets of each packet (headers of bulk transfers).
 capture_start() {
     local ns=$1 ifc=$2 pcap=$3 filter=${4:-}
     command -v dumpcap >/dev/null 2>&1 || fail "dumpcap not found (package tshark; scripts/deps.sh test)"
     [ -z "${CAPTURE_PID[$pcap]:-}" ] || fail "capture to $pcap already running"
     rm -f "$pcap"
-    ns_spawn "$ns" "$pcap.log" dumpcap -q -P -i "$ifc" -w "$pcap" ${filter:+-f "$filter"}
+    ns_spawn "$ns" "$pcap.log" dumpcap -q -P -i "$ifc" -w "$pcap" ${filter:+-f "$filter"} \
+        ${CAPTURE_SNAPLEN:+-s "$CAPTURE_SNAPLEN"}
     CAPTURE_PID[$pcap]=$NS_LAST_PID
     # dumpcap writes the file header once the interface is open, then logs the line.
     if ! wait_for 5 grep -q "^Capturing on" "$pcap.log" || ! wait_for 2 test -s "$pcap"; then

@@ -227,6 +227,16 @@ charon_child_state() {
         sed -n "s/^  $2: #[0-9]*, reqid [0-9]*, \([A-Z_]*\),.*/\1/p" | head -n1
 }
 
+# charon_spis NAME: "IN... | OUT..." the inbound and outbound ESP SPIs (hex, as
+# swanctl prints them) of all of the instance's Child SAs.
+charon_spis() {
+    charon_list_sas "$1" --raw | /usr/bin/python3 -c '
+import re, sys
+t = sys.stdin.read()
+i = re.findall(r"spi-in=([0-9a-f]+)", t); o = re.findall(r"spi-out=([0-9a-f]+)", t)
+print(" ".join(i), "|", " ".join(o))'
+}
+
 # charon_ike_count NAME: number of IKE SAs instance NAME has.
 charon_ike_count() {
     charon_list_sas "$1" 2>/dev/null | grep -cE '^[^ ].*: #[0-9]+, [A-Z_]+, IKEv'

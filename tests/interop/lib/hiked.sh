@@ -15,6 +15,7 @@
 # there when the config comes from hiked_conf_psk.
 
 HIKED_BIN=${HIKED_BIN:-${HIKE_BUILD_DIR:-build}/hiked}
+HIKECTL_BIN=${HIKECTL_BIN:-${HIKECTL:-$(dirname "$HIKED_BIN")/hikectl}}
 declare -gA HIKED_PID=() HIKED_NS=()
 HIKED_HOOKED=0
 
@@ -81,6 +82,36 @@ hiked_stop() {
 hiked_alive() {
     local pid=${HIKED_PID[$1]:-}
     [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+}
+
+# hiked_ctl NAME ARGS...: hikectl ARGS against instance NAME (10 s at most).
+hiked_ctl() {
+    local name=$1
+    shift
+    timeout 10 "$HIKECTL_BIN" -s "$(hiked_dir "$name")/run/hiked.ctl" "$@"
+}
+
+# hiked_sa NAME: "STATE CHILD-STATE SPI-IN SPI-OUT IKE-NAME IKE-ID CHILD-ID" of the
+# instance's only IKE SA and its only Child SA, or "none N" (N IKE SAs) otherwise.
+hiked_sa() {
+    hiked_ctl "$1" --json list-sas | /usr/bin/python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+if len(s) != 1 or len(s[0]["children"]) != 1:
+    print("none %d" % len(s)); sys.exit()
+c = s[0]["children"][0]
+print(s[0]["state"], c["state"], c["spi_in"], c["spi_out"], s[0]["name"], s[0]["id"], c["id"])'
+}
+
+# hiked_charon_agree HIKED CHARON [CHILD]: both have one IKE SA, established, with one
+# installed Child SA (charon's named CHILD, default net), and their SPIs cross.
+hiked_charon_agree() {
+    local st cst in out
+    read -r st cst in out _ < <(hiked_sa "$1")
+    [ "$st" = ESTABLISHED ] && [ "$cst" = INSTALLED ] || return 1
+    [ "$(charon_ike_count "$2")" = 1 ] || return 1
+    [ "$(charon_child_state "$2" "${3:-net}")" = INSTALLED ] || return 1
+    [ "$(charon_spis "$2")" = "$out | $in" ]
 }
 
 # hiked_conf_psk FILE KEY=VALUE...: writes a hiked.conf with one PSK connection. Same

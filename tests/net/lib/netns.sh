@@ -9,6 +9,7 @@
 #   ns_exec a ping -c1 192.0.2.2
 #   ns_spawn a "$NETNS_WORK/x.log" some-daemon --foreground; pid=$NS_LAST_PID
 #   wait_for 5 ns_exec a ss -Hlun 'sport = :500'
+#   ns_tcp_transfer b 10.2.0.1 a 10.1.0.1 4194304   # b sends 4 MiB to a, SHA-256 checked
 #
 # Namespaces are named by the caller with short logical names; ns_name gives the real
 # one. Everything lives in $NETNS_WORK (a fresh directory). On exit, success or failure,
@@ -382,5 +383,34 @@ sys.exit(0 if got == count else 1)
 EOF
     else
         fail "neither ping (package iputils-ping) nor python3 is installed"
+    fi
+}
+
+NETNS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# ns_tcp_transfer SRV_NS SRV_ADDR CLI_NS CLI_ADDR BYTES [PORT] [TIMEOUT]: a checksummed
+# TCP transfer (tcp_transfer.py): a server in SRV_NS on SRV_ADDR:PORT (default 5001)
+# sends BYTES random octets to a client in CLI_NS bound to CLI_ADDR. Succeeds when the
+# client read exactly BYTES octets with the server's SHA-256; else prints both sides'
+# view and returns 1. Each side gives up after TIMEOUT seconds (default 20).
+# NS_TCP_SECONDS is set to the transfer's duration.
+ns_tcp_transfer() {
+    local sns=$1 saddr=$2 cns=$3 caddr=$4 bytes=$5 port=${6:-5001} limit=${7:-20}
+    local py=/usr/bin/python3 out="$NETNS_WORK/tcp-$sns-$cns-$port"
+    [ -x "$py" ] || py=python3
+    ns_spawn "$sns" "$out.server" "$py" "$NETNS_LIB_DIR/tcp_transfer.py" serve "$saddr" "$port" "$bytes" "$limit"
+    local srv=$NS_LAST_PID t0 rc=0 srv_rc=0
+    t0=$(date +%s%N)
+    ns_exec "$cns" timeout "$((limit + 5))" "$py" "$NETNS_LIB_DIR/tcp_transfer.py" fetch \
+        "$saddr" "$port" "$caddr" "$limit" >"$out.client" 2>&1 || rc=$?
+    wait "$srv" || srv_rc=$?
+    NS_TCP_SECONDS=$(awk -v d=$(($(date +%s%N) - t0)) 'BEGIN { printf "%.2f", d / 1e9 }')
+    local want got
+    want=$(cat "$out.server") got=$(cat "$out.client")
+    if [ $rc -ne 0 ] || [ $srv_rc -ne 0 ] || [ "$got" != "$want" ] || [ "${got#* }" != "$bytes" ]; then
+        echo "TCP transfer $sns($saddr) -> $cns($caddr): client exit $rc, server exit $srv_rc" >&2
+        echo "  server sent: $want" >&2
+        echo "  client got:  $got" >&2
+        return 1
     fi
 }
