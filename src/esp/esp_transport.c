@@ -1,7 +1,9 @@
 #include "esp/esp_transport.h"
 
 #include "common/err.h"
+#include "esp/csum.h"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
 
@@ -107,36 +109,11 @@ int hk_tp_strip(const uint8_t *pkt, size_t len, const uint8_t **payload, size_t 
     return HK_E_SYNTAX;
 }
 
-/* One's complement sum (RFC 1071) of data, big-endian 16-bit words, odd octet padded. */
-static uint64_t sum_bytes(uint64_t acc, const uint8_t *p, size_t n)
-{
-    size_t i = 0;
-    for (; i + 1 < n; i += 2)
-        acc += (uint32_t)p[i] << 8 | p[i + 1];
-    if (i < n)
-        acc += (uint32_t)p[i] << 8;
-    return acc;
-}
-
-static uint16_t fold(uint64_t acc)
-{
-    while (acc >> 16)
-        acc = (acc & 0xffff) + (acc >> 16);
-    return (uint16_t)acc;
-}
-
 uint16_t hk_tp_l4_sum(int family, const uint8_t *src, const uint8_t *dst, uint8_t proto,
                       const uint8_t *l4, size_t len)
 {
-    size_t alen = alen_of(family);
-    /* Both pseudo-headers sum to: addresses + protocol + upper-layer length (32 bits in
-     * IPv6, RFC 8200 8.1; 16 in IPv4, where the length always fits). */
-    uint64_t acc = sum_bytes(0, src, alen);
-    acc = sum_bytes(acc, dst, alen);
-    acc += proto;
-    acc += (uint64_t)(len >> 16) + (len & 0xffff);
-    acc = sum_bytes(acc, l4, len);
-    return (uint16_t)~fold(acc);
+    uint64_t acc = hk_csum_pseudo(src, dst, alen_of(family), proto, (uint32_t)len);
+    return ntohs(hk_csum_final(hk_csum_add(acc, l4, len)));
 }
 
 int hk_tp_csum_offset(int family, uint8_t proto, size_t *min_len)
@@ -213,7 +190,7 @@ int hk_tp_rebuild(const struct hk_tp_addrs *a, uint8_t proto, const uint8_t *pay
         out[9] = proto;
         memcpy(out + 12, a->remote, 4);
         memcpy(out + 16, a->local, 4);
-        uint16_t c = (uint16_t)~fold(sum_bytes(0, out, IP4_HDR));
+        uint16_t c = ntohs(hk_csum_final(hk_csum_add(0, out, IP4_HDR)));
         out[10] = (uint8_t)(c >> 8), out[11] = (uint8_t)c;
     } else {
         out[0] = 0x60;
