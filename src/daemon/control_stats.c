@@ -39,5 +39,12 @@ json_t *ctl_stats(struct hiked *d, const struct hiked_control_view *v, const jso
         "clear_dropped", U(d->dp ? d->dp->clear_dropped : 0), "control", "requests", U(c->requests),
         "errors", U(c->errors), "bad_requests", U(c->bad_requests), "timeouts", U(c->timeouts),
         "refused", U(c->refused));
+    json_t *dpo = r ? json_object_get(r, "dataplane") : NULL;
+    if (dpo && d->dp && d->dp->ops->counters) {
+        struct hk_dp_counter cs[HK_DP_MAX_COUNTERS];
+        size_t n = d->dp->ops->counters(d->dp, cs);
+        for (size_t i = 0; i < n; i++)
+            ctl_set(dpo, cs[i].name, U(cs[i].value));
+    }
     return r ? r : ctl_fail(err, "out of memory");
 }

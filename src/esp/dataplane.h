@@ -18,6 +18,13 @@ struct hk_dp_child_stats {
     uint64_t replay_drops, auth_failures;
 };
 
+/* One named counter of a backend (hikectl stats shows them under "dataplane"). */
+struct hk_dp_counter {
+    const char *name;
+    uint64_t value;
+};
+#define HK_DP_MAX_COUNTERS 16
+
 struct hk_dataplane_ops {
     const char *name;
     int (*install)(struct hk_dataplane *dp, const struct ike_sa *sa, const struct child_sa *c);
@@ -39,6 +46,9 @@ struct hk_dataplane_ops {
      * exempts it from IPsec policies and has the kernel take the ESP in UDP arriving on the
      * NAT-T port. Optional. */
     int (*prepare_socket)(struct hk_dataplane *dp, int fd, int family, bool natt);
+    /* The backend's own counters (drops by reason...), at most HK_DP_MAX_COUNTERS;
+     * returns how many it wrote. Optional. */
+    size_t (*counters)(struct hk_dataplane *dp, struct hk_dp_counter *out);
     void (*destroy)(struct hk_dataplane *dp);
 };
 

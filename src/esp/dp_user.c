@@ -746,8 +746,10 @@ static void esp_in(struct dp_user *u, uint8_t *pkt, size_t len)
 static void user_esp_in(struct hk_dataplane *dp, const uint8_t *buf, size_t len)
 {
     struct dp_user *u = U(dp);
-    if (len > DP_BUF)
+    if (len > DP_BUF) {
+        u->bad_in++;
         return;
+    }
     memcpy(u->buf, buf, len); /* decrypted in place */
     esp_in(u, u->buf, len);
 }
@@ -808,6 +810,23 @@ static int user_child_stats(struct hk_dataplane *dp, const struct child_sa *c,
     return HK_OK;
 }
 
+static size_t user_counters(struct hk_dataplane *dp, struct hk_dp_counter *out)
+{
+    const struct dp_user *u = U(dp);
+    const struct hk_dp_counter c[] = {
+        {"tun_drops", u->tun_drops},       /* unparsable from TUN, or TUN write failed */
+        {"no_policy", u->no_policy},       /* clear traffic matching no SA and no trap */
+        {"esp_bad_in", u->bad_in},         /* unknown SPI, truncated, outside selectors */
+        {"offload_bad", u->gso_bad},       /* a TUN offload header we cannot honour */
+        {"esp_tx_errors", u->tx_errors},   /* raw ESP the kernel would not take */
+        {"trap_queued", u->trap_queued},   /* packets held for an on-demand SA */
+        {"trap_dropped", u->trap_dropped}, /* the trap queue was full */
+    };
+    _Static_assert(sizeof(c) / sizeof(c[0]) <= HK_DP_MAX_COUNTERS, "too many counters");
+    memcpy(out, c, sizeof(c));
+    return sizeof(c) / sizeof(c[0]);
+}
+
 static void user_destroy(struct hk_dataplane *dp)
 {
     struct dp_user *u = U(dp);
@@ -860,6 +879,7 @@ static const struct hk_dataplane_ops user_ops = {
     .child_stats = user_child_stats,
     .trap_add = user_trap_add,
     .trap_clear = user_trap_clear,
+    .counters = user_counters,
     .destroy = user_destroy,
 };
 

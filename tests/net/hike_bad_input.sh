@@ -86,6 +86,9 @@ assert drops >= rx * 0.6 and drops <= rx, "drops %d of %d received" % (drops, rx
 for k in ("bad-header", "bad-syntax", "unknown-spi", "bad-message-id", "bad-icv", "unexpected"):
     assert dd[k] > 0, "no %s drops" % k
 assert net["rx_esp"] + net["rx_short"] > 0, net
+# Every forged ESP datagram reached the data plane and was counted there (unknown SPI).
+bad_esp = b1["dataplane"]["esp_bad_in"] - b0["dataplane"]["esp_bad_in"]
+assert bad_esp == net["rx_esp"], "esp_bad_in +%d, rx_esp +%d" % (bad_esp, net["rx_esp"])
 assert b1["ike"]["ike_up"] == b0["ike"]["ike_up"] and b1["ike"]["child_up"] == b0["ike"]["child_up"], "SAs came up"
 assert b1["sas"]["ike"] - b1["sas"]["half_open"] == 1 and b1["sas"]["child"] == 1, b1["sas"]
 ' "$T/b0.stats" "$T/b1.stats" || hp_fail "b's counters after the stream: $(cat "$T/b0.stats" "$T/b1.stats")"
