@@ -4,6 +4,7 @@
  */
 #include "load.h"
 
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,9 +109,19 @@ char *load_conf_text(const struct load_opts *o)
     /* Nothing periodic: an SA lives for the run only. */
     put(&t, ";\n  rekey_time = 0; dpd_delay = 0; mobike = false; encap = %s;\n",
         o->encap ? "true" : "false");
+    if (o->vip)
+        put(&t, "  request_vip = \"%s\";\n", o->target.family == AF_INET6 ? "ipv6" : "ipv4");
     if (!o->childless) {
         put(&t, "  children = { c = { rekey_time = 0; esp = ");
         put_list(&t, o->esp, o->nesp);
+        if (o->local_ts) {
+            put(&t, "; local_ts = ");
+            put_str(&t, o->local_ts);
+        }
+        if (o->remote_ts) {
+            put(&t, "; remote_ts = ");
+            put_str(&t, o->remote_ts);
+        }
         put(&t, "; }; };\n");
     }
     put(&t, "}; };\n");

@@ -34,6 +34,8 @@ struct load_opts {
     const char *id, *remote_id;
     const char *ike[LOAD_MAX_PROPOSALS], *esp[LOAD_MAX_PROPOSALS];
     size_t nike, nesp;
+    const char *local_ts, *remote_ts; /* Child SA selectors (NULL: %dynamic) */
+    bool vip;                         /* ask for a virtual address (CP, RFC 7296 2.19) */
     bool childless, hold, encap, json;
     uint32_t timeout_s;     /* whole run; 0: none */
     uint32_t retransmit_ms; /* first retransmission */

@@ -38,6 +38,9 @@ static void usage(FILE *f)
             "      --ike PROPOSAL       IKE proposal, repeatable (aes256gcm16-prfsha256-x25519)\n"
             "      --esp PROPOSAL       ESP proposal, repeatable (aes256gcm16)\n"
             "      --childless          IKE SAs without a Child SA (RFC 6023)\n"
+            "      --vip                ask the responder for a virtual address (CP)\n"
+            "      --local-ts TS        our traffic selector (default: our (virtual) address)\n"
+            "      --remote-ts TS       the responder's traffic selector (default: its address)\n"
             "      --encap              UDP encapsulation as if behind a NAT (RFC 3948)\n"
             "Run:\n"
             "      --hold               keep the SAs up after the summary until SIGINT/SIGTERM\n"
@@ -116,6 +119,10 @@ static int check(const struct load_opts *o)
         fprintf(stderr, "hike-load: the responder authenticates with --ca or --psk: give one\n");
         return 2;
     }
+    if (o->childless && (o->local_ts || o->remote_ts || o->nesp)) {
+        fprintf(stderr, "hike-load: --childless takes no --esp, --local-ts or --remote-ts\n");
+        return 2;
+    }
     for (size_t i = 0; i < o->nsrc; i++)
         if (o->src[i].family != o->target.family) {
             fprintf(stderr, "hike-load: --src and --target must be of one address family\n");
@@ -150,6 +157,9 @@ int load_opts_parse(struct load_opts *o, int argc, char **argv)
         O_RT,
         O_RTRIES,
         O_JSON,
+        O_VIP,
+        O_LTS,
+        O_RTS,
     };
     static const struct option lo[] = {{"target", required_argument, NULL, 't'},
                                        {"port", required_argument, NULL, 'p'},
@@ -174,6 +184,9 @@ int load_opts_parse(struct load_opts *o, int argc, char **argv)
                                        {"retransmit-timeout", required_argument, NULL, O_RT},
                                        {"retransmit-tries", required_argument, NULL, O_RTRIES},
                                        {"json", no_argument, NULL, O_JSON},
+                                       {"vip", no_argument, NULL, O_VIP},
+                                       {"local-ts", required_argument, NULL, O_LTS},
+                                       {"remote-ts", required_argument, NULL, O_RTS},
                                        {"verbose", no_argument, NULL, 'v'},
                                        {"help", no_argument, NULL, 'h'},
                                        {"version", no_argument, NULL, 'V'},
@@ -278,6 +291,15 @@ int load_opts_parse(struct load_opts *o, int argc, char **argv)
         case O_JSON:
             o->json = true;
             break;
+        case O_VIP:
+            o->vip = true;
+            break;
+        case O_LTS:
+            o->local_ts = optarg; /* checked with the configuration */
+            break;
+        case O_RTS:
+            o->remote_ts = optarg;
+            break;
         case 'v':
             if (o->log_level < HK_LOG_DEBUG)
                 o->log_level++;
@@ -297,7 +319,8 @@ int load_opts_parse(struct load_opts *o, int argc, char **argv)
         return bad("argument", argv[optind], "unexpected");
     if (!o->nike)
         o->ike[o->nike++] = "aes256gcm16-prfsha256-x25519";
+    int bad_opts = check(o);
     if (!o->nesp)
         o->esp[o->nesp++] = "aes256gcm16";
-    return check(o);
+    return bad_opts;
 }
