@@ -327,6 +327,11 @@ static int take_cbb(struct ike_sent *s, struct hk_cbb *b)
         return HK_E_NOMEM;
     s->pkts = p;
     p[s->npkts].p = hk_cbb_detach(b, &p[s->npkts].len);
+    /* Kept until answered, or as the cached response for the SA's life: only its length,
+     * not the writer's spare room (1-2 KiB per idle SA otherwise). */
+    uint8_t *fit = p[s->npkts].len ? realloc(p[s->npkts].p, p[s->npkts].len) : NULL;
+    if (fit)
+        p[s->npkts].p = fit;
     s->npkts++;
     return HK_OK;
 }
