@@ -6,7 +6,7 @@ CC := clang
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build demo check check-asan unit fuzz clean format
+.PHONY: all deps build demo check check-asan unit fuzz clean format bench
 
 all: build
 
@@ -32,6 +32,11 @@ check-asan: deps
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    ctest --output-on-failure -j $(JOBS) -L 'unit|exchange'
+
+# IKE benchmarks against strongSwan (bench/README.md); not part of make check.
+bench: deps
+	bash scripts/deps.sh test interop bench
+	JOBS=$(JOBS) bash bench/run.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

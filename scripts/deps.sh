@@ -8,7 +8,7 @@ build_pkgs=(build-essential clang cmake pkg-config libssl-dev libevent-dev libcm
 test_pkgs=(tshark iproute2 nftables iputils-ping python3)
 interop_pkgs=(strongswan-charon strongswan-swanctl libcharon-extra-plugins
               libstrongswan-extra-plugins libstrongswan-standard-plugins strongswan-pki)
-bench_pkgs=(iperf3 hyperfine linux-perf)
+bench_pkgs=(iperf3 hyperfine linux-perf jq util-linux openssl)
 
 want=("${build_pkgs[@]}")
 for g in "$@"; do

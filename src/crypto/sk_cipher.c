@@ -14,12 +14,19 @@
 #define CBC_BLOCK   16 /* RFC 3602 2.2: IV is one block */
 #define MAX_MD      64
 
+#define MAX_KEY 32
+
 struct hk_sk_cipher {
     int aead;
     size_t iv_len, block, icv_len;
     uint8_t salt[SALT_LEN];
-    EVP_CIPHER_CTX *enc, *dec; /* keyed once; CBC needs separate schedules per direction */
-    EVP_MAC_CTX *mac;          /* CBC only; keyed once */
+    /* Keyed once, on first use: an SA's outbound object only seals and its inbound one only
+     * opens, so the other context (about 1.3 KiB of OpenSSL state) is never made. CBC needs
+     * separate schedules per direction. */
+    const EVP_CIPHER *cipher;
+    uint8_t key[MAX_KEY];
+    EVP_CIPHER_CTX *enc, *dec;
+    EVP_MAC_CTX *mac; /* CBC only; keyed once */
 };
 
 static int cipher_ctx(const EVP_CIPHER *cipher, const uint8_t *key, int enc, int pad_off,
@@ -115,7 +122,7 @@ int hk_sk_cipher_new(const struct hk_crypto *c, uint16_t encr, uint16_t key_bits
             return HK_E_UNSUPPORTED;
     }
     size_t klen = (size_t)EVP_CIPHER_get_key_length(cipher);
-    if (!ekey || eklen != klen + (aead ? SALT_LEN : 0))
+    if (!ekey || eklen != klen + (aead ? SALT_LEN : 0) || klen > MAX_KEY)
         return HK_E_INVALID;
     if (aead ? iklen != 0 : (!ikey || iklen != (size_t)EVP_MD_get_size(md)))
         return HK_E_INVALID;
@@ -129,10 +136,9 @@ int hk_sk_cipher_new(const struct hk_crypto *c, uint16_t encr, uint16_t key_bits
     s->icv_len = aead ? AEAD_ICV : icv;
     if (aead)
         memcpy(s->salt, ekey + klen, SALT_LEN);
-    rc = cipher_ctx(cipher, ekey, 1, !aead, &s->enc);
-    if (!rc)
-        rc = cipher_ctx(cipher, ekey, 0, !aead, &s->dec);
-    if (!rc && !aead) {
+    s->cipher = cipher;
+    memcpy(s->key, ekey, klen);
+    if (!aead) {
         OSSL_PARAM p[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
                                                            (char *)EVP_MD_get0_name(md), 0),
                           OSSL_PARAM_construct_end()};
@@ -175,6 +181,15 @@ size_t hk_sk_cipher_block_len(const struct hk_sk_cipher *s)
 size_t hk_sk_cipher_icv_len(const struct hk_sk_cipher *s)
 {
     return s->icv_len;
+}
+
+/* The context of one direction, keyed when first needed. */
+static EVP_CIPHER_CTX *ctx_for(struct hk_sk_cipher *s, int enc)
+{
+    EVP_CIPHER_CTX **x = enc ? &s->enc : &s->dec;
+    if (!*x && cipher_ctx(s->cipher, s->key, enc, !s->aead, x))
+        return NULL;
+    return *x;
 }
 
 /* Sets the per-message IV (for an AEAD the nonce salt | iv) without touching the key. */
@@ -222,6 +237,8 @@ int hk_sk_cipher_seal(struct hk_sk_cipher *s, const uint8_t *aad, size_t aadlen,
     int outl, rc;
     if (len % s->block)
         return HK_E_LENGTH;
+    if (!ctx_for(s, 1))
+        return HK_E_CRYPTO;
     if ((rc = set_iv(s, s->enc, iv, 1)))
         return rc;
     if (s->aead) {
@@ -260,6 +277,8 @@ int hk_sk_cipher_open(struct hk_sk_cipher *s, const uint8_t *aad, size_t aadlen,
         if (hk_memeq_ct(mac, icv, s->icv_len))
             return HK_E_AUTH;
     }
+    if (!ctx_for(s, 0))
+        return HK_E_CRYPTO;
     if ((rc = set_iv(s, s->dec, iv, 0)))
         return rc;
     if (s->aead) {

@@ -4,8 +4,10 @@
  * ESP (RFC 4106, RFC 7634), so nothing here knows about IKE framing: the caller
  * passes the associated data, the IV, the padded plaintext and room for the ICV.
  *
- * Each object keeps its OpenSSL contexts keyed once; seal and open only reset the
- * IV, so the per-message path allocates nothing. One object is not thread-safe.
+ * Each object keys its OpenSSL contexts once, the sealing one at the first seal and the
+ * opening one at the first open (an SA direction needs only one); after that seal and open
+ * only reset the IV, so the per-message path allocates nothing. One object is not
+ * thread-safe.
  */
 #ifndef HIKE_CRYPTO_SK_CIPHER_H
 #define HIKE_CRYPTO_SK_CIPHER_H

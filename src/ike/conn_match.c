@@ -80,8 +80,8 @@ static bool single_addr(const struct hk_addr_conf *list, size_t n, struct hk_ip 
     return true;
 }
 
-int conn_initiator_addrs(struct ike_engine *e, const struct hk_conn *conn,
-                         struct sockaddr_storage *local, struct sockaddr_storage *remote)
+int conn_initiator_remote(struct ike_engine *e, const struct hk_conn *conn,
+                          struct sockaddr_storage *remote)
 {
     struct hk_ip ip;
     if (!single_addr(conn->remote_addrs, conn->nremote_addrs, &ip)) {
@@ -89,7 +89,14 @@ int conn_initiator_addrs(struct ike_engine *e, const struct hk_conn *conn,
                conn->name);
         return HK_E_CONFIG;
     }
-    int rc = to_sockaddr(&ip, conn->remote_port, remote);
+    return to_sockaddr(&ip, conn->remote_port, remote);
+}
+
+int conn_initiator_addrs(struct ike_engine *e, const struct hk_conn *conn,
+                         struct sockaddr_storage *local, struct sockaddr_storage *remote)
+{
+    struct hk_ip ip;
+    int rc = conn_initiator_remote(e, conn, remote);
     if (rc)
         return rc;
     if (single_addr(conn->local_addrs, conn->nlocal_addrs, &ip))

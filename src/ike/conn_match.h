@@ -13,6 +13,9 @@ bool conn_matches_addrs(const struct hk_conn *conn, const struct sockaddr_storag
                         const struct sockaddr_storage *remote);
 /* Whether the peer's identity (ID type and data) is the one the connection expects. */
 bool conn_matches_id(const struct hk_conn *conn, uint8_t type, const uint8_t *data, size_t len);
+/* The peer's address and port an initiator sends to. */
+int conn_initiator_remote(struct ike_engine *e, const struct hk_conn *conn,
+                          struct sockaddr_storage *remote);
 /* Addresses and ports an initiator uses for the connection. */
 int conn_initiator_addrs(struct ike_engine *e, const struct hk_conn *conn,
                          struct sockaddr_storage *local, struct sockaddr_storage *remote);

@@ -209,6 +209,8 @@ void engine_delete_sa(struct ike_engine *e, struct ike_sa *sa, const char *why)
             e->ops.ike_down(e->ops.arg, sa);
     } else {
         e->stats.ike_failed++;
+        if (e->ops.ike_failed)
+            e->ops.ike_failed(e->ops.arg, sa, why);
     }
     hk_info(e->log, "IKE SA %s [%s] with %s deleted: %s", ike_sa_name(sa, name, sizeof(name)),
             sa->conn, engine_addr_str(&sa->remote, peer, sizeof(peer)), why);
@@ -325,6 +327,11 @@ static int take_cbb(struct ike_sent *s, struct hk_cbb *b)
         return HK_E_NOMEM;
     s->pkts = p;
     p[s->npkts].p = hk_cbb_detach(b, &p[s->npkts].len);
+    /* Kept until answered, or as the cached response for the SA's life: only its length,
+     * not the writer's spare room (1-2 KiB per idle SA otherwise). */
+    uint8_t *fit = p[s->npkts].len ? realloc(p[s->npkts].p, p[s->npkts].len) : NULL;
+    if (fit)
+        p[s->npkts].p = fit;
     s->npkts++;
     return HK_OK;
 }
@@ -503,8 +510,10 @@ void engine_float_natt(struct ike_engine *e, struct ike_sa *sa)
     uint16_t natt = e->cfg->daemon.natt_port;
     if (!natt || !(sa->nat_local || sa->nat_remote))
         return;
-    /* 2.23: once a NAT is detected, the initiator moves IKE (and ESP) to the NAT-T port. */
-    set_port(&sa->local, natt);
+    /* 2.23: once a NAT is detected, the initiator moves IKE (and ESP) to the NAT-T port.
+     * A local port the caller chose stays: the peer sees what a NAT would show it anyway. */
+    if (!sa->local_fixed)
+        set_port(&sa->local, natt);
     set_port(&sa->remote, natt);
 }
 
@@ -940,12 +949,24 @@ out:
 
 int ike_engine_initiate(struct ike_engine *e, const char *name, uint64_t *ike_id)
 {
+    return ike_engine_initiate_from(e, name, NULL, ike_id);
+}
+
+int ike_engine_initiate_from(struct ike_engine *e, const char *name,
+                             const struct sockaddr_storage *local, uint64_t *ike_id)
+{
     const struct hk_conn *conn = hk_config_find_conn(e->cfg, name);
     if (!conn)
         return HK_E_NOTFOUND;
+    if (local && local->ss_family != AF_INET && local->ss_family != AF_INET6)
+        return HK_E_INVALID;
     struct ike_sa *sa = engine_new_sa(e, true, conn->name);
     if (!sa)
         return HK_E_NOMEM;
+    if (local) {
+        sa->local = *local;
+        sa->local_fixed = true;
+    }
     int rc = x_init_start(e, sa);
     if (rc) {
         engine_delete_sa(e, sa, hk_strerror(rc));

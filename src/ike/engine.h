@@ -37,6 +37,9 @@ struct ike_engine_ops {
     /* An IKE SA reached ESTABLISHED, or is gone. Optional. */
     void (*ike_up)(void *arg, const struct ike_sa *sa);
     void (*ike_down)(void *arg, const struct ike_sa *sa);
+    /* An IKE SA ended before it was established; why is a short text, valid during the call
+     * (what the log line says). Optional. */
+    void (*ike_failed)(void *arg, const struct ike_sa *sa, const char *why);
 };
 
 /* Why an incoming datagram was dropped; counted per reason (hikectl stats). */
@@ -103,6 +106,15 @@ uint64_t ike_engine_tick(struct ike_engine *e);
 
 /* Commands. initiate starts an IKE SA (and its children) for a configured connection. */
 int ike_engine_initiate(struct ike_engine *e, const char *conn, uint64_t *ike_id);
+/*
+ * initiate, with the local address and port the SA uses chosen by the caller instead of by the
+ * connection and ops.local_addr (a load generator spreads its SAs over many ports). The port
+ * stays when a NAT is detected: only the peer's port moves to natt_port (2.23), so the caller's
+ * transport adds the non-ESP marker by the peer's port. An SA that fails in here has been
+ * reported through ops.ike_failed before this returns the error.
+ */
+int ike_engine_initiate_from(struct ike_engine *e, const char *conn,
+                             const struct sockaddr_storage *local, uint64_t *ike_id);
 /* Deletes an IKE SA (INFORMATIONAL DELETE, 1.4.1) and its Child SAs. */
 int ike_engine_terminate(struct ike_engine *e, uint64_t ike_id);
 /* Queue a rekey of an IKE SA (CREATE_CHILD_SA, 1.3.2) or of a Child SA (1.3.3). */

@@ -80,7 +80,8 @@ struct ike_sa {
     uint64_t id; /* engine handle, never reused */
     uint8_t spi_i[IKE_SPI_LEN];
     uint8_t spi_r[IKE_SPI_LEN];
-    bool initiator; /* original initiator: sets the I flag (2.2) */
+    bool initiator;   /* original initiator: sets the I flag (2.2) */
+    bool local_fixed; /* initiator: the caller chose local (address and port); NAT-T keeps it */
     enum ike_sa_state state;
     char conn[64]; /* connection name from the config */
 

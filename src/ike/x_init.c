@@ -141,9 +141,12 @@ int x_init_start(struct ike_engine *e, struct ike_sa *sa)
     const struct hk_conn *conn = hk_config_find_conn(e->cfg, sa->conn);
     if (!conn)
         return HK_E_NOTFOUND;
-    int rc = conn_initiator_addrs(e, conn, &sa->local, &sa->remote);
+    int rc = sa->local_fixed ? conn_initiator_remote(e, conn, &sa->remote)
+                             : conn_initiator_addrs(e, conn, &sa->local, &sa->remote);
     if (rc)
         return rc;
+    if (sa->local.ss_family != sa->remote.ss_family)
+        return HK_E_INVALID;
     uint16_t group = sa->alg.ke ? sa->alg.ke : conn->ike[0].ke[0];
     sa->alg.ke = group;
     /* 2.6: a retry with a cookie repeats the other payloads unchanged; after

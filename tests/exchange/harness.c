@@ -64,6 +64,14 @@ static void h_ike_down(void *arg, const struct ike_sa *sa)
     ((struct h_peer *)arg)->ike_down++;
 }
 
+static void h_ike_failed(void *arg, const struct ike_sa *sa, const char *why)
+{
+    struct h_peer *p = arg;
+    (void)sa;
+    p->ike_failed++;
+    snprintf(p->failed_why, sizeof(p->failed_why), "%s", why);
+}
+
 static void h_keepalive(void *arg, const struct sockaddr_storage *local,
                         const struct sockaddr_storage *remote)
 {
@@ -128,7 +136,8 @@ struct h_peer *h_peer_add(struct h_world *w, const char *name, const char *ip, c
                                  .child_up = h_child_up,
                                  .child_down = h_child_down,
                                  .ike_up = h_ike_up,
-                                 .ike_down = h_ike_down};
+                                 .ike_down = h_ike_down,
+                                 .ike_failed = h_ike_failed};
     assert_int_equal(ike_engine_init(&p->engine, &w->crypto, &p->log, p->cfg, &ops), 0);
     return p;
 }
