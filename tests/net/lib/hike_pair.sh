@@ -18,11 +18,19 @@
 #                           EXPR over s = list-sas --json holds
 #   hp_py EXPR FILE...      evaluates a Python expression (asserts allowed with exec) over
 #                           JSON files loaded as j[0], j[1], ...
+#   hp_tcp_transfer TAG SRV_ADDR CLI_ADDR [PACE]
+#                           a checksummed 2 MiB TCP transfer from b (SRV_ADDR) to a
+#                           (CLI_ADDR): netns.sh's ns_tcp_transfer; both sides' view in
+#                           $HP_T/TAG.xfer when it fails
 #   hp_fail MSG             prints MSG, both logs and list-sas, exits 1
 #   ok MSG                  prints "ok: MSG"
 #
 # HP_KEEP=1 keeps the temp dir (configurations, logs) for a look afterwards.
-# Uses only addresses inside the namespaces it creates.
+# Uses only addresses inside the namespaces it creates. Sources tests/net/lib/netns.sh
+# (wait_for, ns_tcp_transfer), whose names "a" and "b" are $HP_NSA and $HP_NSB.
+
+# shellcheck source=tests/net/lib/netns.sh
+. "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
 
 HP_B=${HIKE_BUILD_DIR:?HIKE_BUILD_DIR not set}
 HP_HIKED=$HP_B/hiked
@@ -63,6 +71,8 @@ hp_init() {
     local name=$1 limit=${2:-50}
     HP_NSA=hp-$name-a-$$ HP_NSB=hp-$name-b-$$
     HP_T=$(mktemp -d "/tmp/hike-$name.XXXXXX") || exit 1
+    # netns.sh's view (ns_exec, ns_tcp_transfer); cleanup stays hp_cleanup's.
+    NETNS_REAL[a]=$HP_NSA NETNS_REAL[b]=$HP_NSB NETNS_WORK=$HP_T
     trap hp_cleanup EXIT
     trap 'echo "FAIL: interrupted"; exit 1' INT
     trap 'hp_fail "time limit of '"$limit"' s reached"' USR1
@@ -199,6 +209,14 @@ hp_py() {
 import json, sys
 j = [json.load(open(f)) for f in sys.argv[1:]]
 $code" "$@"
+}
+
+# hp_tcp_transfer TAG SRV_ADDR CLI_ADDR [PACE]: b serves 2 MiB of random octets on
+# SRV_ADDR:5001 (in 64 KiB writes PACE seconds apart, if PACE > 0), a fetches them from
+# CLI_ADDR; succeeds when a got them all with b's SHA-256. Else $HP_T/TAG.xfer says what
+# each side saw.
+hp_tcp_transfer() {
+    ns_tcp_transfer b "$2" a "$3" 2097152 5001 20 "${4:-0}" > "$HP_T/$1.xfer" 2>&1
 }
 
 ok() { echo "ok: $*"; }
