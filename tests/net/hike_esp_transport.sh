@@ -15,41 +15,6 @@ T=$HP_T
 ifa=hpa$$
 MARK=0x484b TABLE=18507 # the defaults of daemon.fwmark and daemon.route_table
 
-# tp_conf SIDE START [CONN_EXTRA]: host-to-host transport-mode children, IPv4 and IPv6.
-tp_conf() {
-    local side=$1 start=$2 me4 peer4 me6 peer6 myid peerid
-    if [ "$side" = a ]; then
-        me4=$HP_A4 peer4=$HP_B4 me6=$HP_A6 peer6=$HP_B6 myid=a peerid=b
-    else
-        me4=$HP_B4 peer4=$HP_A4 me6=$HP_B6 peer6=$HP_A6 myid=b peerid=a
-    fi
-    cat > "$T/$side.conf" << CONF
-daemon = { listen = ["$me4", "$me6"]; control_socket = "$T/$side.ctl"; };
-connections = {
-  host4 = {
-    local_addrs = "$me4"; remote_addrs = "$peer4";
-    local = { auth = "psk"; id = "$myid.example.net"; };
-    remote = { auth = "psk"; id = "$peerid.example.net"; };
-    psk = "$HP_PSK";
-    ike = ["aes256gcm16-prfsha256-x25519"];
-    start_action = "$start";
-    ${3:-}
-    children = { tp4 = { mode = "transport"; esp = ["aes256gcm16"]; }; };
-  };
-  host6 = {
-    local_addrs = "$me6"; remote_addrs = "$peer6";
-    local = { auth = "psk"; id = "$myid.v6.example.net"; };
-    remote = { auth = "psk"; id = "$peerid.v6.example.net"; };
-    psk = "$HP_PSK";
-    ike = ["chacha20poly1305-prfsha256-ecp256"];
-    start_action = "$start";
-    ${3:-}
-    children = { tp6 = { mode = "transport"; esp = ["chacha20poly1305"]; }; };
-  };
-};
-CONF
-}
-
 # The fwmark rule and the table's route exist in NS exactly when want = yes.
 routing_is() {
     local ns=$1 want=$2 peer4=${3:-} peer6=${4:-} r4 r6 t4 t6
@@ -71,8 +36,8 @@ child_of() { # SIDE CONN FIELD: a field of the only child of SIDE's IKE SA of CO
 
 run_case() { # name, extra conn settings, capture filter for ESP
     local name=$1 extra=$2 filter=$3
-    tp_conf a start "$extra"
-    tp_conf b none "$extra"
+    hp_conf --transport a start "$extra"
+    hp_conf --transport b none "$extra"
     hp_start b
     hp_start a
     local up='len(s) == 2 and all(x["state"] == "ESTABLISHED" and len(x["children"]) == 1 and
@@ -108,15 +73,15 @@ $(ip -n "$HP_NSA" rule; ip -n "$HP_NSA" -6 rule; ip -n "$HP_NSA" route show tabl
     local xfer=$!
     sleep 1
     local cid spi ike
-    cid=$(child_of b host4 '["children"][0]["id"]')
-    spi=$(child_of b host4 '["children"][0]["spi_in"]')
+    cid=$(child_of b pair '["children"][0]["id"]')
+    spi=$(child_of b pair '["children"][0]["spi_in"]')
     hp_ctl b rekey "$cid" > /dev/null || hp_fail "$name: rekey of Child SA $cid by b"
-    hp_wait b "[x for x in s if x['conn'] == 'host4' and len(x['children']) == 1 and
+    hp_wait b "[x for x in s if x['conn'] == 'pair' and len(x['children']) == 1 and
                x['children'][0]['spi_in'] != '$spi' and x['children'][0]['mode'] == 'transport']" ||
         hp_fail "$name: Child SA rekey by b did not complete"
-    ike=$(child_of a host4 '["id"]')
+    ike=$(child_of a pair '["id"]')
     hp_ctl a rekey "$ike" > /dev/null || hp_fail "$name: rekey of IKE SA $ike by a"
-    hp_wait a "[x for x in s if x['conn'] == 'host4' and x['id'] != $ike and
+    hp_wait a "[x for x in s if x['conn'] == 'pair' and x['id'] != $ike and
                x['state'] == 'ESTABLISHED' and len(x['children']) == 1] and len(s) == 2" ||
         hp_fail "$name: IKE SA rekey by a did not complete"
     kill -0 $xfer 2> /dev/null || hp_fail "$name: the transfer ended before the rekeys did"
@@ -129,7 +94,7 @@ $(ip -n "$HP_NSA" rule; ip -n "$HP_NSA" -6 rule; ip -n "$HP_NSA" route show tabl
     hp_json a list-sas > "$T/$name.sas2"
     hp_py 'for x in j[0]:
     t = x["children"][0]["traffic"]
-    assert t["packets_in"] > 100 and t["bytes_in"] > 1000000 or x["conn"] == "host4", t' \
+    assert t["packets_in"] > 100 and t["bytes_in"] > 1000000 or x["conn"] == "pair", t' \
         "$T/$name.sas2" || hp_fail "$name: counters after the transfer: $(cat "$T/$name.sas2")"
 
     sleep 0.5
