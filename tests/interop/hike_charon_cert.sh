@@ -28,10 +28,7 @@ CERTGEN=${CERTGEN:-$bin/certgen_tool}
 [ -x "$CERTGEN" ] || fail "certgen_tool not built: $CERTGEN"
 PY=/usr/bin/python3
 
-ns_create moon sun
-ns_veth moon:eth0:192.0.2.1/24 sun:eth0:192.0.2.2/24
-ns_addr moon lo 10.1.0.1/32
-ns_addr sun lo 10.2.0.1/32
+hiked_charon_net
 
 # --- PKIs: ec and rsa (CA, intermediate, moon and sun), other (another CA, same names) ---
 pki=$NETNS_WORK/pki

@@ -21,24 +21,12 @@ PY=/usr/bin/python3
 SIZE=${HIKE_TEST_TCP_BYTES:-4194304} # per transfer
 PINGS=100                            # at 50 ms: 5 s of steady traffic across the rekeys
 
-ns_create moon sun
-ns_veth moon:eth0:192.0.2.1/24 sun:eth0:192.0.2.2/24
-ns_addr moon lo 10.1.0.1/32
-ns_addr sun lo 10.2.0.1/32
+hiked_charon_net
 
 log "raw ESP: not tested against charon 5.9.8, whose kernel-libipsec only does ESP in UDP" \
     "(hike <-> hike raw ESP: tests/net/hike_esp_traffic.sh)"
 
-psk='interop esp psk: 7c1e94a0b3d2'
-charon_start moon moon
-charon_conf_psk "$NETNS_WORK/moon.d" psk="$psk" local=192.0.2.1 remote=192.0.2.2 \
-    local_id=moon.example.org remote_id=sun.example.org \
-    local_ts=10.1.0.0/24 remote_ts=10.2.0.0/24
-charon_load moon "$NETNS_WORK/moon.d"
-hiked_conf_psk "$NETNS_WORK/sun.conf" name=sun psk="$psk" local=192.0.2.2 remote=192.0.2.1 \
-    local_id=sun.example.org remote_id=moon.example.org \
-    local_ts=10.2.0.0/24 remote_ts=10.1.0.0/24 log_level=info
-hiked_start sun sun "$NETNS_WORK/sun.conf"
+hiked_charon_psk 'interop esp psk: 7c1e94a0b3d2' log_level=info
 
 agree() { hiked_charon_agree sun moon; }
 wait_agree() {

@@ -16,22 +16,8 @@ charon_require
 hiked_require
 PY=/usr/bin/python3
 
-ns_create moon sun
-ns_veth moon:eth0:192.0.2.1/24 sun:eth0:192.0.2.2/24
-# charon routes the tunnel through table 220 with a source address in its local subnet.
-ns_addr moon lo 10.1.0.1/32
-ns_addr sun lo 10.2.0.1/32
-
-psk='interop psk: 3f9c2a7e51d0'
-charon_start moon moon
-charon_conf_psk "$NETNS_WORK/moon.d" psk="$psk" local=192.0.2.1 remote=192.0.2.2 \
-    local_id=moon.example.org remote_id=sun.example.org \
-    local_ts=10.1.0.0/24 remote_ts=10.2.0.0/24
-charon_load moon "$NETNS_WORK/moon.d"
-hiked_conf_psk "$NETNS_WORK/sun.conf" name=sun psk="$psk" local=192.0.2.2 remote=192.0.2.1 \
-    local_id=sun.example.org remote_id=moon.example.org \
-    local_ts=10.2.0.0/24 remote_ts=10.1.0.0/24
-hiked_start sun sun "$NETNS_WORK/sun.conf"
+hiked_charon_net
+hiked_charon_psk 'interop psk: 3f9c2a7e51d0'
 hk() { hiked_ctl sun "$@"; }
 # hike's view: "STATE CHILD-STATE SPI-IN SPI-OUT IKE-NAME IKE-ID CHILD-ID" (or "none N").
 hike_sa() { hiked_sa sun; }

@@ -13,10 +13,7 @@ charon_require
 hiked_require
 PY=/usr/bin/python3
 
-ns_create moon sun
-ns_veth moon:eth0:192.0.2.1/24 sun:eth0:192.0.2.2/24
-ns_addr moon lo 10.1.0.1/32
-ns_addr sun lo 10.2.0.1/32
+hiked_charon_net
 psk='interop vip/dpd psk: 81c2f3a4'
 charon_start moon moon
 hk() { hiked_ctl sun "$@"; }

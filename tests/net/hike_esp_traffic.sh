@@ -13,36 +13,6 @@ ip -n "$HP_NSA" addr add 10.1.0.1/32 dev lo
 ip -n "$HP_NSB" addr add 10.2.0.1/32 dev lo
 ifa=hpa$$
 
-# A checksummed TCP transfer: b serves 2 MB of random octets, a fetches them through the
-# tunnel; both print the SHA-256 they saw.
-tcp_transfer() {
-    ip netns exec "$HP_NSB" "$HP_PYTHON" - > "$T/server.sum" 2>&1 << 'PY' &
-import hashlib, os, socket
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("10.2.0.1", 5001)); s.listen(1); s.settimeout(15)
-c, _ = s.accept()
-data = os.urandom(2 * 1024 * 1024)
-c.sendall(data); c.close()
-print(hashlib.sha256(data).hexdigest())
-PY
-    local srv=$!
-    sleep 0.3
-    ip netns exec "$HP_NSA" timeout 20 "$HP_PYTHON" - > "$T/client.sum" 2>&1 << 'PY'
-import hashlib, socket
-c = socket.create_connection(("10.2.0.1", 5001), timeout=15, source_address=("10.1.0.1", 0))
-h = hashlib.sha256(); n = 0
-while True:
-    b = c.recv(65536)
-    if not b:
-        break
-    h.update(b); n += len(b)
-print(h.hexdigest(), n)
-PY
-    wait $srv
-    read -r got n < "$T/client.sum"
-    [ "$n" = 2097152 ] && [ "$got" = "$(cat "$T/server.sum")" ]
-}
-
 run_case() { # name, extra conn settings for a, outer capture filter for ESP
     local name=$1 extra=$2 filter=$3
     hp_conf a start "$extra"
@@ -64,7 +34,7 @@ sys.exit(0 if t["packets_out"] >= 5 and t["packets_in"] >= 5 and t["bytes_in"] >
          t["replay_drops"] == 0 and t["auth_failures"] == 0 else 1)' "$T/$name.sas" ||
         hp_fail "$name: traffic counters: $(cat "$T/$name.sas")"
     ok "$name: list-sas counts the packets both ways"
-    tcp_transfer || hp_fail "$name: TCP transfer: $(cat "$T/client.sum" "$T/server.sum")"
+    hp_tcp_transfer "$name" 10.2.0.1 10.1.0.1 || hp_fail "$name: TCP transfer: $(cat "$T/$name.xfer")"
     ok "$name: 2 MB over TCP, SHA-256 equal on both ends"
     sleep 0.7
     kill $cap 2> /dev/null

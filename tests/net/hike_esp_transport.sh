@@ -9,88 +9,11 @@
 # Needs root; about 40 s.
 set -u
 . "${HIKE_SOURCE_DIR:?HIKE_SOURCE_DIR not set}/tests/net/lib/hike_pair.sh"
-. "$HIKE_SOURCE_DIR/tests/net/lib/netns.sh" # wait_for
 hp_init esptp 150
 hp_net 6
 T=$HP_T
 ifa=hpa$$
 MARK=0x484b TABLE=18507 # the defaults of daemon.fwmark and daemon.route_table
-
-# tp_conf SIDE START [CONN_EXTRA]: host-to-host transport-mode children, IPv4 and IPv6.
-tp_conf() {
-    local side=$1 start=$2 me4 peer4 me6 peer6 myid peerid
-    if [ "$side" = a ]; then
-        me4=$HP_A4 peer4=$HP_B4 me6=$HP_A6 peer6=$HP_B6 myid=a peerid=b
-    else
-        me4=$HP_B4 peer4=$HP_A4 me6=$HP_B6 peer6=$HP_A6 myid=b peerid=a
-    fi
-    cat > "$T/$side.conf" << CONF
-daemon = { listen = ["$me4", "$me6"]; control_socket = "$T/$side.ctl"; };
-connections = {
-  host4 = {
-    local_addrs = "$me4"; remote_addrs = "$peer4";
-    local = { auth = "psk"; id = "$myid.example.net"; };
-    remote = { auth = "psk"; id = "$peerid.example.net"; };
-    psk = "$HP_PSK";
-    ike = ["aes256gcm16-prfsha256-x25519"];
-    start_action = "$start";
-    ${3:-}
-    children = { tp4 = { mode = "transport"; esp = ["aes256gcm16"]; }; };
-  };
-  host6 = {
-    local_addrs = "$me6"; remote_addrs = "$peer6";
-    local = { auth = "psk"; id = "$myid.v6.example.net"; };
-    remote = { auth = "psk"; id = "$peerid.v6.example.net"; };
-    psk = "$HP_PSK";
-    ike = ["chacha20poly1305-prfsha256-ecp256"];
-    start_action = "$start";
-    ${3:-}
-    children = { tp6 = { mode = "transport"; esp = ["chacha20poly1305"]; }; };
-  };
-};
-CONF
-}
-
-# tcp_transfer TAG SERVER_ADDR [PACE]: b serves 2 MB of random octets on its own address (in
-# 32 chunks PACE seconds apart), a fetches them; both print the SHA-256 they saw.
-tcp_transfer() {
-    local tag=$1 addr=$2
-    ip netns exec "$HP_NSB" "$HP_PYTHON" - "$addr" "${3:-0}" > "$T/$tag.server" 2>&1 << 'PY' &
-import hashlib, os, socket, sys, time
-a, pace = sys.argv[1], float(sys.argv[2])
-s = socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((a, 5001)); s.listen(1); s.settimeout(20)
-c, _ = s.accept()
-data = os.urandom(2 * 1024 * 1024)
-for i in range(0, len(data), 65536):
-    c.sendall(data[i:i + 65536])
-    time.sleep(pace)
-c.close()
-print(hashlib.sha256(data).hexdigest())
-PY
-    local srv=$!
-    # (a loaded machine can take seconds to start the interpreter)
-    wait_for 20 eval "ip netns exec $HP_NSB ss -Hltn 'sport = :5001' | grep -q ." || {
-        echo "the server did not listen"
-        return 1
-    }
-    ip netns exec "$HP_NSA" timeout 30 "$HP_PYTHON" - "$addr" > "$T/$tag.client" 2>&1 << 'PY'
-import hashlib, socket, sys
-c = socket.create_connection((sys.argv[1], 5001), timeout=20)
-h = hashlib.sha256(); n = 0
-while True:
-    b = c.recv(65536)
-    if not b:
-        break
-    h.update(b); n += len(b)
-print(h.hexdigest(), n)
-PY
-    wait $srv
-    local got n
-    read -r got n < "$T/$tag.client"
-    [ "$n" = 2097152 ] && [ "$got" = "$(cat "$T/$tag.server")" ]
-}
 
 # The fwmark rule and the table's route exist in NS exactly when want = yes.
 routing_is() {
@@ -113,8 +36,8 @@ child_of() { # SIDE CONN FIELD: a field of the only child of SIDE's IKE SA of CO
 
 run_case() { # name, extra conn settings, capture filter for ESP
     local name=$1 extra=$2 filter=$3
-    tp_conf a start "$extra"
-    tp_conf b none "$extra"
+    hp_conf --transport a start "$extra"
+    hp_conf --transport b none "$extra"
     hp_start b
     hp_start a
     local up='len(s) == 2 and all(x["state"] == "ESTABLISHED" and len(x["children"]) == 1 and
@@ -146,33 +69,32 @@ $(ip -n "$HP_NSA" rule; ip -n "$HP_NSA" -6 rule; ip -n "$HP_NSA" route show tabl
     ok "$name: list-sas counts the packets both ways, IPv4 and IPv6"
 
     # A transfer with a Child SA rekey (by b) and an IKE SA rekey (by a) under way.
-    tcp_transfer "$name-4" "$HP_B4" 0.2 > /dev/null 2>&1 & # 6 s or more
+    hp_tcp_transfer "$name-4" "$HP_B4" "$HP_A4" 0.2 & # 32 writes 0.2 s apart: 6 s or more
     local xfer=$!
     sleep 1
     local cid spi ike
-    cid=$(child_of b host4 '["children"][0]["id"]')
-    spi=$(child_of b host4 '["children"][0]["spi_in"]')
+    cid=$(child_of b pair '["children"][0]["id"]')
+    spi=$(child_of b pair '["children"][0]["spi_in"]')
     hp_ctl b rekey "$cid" > /dev/null || hp_fail "$name: rekey of Child SA $cid by b"
-    hp_wait b "[x for x in s if x['conn'] == 'host4' and len(x['children']) == 1 and
+    hp_wait b "[x for x in s if x['conn'] == 'pair' and len(x['children']) == 1 and
                x['children'][0]['spi_in'] != '$spi' and x['children'][0]['mode'] == 'transport']" ||
         hp_fail "$name: Child SA rekey by b did not complete"
-    ike=$(child_of a host4 '["id"]')
+    ike=$(child_of a pair '["id"]')
     hp_ctl a rekey "$ike" > /dev/null || hp_fail "$name: rekey of IKE SA $ike by a"
-    hp_wait a "[x for x in s if x['conn'] == 'host4' and x['id'] != $ike and
+    hp_wait a "[x for x in s if x['conn'] == 'pair' and x['id'] != $ike and
                x['state'] == 'ESTABLISHED' and len(x['children']) == 1] and len(s) == 2" ||
         hp_fail "$name: IKE SA rekey by a did not complete"
     kill -0 $xfer 2> /dev/null || hp_fail "$name: the transfer ended before the rekeys did"
-    wait $xfer || hp_fail "$name: TCP transfer over IPv4 across the rekeys:
-$(cat "$T/$name-4.client" "$T/$name-4.server")"
+    wait $xfer || hp_fail "$name: TCP transfer over IPv4 across the rekeys: $(cat "$T/$name-4.xfer")"
     ok "$name: 2 MB over TCP to $HP_B4, SHA-256 equal on both ends, across a Child SA and an IKE SA rekey"
-    tcp_transfer "$name-6" "$HP_B6" ||
-        hp_fail "$name: TCP transfer over IPv6: $(cat "$T/$name-6.client" "$T/$name-6.server")"
+    hp_tcp_transfer "$name-6" "$HP_B6" "$HP_A6" ||
+        hp_fail "$name: TCP transfer over IPv6: $(cat "$T/$name-6.xfer")"
     ok "$name: 2 MB over TCP to $HP_B6, SHA-256 equal on both ends"
     routing_is "$HP_NSA" yes "$HP_B4" "$HP_B6" || hp_fail "$name: a: rule or route gone after rekeys"
     hp_json a list-sas > "$T/$name.sas2"
     hp_py 'for x in j[0]:
     t = x["children"][0]["traffic"]
-    assert t["packets_in"] > 100 and t["bytes_in"] > 1000000 or x["conn"] == "host4", t' \
+    assert t["packets_in"] > 100 and t["bytes_in"] > 1000000 or x["conn"] == "pair", t' \
         "$T/$name.sas2" || hp_fail "$name: counters after the transfer: $(cat "$T/$name.sas2")"
 
     sleep 0.5

@@ -114,6 +114,35 @@ hiked_charon_agree() {
     [ "$(charon_spis "$2")" = "$out | $in" ]
 }
 
+# hiked_charon_net: namespaces moon (for charon) and sun (for hiked) joined by a veth
+# pair, 192.0.2.1/24 (moon) and 192.0.2.2/24 (sun) on eth0, and each side's LAN address
+# on lo, 10.1.0.1 (moon) and 10.2.0.1 (sun): charon routes the tunnel through table 220
+# with a source address in its local subnet.
+hiked_charon_net() {
+    ns_create moon sun
+    ns_veth moon:eth0:192.0.2.1/24 sun:eth0:192.0.2.2/24
+    ns_addr moon lo 10.1.0.1/32
+    ns_addr sun lo 10.2.0.1/32
+}
+
+# hiked_charon_psk PSK [KEY=VALUE...]: after hiked_charon_net, charon "moon" and hiked
+# "sun" (control socket under hiked_dir sun) with mirrored PSK connections "net",
+# moon.example.org with 10.1.0.0/24 <-> sun.example.org with 10.2.0.0/24, neither
+# started. The keys go to hiked_conf_psk after these (and override them).
+hiked_charon_psk() {
+    local psk=$1
+    shift
+    charon_start moon moon
+    charon_conf_psk "$NETNS_WORK/moon.d" psk="$psk" local=192.0.2.1 remote=192.0.2.2 \
+        local_id=moon.example.org remote_id=sun.example.org \
+        local_ts=10.1.0.0/24 remote_ts=10.2.0.0/24
+    charon_load moon "$NETNS_WORK/moon.d"
+    hiked_conf_psk "$NETNS_WORK/sun.conf" name=sun psk="$psk" local=192.0.2.2 remote=192.0.2.1 \
+        local_id=sun.example.org remote_id=moon.example.org \
+        local_ts=10.2.0.0/24 remote_ts=10.1.0.0/24 "$@"
+    hiked_start sun sun "$NETNS_WORK/sun.conf"
+}
+
 # hiked_conf_psk FILE KEY=VALUE...: writes a hiked.conf with one PSK connection. Same
 # keys and defaults as charon_conf_psk, so that the two sides of a test mirror each
 # other, plus: name [instance name, for the control socket and keylog under

@@ -6,9 +6,10 @@
 #                           an EXIT trap that cleans up, a watchdog that ends the test after
 #                           SECONDS (default 50) so it always stops by itself
 #   hp_net 4|6              the namespaces, the veth pair and the addresses (6: also IPv6)
-#   hp_conf SIDE START [CONN_EXTRA] [DAEMON_EXTRA] [CHILD_EXTRA]
+#   hp_conf [--transport] SIDE START [CONN_EXTRA] [DAEMON_EXTRA] [CHILD_EXTRA]
 #                           writes $HP_T/SIDE.conf: connection "pair" (IPv4) and, after
 #                           hp_net 6, "pair6" (IPv6); START is the start_action of "pair"
+#                           (--transport: transport-mode children, START for both)
 #   hp_start SIDE           starts hiked in SIDE's namespace (log $HP_T/SIDE.log), waits for
 #                           its control socket; $HP_PID_a / $HP_PID_b
 #   hp_stop SIDE            SIGTERM; hiked must exit 0 within 5 s
@@ -18,11 +19,19 @@
 #                           EXPR over s = list-sas --json holds
 #   hp_py EXPR FILE...      evaluates a Python expression (asserts allowed with exec) over
 #                           JSON files loaded as j[0], j[1], ...
+#   hp_tcp_transfer TAG SRV_ADDR CLI_ADDR [PACE]
+#                           a checksummed 2 MiB TCP transfer from b (SRV_ADDR) to a
+#                           (CLI_ADDR): netns.sh's ns_tcp_transfer; both sides' view in
+#                           $HP_T/TAG.xfer when it fails
 #   hp_fail MSG             prints MSG, both logs and list-sas, exits 1
 #   ok MSG                  prints "ok: MSG"
 #
 # HP_KEEP=1 keeps the temp dir (configurations, logs) for a look afterwards.
-# Uses only addresses inside the namespaces it creates.
+# Uses only addresses inside the namespaces it creates. Sources tests/net/lib/netns.sh
+# (wait_for, ns_tcp_transfer), whose names "a" and "b" are $HP_NSA and $HP_NSB.
+
+# shellcheck source=tests/net/lib/netns.sh
+. "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
 
 HP_B=${HIKE_BUILD_DIR:?HIKE_BUILD_DIR not set}
 HP_HIKED=$HP_B/hiked
@@ -63,6 +72,8 @@ hp_init() {
     local name=$1 limit=${2:-50}
     HP_NSA=hp-$name-a-$$ HP_NSB=hp-$name-b-$$
     HP_T=$(mktemp -d "/tmp/hike-$name.XXXXXX") || exit 1
+    # netns.sh's view (ns_exec, ns_tcp_transfer); cleanup stays hp_cleanup's.
+    NETNS_REAL[a]=$HP_NSA NETNS_REAL[b]=$HP_NSB NETNS_WORK=$HP_T
     trap hp_cleanup EXIT
     trap 'echo "FAIL: interrupted"; exit 1' INT
     trap 'hp_fail "time limit of '"$limit"' s reached"' USR1
@@ -99,8 +110,14 @@ hp_net() {
     ip -n "$HP_NSB" link set "hpb$id" up
 }
 
-# hp_conf SIDE START [CONN_EXTRA] [DAEMON_EXTRA] [CHILD_EXTRA]
+# hp_conf [--transport] SIDE START [CONN_EXTRA] [DAEMON_EXTRA] [CHILD_EXTRA]
+# Tunnel mode (default): "pair" carries 10.1.0.0/16 <-> 10.2.0.0/16 and takes START and the
+# extras; "pair6" (fd00:a::/64 <-> fd00:b::/64) has no start_action and no extras.
+# --transport: host-to-host transport-mode children between the endpoint addresses (no
+# traffic selectors), and "pair6" takes START and the extras as "pair" does.
 hp_conf() {
+    local transport=''
+    [ "$1" = --transport ] && transport=1 && shift
     local side=$1 start=$2 me4 peer4 me6 peer6 myid peerid lts rts listen
     if [ "$side" = a ]; then
         me4=$HP_A4 peer4=$HP_B4 me6=$HP_A6 peer6=$HP_B6 myid=a peerid=b
@@ -109,35 +126,44 @@ hp_conf() {
         me4=$HP_B4 peer4=$HP_A4 me6=$HP_B6 peer6=$HP_A6 myid=b peerid=a
         lts=10.2.0.0/16 rts=10.1.0.0/16
     fi
+    local child4 child6 start6='' extra6='' child_extra6=''
+    if [ -n "$transport" ]; then
+        child4='tp4 = { mode = "transport";' child6='tp6 = { mode = "transport";'
+        start6=$start extra6=${3:-} child_extra6=${5:-}
+    else
+        child4="net = { local_ts = \"$lts\"; remote_ts = \"$rts\";"
+        child6="net6 = { local_ts = \"fd00:$myid::/64\"; remote_ts = \"fd00:$peerid::/64\";"
+    fi
     listen="\"$me4\""
     [ -n "$HP_V6" ] && listen="$listen, \"$me6\""
     {
-        cat << CONF
-daemon = { listen = [$listen]; control_socket = "$HP_T/$side.ctl"; ${4:-} };
-connections = {
-  pair = {
-    local_addrs = "$me4"; remote_addrs = "$peer4";
-    local = { auth = "psk"; id = "$myid.example.net"; };
-    remote = { auth = "psk"; id = "$peerid.example.net"; };
-    psk = "$HP_PSK";
-    ike = ["aes256gcm16-prfsha256-x25519"];
-    start_action = "$start";
-    ${3:-}
-    children = { net = { local_ts = "$lts"; remote_ts = "$rts"; esp = ["aes256gcm16"]; ${5:-} }; };
-  };
-CONF
-        [ -n "$HP_V6" ] && cat << CONF
-  pair6 = {
-    local_addrs = "$me6"; remote_addrs = "$peer6";
-    local = { auth = "psk"; id = "$myid.v6.example.net"; };
-    remote = { auth = "psk"; id = "$peerid.v6.example.net"; };
-    psk = "$HP_PSK";
-    ike = ["chacha20poly1305-prfsha256-ecp256"];
-    children = { net6 = { local_ts = "fd00:$myid::/64"; remote_ts = "fd00:$peerid::/64"; esp = ["chacha20poly1305"]; }; };
-  };
-CONF
+        echo "daemon = { listen = [$listen]; control_socket = \"$HP_T/$side.ctl\"; ${4:-} };"
+        echo "connections = {"
+        _hp_conn pair "$me4" "$peer4" "" aes256gcm16-prfsha256-x25519 "$start" "${3:-}" \
+            "$child4 esp = [\"aes256gcm16\"]; ${5:-} };"
+        [ -n "$HP_V6" ] && _hp_conn pair6 "$me6" "$peer6" .v6 chacha20poly1305-prfsha256-ecp256 \
+            "$start6" "$extra6" "$child6 esp = [\"chacha20poly1305\"]; $child_extra6 };"
         echo "};"
     } > "$HP_T/$side.conf"
+}
+
+# _hp_conn NAME ME PEER ID_SUFFIX IKE START CONN_EXTRA CHILD: one PSK connection of
+# hp_conf's SIDE (its $myid, $peerid); no start_action when START is empty.
+_hp_conn() {
+    local start_action=''
+    [ -n "$6" ] && start_action="start_action = \"$6\";"
+    cat << CONF
+  $1 = {
+    local_addrs = "$2"; remote_addrs = "$3";
+    local = { auth = "psk"; id = "$myid$4.example.net"; };
+    remote = { auth = "psk"; id = "$peerid$4.example.net"; };
+    psk = "$HP_PSK";
+    ike = ["$5"];
+    $start_action
+    $7
+    children = { $8 };
+  };
+CONF
 }
 
 hp_start() {
@@ -199,6 +225,14 @@ hp_py() {
 import json, sys
 j = [json.load(open(f)) for f in sys.argv[1:]]
 $code" "$@"
+}
+
+# hp_tcp_transfer TAG SRV_ADDR CLI_ADDR [PACE]: b serves 2 MiB of random octets on
+# SRV_ADDR:5001 (in 64 KiB writes PACE seconds apart, if PACE > 0), a fetches them from
+# CLI_ADDR; succeeds when a got them all with b's SHA-256. Else $HP_T/TAG.xfer says what
+# each side saw.
+hp_tcp_transfer() {
+    ns_tcp_transfer b "$2" a "$3" 2097152 5001 20 "${4:-0}" > "$HP_T/$1.xfer" 2>&1
 }
 
 ok() { echo "ok: $*"; }

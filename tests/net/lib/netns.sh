@@ -388,17 +388,19 @@ EOF
 
 NETNS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-# ns_tcp_transfer SRV_NS SRV_ADDR CLI_NS CLI_ADDR BYTES [PORT] [TIMEOUT]: a checksummed
-# TCP transfer (tcp_transfer.py): a server in SRV_NS on SRV_ADDR:PORT (default 5001)
-# sends BYTES random octets to a client in CLI_NS bound to CLI_ADDR. Succeeds when the
-# client read exactly BYTES octets with the server's SHA-256; else prints both sides'
-# view and returns 1. Each side gives up after TIMEOUT seconds (default 20).
+# ns_tcp_transfer SRV_NS SRV_ADDR CLI_NS CLI_ADDR BYTES [PORT] [TIMEOUT] [PACE]: a
+# checksummed TCP transfer (tcp_transfer.py): a server in SRV_NS on SRV_ADDR:PORT (default
+# 5001) sends BYTES random octets to a client in CLI_NS bound to CLI_ADDR. Succeeds when
+# the client read exactly BYTES octets with the server's SHA-256; else prints both sides'
+# view and returns 1. Each side gives up after TIMEOUT seconds (default 20). PACE > 0
+# (seconds, default 0) spaces the server's 64 KiB writes, to keep a transfer under way.
 # NS_TCP_SECONDS is set to the transfer's duration.
 ns_tcp_transfer() {
-    local sns=$1 saddr=$2 cns=$3 caddr=$4 bytes=$5 port=${6:-5001} limit=${7:-20}
+    local sns=$1 saddr=$2 cns=$3 caddr=$4 bytes=$5 port=${6:-5001} limit=${7:-20} pace=${8:-0}
     local py=/usr/bin/python3 out="$NETNS_WORK/tcp-$sns-$cns-$port"
     [ -x "$py" ] || py=python3
-    ns_spawn "$sns" "$out.server" "$py" "$NETNS_LIB_DIR/tcp_transfer.py" serve "$saddr" "$port" "$bytes" "$limit"
+    ns_spawn "$sns" "$out.server" "$py" "$NETNS_LIB_DIR/tcp_transfer.py" serve "$saddr" "$port" \
+        "$bytes" "$limit" "$pace"
     local srv=$NS_LAST_PID t0 rc=0 srv_rc=0
     t0=$(date +%s%N)
     ns_exec "$cns" timeout "$((limit + 5))" "$py" "$NETNS_LIB_DIR/tcp_transfer.py" fetch \

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """A checksummed TCP transfer for network tests (run each side in its namespace).
 
-  tcp_transfer.py serve ADDR PORT BYTES [TIMEOUT]
+  tcp_transfer.py serve ADDR PORT BYTES [TIMEOUT [PACE]]
       listens on ADDR:PORT, accepts one connection, sends BYTES random octets, closes;
-      prints "SHA256-HEX BYTES".
+      prints "SHA256-HEX BYTES". With PACE (seconds, > 0): in 64 KiB writes, PACE
+      seconds apart, so that the transfer lasts a while.
   tcp_transfer.py fetch ADDR PORT SRC [TIMEOUT]
       connects from SRC to ADDR:PORT (retrying while refused or unreachable, so it may
       start before the server listens), reads until EOF; prints "SHA256-HEX BYTES".
@@ -18,7 +19,7 @@ import sys
 import time
 
 
-def serve(addr, port, size, limit):
+def serve(addr, port, size, limit, pace=0.0):
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -29,11 +30,14 @@ def serve(addr, port, size, limit):
     c.settimeout(limit)
     h = hashlib.sha256()
     left = size
+    step = 1 << 16 if pace > 0 else 1 << 20
     while left:
-        chunk = os.urandom(min(left, 1 << 20))
+        chunk = os.urandom(min(left, step))
         h.update(chunk)
         c.sendall(chunk)
         left -= len(chunk)
+        if pace > 0:
+            time.sleep(pace)
     c.shutdown(socket.SHUT_WR)
     # Wait for the client's close, so that everything was read before we report.
     while c.recv(4096):
@@ -70,7 +74,8 @@ def main(argv):
     limit = float(argv[5]) if len(argv) > 5 else 20.0
     try:
         if argv[1] == "serve":
-            digest, n = serve(argv[2], int(argv[3]), int(argv[4]), limit)
+            pace = float(argv[6]) if len(argv) > 6 else 0.0
+            digest, n = serve(argv[2], int(argv[3]), int(argv[4]), limit, pace)
         else:
             digest, n = fetch(argv[2], int(argv[3]), argv[4], limit)
     except OSError as e:
