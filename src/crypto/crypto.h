@@ -21,6 +21,13 @@ struct hk_crypto {
     EVP_CIPHER *aes192_cbc;
     EVP_CIPHER *aes256_cbc;
     EVP_CIPHER *chacha20_poly1305;
+    /*
+     * HMAC contexts with their digest set (and a dummy key, so they can be duplicated):
+     * a PRF call duplicates one instead of looking the digest up by name each time.
+     */
+    EVP_MAC_CTX *hmac_sha256;
+    EVP_MAC_CTX *hmac_sha384;
+    EVP_MAC_CTX *hmac_sha512;
 };
 
 /* Fetches every algorithm; HK_E_CRYPTO if one is missing from the provider. */
@@ -31,6 +38,9 @@ void hk_crypto_free(struct hk_crypto *c);
 const EVP_MD *hk_crypto_md_by_len(const struct hk_crypto *c, size_t len);
 /* Name of the digest ("SHA256"...) for EVP_MAC parameters. */
 const char *hk_crypto_md_name(const EVP_MD *md);
+/* A fresh HMAC context for a hash size in octets (32, 48, 64), to be keyed with
+ * EVP_MAC_init; NULL for another size or when out of memory. */
+EVP_MAC_CTX *hk_crypto_hmac_new(const struct hk_crypto *c, size_t len);
 
 /* Fills buf with cryptographically strong random bytes. */
 int hk_random(void *buf, size_t len);
