@@ -8,6 +8,8 @@
 
 #include <openssl/evp.h>
 
+#define HK_CRYPTO_KE_GROUPS 4
+
 struct hk_crypto {
     OSSL_LIB_CTX *libctx; /* NULL: OpenSSL's default context */
     EVP_MAC *hmac;
@@ -28,6 +30,12 @@ struct hk_crypto {
     EVP_MAC_CTX *hmac_sha256;
     EVP_MAC_CTX *hmac_sha384;
     EVP_MAC_CTX *hmac_sha512;
+    /*
+     * Key generation contexts, one per key exchange group (ke.c's table order), set up
+     * once: making one per key fetched the key manager by name. EVP_PKEY_generate
+     * changes no state in them, but they are not for several threads at once.
+     */
+    EVP_PKEY_CTX *ke_gen[HK_CRYPTO_KE_GROUPS];
 };
 
 /* Fetches every algorithm; HK_E_CRYPTO if one is missing from the provider. */
