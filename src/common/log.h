@@ -39,9 +39,16 @@ void hk_logf(const struct hk_log *l, enum hk_log_level lvl, const char *fmt, ...
     __attribute__((format(printf, 3, 4)));
 void hk_vlogf(const struct hk_log *l, enum hk_log_level lvl, const char *fmt, va_list ap);
 
-#define hk_err(l, ...)   hk_logf((l), HK_LOG_ERROR, __VA_ARGS__)
-#define hk_warn(l, ...)  hk_logf((l), HK_LOG_WARN, __VA_ARGS__)
-#define hk_info(l, ...)  hk_logf((l), HK_LOG_INFO, __VA_ARGS__)
-#define hk_debug(l, ...) hk_logf((l), HK_LOG_DEBUG, __VA_ARGS__)
+/*
+ * The level is checked before the arguments are evaluated, so a dropped line costs no
+ * formatting helpers (ike_sa_name, address strings) on the hot path. l is evaluated
+ * twice: pass a plain pointer expression without side effects.
+ */
+#define HK_LOG_AT(l, lvl, ...)                                                                     \
+    (hk_log_enabled((l), (lvl)) ? hk_logf((l), (lvl), __VA_ARGS__) : (void)0)
+#define hk_err(l, ...)   HK_LOG_AT((l), HK_LOG_ERROR, __VA_ARGS__)
+#define hk_warn(l, ...)  HK_LOG_AT((l), HK_LOG_WARN, __VA_ARGS__)
+#define hk_info(l, ...)  HK_LOG_AT((l), HK_LOG_INFO, __VA_ARGS__)
+#define hk_debug(l, ...) HK_LOG_AT((l), HK_LOG_DEBUG, __VA_ARGS__)
 
 #endif

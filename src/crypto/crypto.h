@@ -8,6 +8,8 @@
 
 #include <openssl/evp.h>
 
+#define HK_CRYPTO_KE_GROUPS 4
+
 struct hk_crypto {
     OSSL_LIB_CTX *libctx; /* NULL: OpenSSL's default context */
     EVP_MAC *hmac;
@@ -21,6 +23,19 @@ struct hk_crypto {
     EVP_CIPHER *aes192_cbc;
     EVP_CIPHER *aes256_cbc;
     EVP_CIPHER *chacha20_poly1305;
+    /*
+     * HMAC contexts with their digest set (and a dummy key, so they can be duplicated):
+     * a PRF call duplicates one instead of looking the digest up by name each time.
+     */
+    EVP_MAC_CTX *hmac_sha256;
+    EVP_MAC_CTX *hmac_sha384;
+    EVP_MAC_CTX *hmac_sha512;
+    /*
+     * Key generation contexts, one per key exchange group (ke.c's table order), set up
+     * once: making one per key fetched the key manager by name. EVP_PKEY_generate
+     * changes no state in them, but they are not for several threads at once.
+     */
+    EVP_PKEY_CTX *ke_gen[HK_CRYPTO_KE_GROUPS];
 };
 
 /* Fetches every algorithm; HK_E_CRYPTO if one is missing from the provider. */
@@ -31,6 +46,9 @@ void hk_crypto_free(struct hk_crypto *c);
 const EVP_MD *hk_crypto_md_by_len(const struct hk_crypto *c, size_t len);
 /* Name of the digest ("SHA256"...) for EVP_MAC parameters. */
 const char *hk_crypto_md_name(const EVP_MD *md);
+/* A fresh HMAC context for a hash size in octets (32, 48, 64), to be keyed with
+ * EVP_MAC_init; NULL for another size or when out of memory. */
+EVP_MAC_CTX *hk_crypto_hmac_new(const struct hk_crypto *c, size_t len);
 
 /* Fills buf with cryptographically strong random bytes. */
 int hk_random(void *buf, size_t len);

@@ -141,16 +141,12 @@ static int ke_wrap(const struct hk_crypto *c, const struct ke_group *g, EVP_PKEY
     return HK_OK;
 }
 
-int hk_ke_new(const struct hk_crypto *c, uint16_t group, struct hk_ke **out)
+/* A context ready to generate keys of g, or NULL. */
+static EVP_PKEY_CTX *keygen_ctx(OSSL_LIB_CTX *l, const struct ke_group *g)
 {
-    *out = NULL;
-    const struct ke_group *g = find_group(group);
-    if (!g)
-        return HK_E_UNSUPPORTED;
-    EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_name(c->libctx, g->keytype, NULL);
-    EVP_PKEY *pkey = NULL;
+    EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_name(l, g->keytype, NULL);
     if (!pctx || EVP_PKEY_keygen_init(pctx) <= 0)
-        goto done;
+        goto fail;
     if (g->name) {
         int priv_bits = MODP_PRIV_BITS;
         OSSL_PARAM p[3];
@@ -160,12 +156,47 @@ int hk_ke_new(const struct hk_crypto *c, uint16_t group, struct hk_ke **out)
             p[n++] = OSSL_PARAM_construct_int(OSSL_PKEY_PARAM_DH_PRIV_LEN, &priv_bits);
         p[n] = OSSL_PARAM_construct_end();
         if (EVP_PKEY_CTX_set_params(pctx, p) <= 0)
-            goto done;
+            goto fail;
     }
+    return pctx;
+fail:
+    EVP_PKEY_CTX_free(pctx);
+    return NULL;
+}
+
+_Static_assert(sizeof(groups) / sizeof(groups[0]) == HK_CRYPTO_KE_GROUPS, "ke_gen size");
+
+int hk_ke_prefetch(struct hk_crypto *c)
+{
+    for (size_t i = 0; i < HK_CRYPTO_KE_GROUPS; i++) {
+        if (!(c->ke_gen[i] = keygen_ctx(c->libctx, &groups[i]))) {
+            hk_ke_prefetch_free(c);
+            return HK_E_CRYPTO;
+        }
+    }
+    return HK_OK;
+}
+
+void hk_ke_prefetch_free(struct hk_crypto *c)
+{
+    for (size_t i = 0; i < HK_CRYPTO_KE_GROUPS; i++) {
+        EVP_PKEY_CTX_free(c->ke_gen[i]);
+        c->ke_gen[i] = NULL;
+    }
+}
+
+int hk_ke_new(const struct hk_crypto *c, uint16_t group, struct hk_ke **out)
+{
+    *out = NULL;
+    const struct ke_group *g = find_group(group);
+    if (!g)
+        return HK_E_UNSUPPORTED;
+    EVP_PKEY_CTX *pctx = c->ke_gen[g - groups];
+    if (!pctx)
+        return HK_E_CRYPTO; /* hk_crypto_init failed or was not called */
+    EVP_PKEY *pkey = NULL;
     if (EVP_PKEY_generate(pctx, &pkey) <= 0)
         pkey = NULL;
-done:
-    EVP_PKEY_CTX_free(pctx);
     return ke_wrap(c, g, pkey, out);
 }
 

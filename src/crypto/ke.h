@@ -28,6 +28,9 @@ size_t hk_ke_shared_len(uint16_t group);
 
 /* A fresh private key for group; HK_E_UNSUPPORTED for other groups. k keeps c. */
 int hk_ke_new(const struct hk_crypto *c, uint16_t group, struct hk_ke **out);
+/* For hk_crypto_init/free: the key generation contexts of every group. */
+int hk_ke_prefetch(struct hk_crypto *c);
+void hk_ke_prefetch_free(struct hk_crypto *c);
 /*
  * For tests and known-answer checks only: the key from a given private value (MODP:
  * big-endian exponent; ECP: big-endian scalar of the field size; X25519: 32 octets, RFC

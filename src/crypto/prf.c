@@ -6,19 +6,6 @@
 #include <openssl/core_names.h>
 #include <string.h>
 
-static const EVP_MD *prf_md(const struct hk_crypto *c, uint16_t prf_id)
-{
-    switch (prf_id) {
-    case HK_PRF_HMAC_SHA2_256:
-        return c->sha256;
-    case HK_PRF_HMAC_SHA2_384:
-        return c->sha384;
-    case HK_PRF_HMAC_SHA2_512:
-        return c->sha512;
-    }
-    return NULL;
-}
-
 size_t hk_prf_out_len(uint16_t prf_id)
 {
     switch (prf_id) {
@@ -42,20 +29,16 @@ static int mac_start(const struct hk_crypto *c, uint16_t prf_id, const uint8_t *
                      EVP_MAC_CTX **out)
 {
     static const uint8_t empty[1];
-    const EVP_MD *md = prf_md(c, prf_id);
-    if (!md)
+    size_t hlen = hk_prf_out_len(prf_id);
+    if (!hlen)
         return HK_E_UNSUPPORTED;
     if (!key && klen)
         return HK_E_INVALID;
-    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(c->hmac);
+    EVP_MAC_CTX *ctx = hk_crypto_hmac_new(c, hlen);
     if (!ctx)
         return HK_E_NOMEM;
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)hk_crypto_md_name(md), 0),
-        OSSL_PARAM_construct_end(),
-    };
     /* A NULL key would mean "keep the old key"; an empty key is still a key. */
-    if (!EVP_MAC_init(ctx, klen ? key : empty, klen, params)) {
+    if (!EVP_MAC_init(ctx, klen ? key : empty, klen, NULL)) {
         EVP_MAC_CTX_free(ctx);
         return HK_E_CRYPTO;
     }

@@ -17,14 +17,18 @@ struct lease {
     uint64_t off; /* from the pool's first address */
     uint32_t refs;
     struct owner *owner;               /* NULL: anonymous, forgotten on release */
-    struct lease *onext;               /* the owner's other leases */
+    struct lease *oprev, *onext;       /* the owner's other leases */
     struct lease *lru_prev, *lru_next; /* released leases, oldest first */
 };
 
+/*
+ * An identity and its leases, released ones (refs == 0) first: step 2 of the choice
+ * looks at the head only, so it costs the same however many leases the identity holds.
+ */
 struct owner {
     uint64_t hash;
     struct owner *hnext;
-    struct lease *leases;
+    struct lease *leases, *last;
     size_t idlen;
     uint8_t id[];
 };
@@ -193,20 +197,49 @@ static void owner_remove(struct hk_ippool *p, struct owner *o)
     free(o);
 }
 
+static void owner_unlink(struct owner *o, struct lease *l)
+{
+    if (l->oprev)
+        l->oprev->onext = l->onext;
+    else
+        o->leases = l->onext;
+    if (l->onext)
+        l->onext->oprev = l->oprev;
+    else
+        o->last = l->oprev;
+    l->oprev = l->onext = NULL;
+}
+
+/* Puts l first (released: the next one its owner gets back) or last (held). */
+static void owner_link_lease(struct owner *o, struct lease *l)
+{
+    if (!l->refs) {
+        l->oprev = NULL;
+        l->onext = o->leases;
+        if (o->leases)
+            o->leases->oprev = l;
+        else
+            o->last = l;
+        o->leases = l;
+    } else {
+        l->onext = NULL;
+        l->oprev = o->last;
+        if (o->last)
+            o->last->onext = l;
+        else
+            o->leases = l;
+        o->last = l;
+    }
+}
+
 /* Takes l away from its owner; an owner left without leases is forgotten. */
 static void lease_detach(struct hk_ippool *p, struct lease *l)
 {
     struct owner *o = l->owner;
     if (!o)
         return;
-    for (struct lease **pp = &o->leases; *pp; pp = &(*pp)->onext) {
-        if (*pp == l) {
-            *pp = l->onext;
-            break;
-        }
-    }
+    owner_unlink(o, l);
     l->owner = NULL;
-    l->onext = NULL;
     if (!o->leases)
         owner_remove(p, o);
 }
@@ -214,9 +247,16 @@ static void lease_detach(struct hk_ippool *p, struct lease *l)
 static void lease_attach(struct lease *l, struct owner *o)
 {
     l->owner = o;
-    if (o) {
-        l->onext = o->leases;
-        o->leases = l;
+    if (o)
+        owner_link_lease(o, l);
+}
+
+/* Moves l between its owner's released and held parts after refs went 0 <-> 1. */
+static void lease_requeue(struct lease *l)
+{
+    if (l->owner) {
+        owner_unlink(l->owner, l);
+        owner_link_lease(l->owner, l);
     }
 }
 
@@ -385,10 +425,9 @@ static struct lease *choose(struct hk_ippool *p, struct owner *o, const struct h
         if (!l->refs || (o && l->owner == o))
             return l;
     }
-    /* 2. One this identity held before. */
-    for (l = o ? o->leases : NULL; l; l = l->onext)
-        if (!l->refs)
-            return l;
+    /* 2. One this identity held before: released leases come first in its list. */
+    if (o && o->leases && !o->leases->refs)
+        return o->leases;
     /* 3. A fresh one. */
     if (find_fresh(p, &off)) {
         if (!(l = lease_new(p, off)))
@@ -430,13 +469,17 @@ int hk_ippool_acquire(struct hk_ippool *p, const uint8_t *id, size_t idlen,
     if (!l->refs) {
         if (l->lru_prev || p->lru_head == l)
             lru_remove(p, l);
+        l->refs++;
         if (l->owner != o) {
             lease_detach(p, l); /* reused: its previous owner forgets it */
             lease_attach(l, o);
+        } else {
+            lease_requeue(l);
         }
         p->in_use++;
+    } else {
+        l->refs++;
     }
-    l->refs++;
     addr_of(p, l->off, out);
     return 0;
 }
@@ -452,9 +495,10 @@ int hk_ippool_release(struct hk_ippool *p, const struct hk_ip *ip)
     if (--l->refs)
         return 0;
     p->in_use--;
-    if (l->owner)
+    if (l->owner) {
         lru_push(p, l); /* remembered until reused */
-    else
+        lease_requeue(l);
+    } else
         lease_forget(p, l);
     return 0;
 }

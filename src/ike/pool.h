@@ -17,7 +17,8 @@
  *
  * Cost: a bitmap of the pool plus one record per address ever leased and a hash of
  * identities, so acquire and release are O(1) apart from the scan for a fresh
- * address (64 addresses per word, from a rotating cursor).
+ * address (64 addresses per word, from a rotating cursor), however many leases one
+ * identity holds (each identity keeps its released leases ahead of its held ones).
  *
  * Range: a range that is one CIDR block loses its first address (the IPv4 network
  * address, the IPv6 Subnet-Router anycast address, RFC 4291 2.6.1) and for IPv4 its

@@ -298,13 +298,75 @@ static void many(void **state)
     hk_ippool_free(p);
 }
 
+/* Offset of a in 10.0.0.0/8 (the pool's first address is 10.0.0.1). */
+static uint32_t off8(const struct hk_ip *a)
+{
+    return ((uint32_t)a->addr[1] << 16 | (uint32_t)a->addr[2] << 8 | a->addr[3]) - 1;
+}
+
+/*
+ * 100,000 leases held by one identity (the load generator's case: many SAs, few IDs).
+ * Each acquire must cost the same however many leases the identity holds; before, step 2
+ * walked them all and this took minutes. Released ones come back to the same identity,
+ * most recently released first, and a lease held twice stays held after one release.
+ */
+static void one_identity_many_leases(void **state)
+{
+    (void)state;
+    enum { N = 100000, BACK = 1000 };
+    struct hk_ippool *p = pool("10.0.0.0/8");
+    struct hk_ip *got = calloc(N, sizeof(*got));
+    uint8_t *seen = calloc(HK_IPPOOL_MAX_SIZE, 1);
+    assert_non_null(got);
+    assert_non_null(seen);
+    const uint8_t id[] = "roadwarrior@example.org";
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(hk_ippool_acquire(p, id, sizeof(id), NULL, &got[i]), 0);
+        uint32_t off = off8(&got[i]);
+        assert_false(seen[off]);
+        seen[off] = 1;
+    }
+    assert_int_equal(hk_ippool_in_use(p), N);
+    /* Release every 100th; they come back, newest release first, before any fresh one. */
+    for (int i = 0; i < N; i += N / BACK)
+        assert_int_equal(hk_ippool_release(p, &got[i]), 0);
+    assert_int_equal(hk_ippool_in_use(p), N - BACK);
+    for (int k = BACK - 1; k >= 0; k--) {
+        struct hk_ip again;
+        assert_int_equal(hk_ippool_acquire(p, id, sizeof(id), NULL, &again), 0);
+        assert_memory_equal(&again, &got[k * (N / BACK)], sizeof(again));
+    }
+    struct hk_ip fresh;
+    assert_int_equal(hk_ippool_acquire(p, id, sizeof(id), NULL, &fresh), 0);
+    assert_false(seen[off8(&fresh)]);
+    /* A shared lease (asked for by the same identity again) survives one release. */
+    assert_int_equal(hk_ippool_acquire(p, id, sizeof(id), &got[5], &fresh), 0);
+    assert_memory_equal(&fresh, &got[5], sizeof(fresh));
+    assert_int_equal(hk_ippool_release(p, &got[5]), 0);
+    assert_int_equal(hk_ippool_acquire(p, id, sizeof(id), NULL, &fresh), 0);
+    assert_memory_not_equal(&fresh, &got[5], sizeof(fresh));
+    /* All released: another identity gets fresh addresses, then the oldest released. */
+    for (int i = 0; i < N; i++)
+        assert_int_equal(hk_ippool_release(p, &got[i]), 0);
+    assert_int_equal(hk_ippool_acquire(p, (const uint8_t *)"other", 5, NULL, &fresh), 0);
+    assert_false(seen[off8(&fresh)]);
+    free(seen);
+    free(got);
+    hk_ippool_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(sequential),        cmocka_unit_test(stickiness),
-        cmocka_unit_test(requested),         cmocka_unit_test(exhaustion),
-        cmocka_unit_test(release_and_reuse), cmocka_unit_test(ipv6),
-        cmocka_unit_test(bad_config),        cmocka_unit_test(many),
+        cmocka_unit_test(sequential),
+        cmocka_unit_test(stickiness),
+        cmocka_unit_test(requested),
+        cmocka_unit_test(exhaustion),
+        cmocka_unit_test(release_and_reuse),
+        cmocka_unit_test(ipv6),
+        cmocka_unit_test(bad_config),
+        cmocka_unit_test(many),
+        cmocka_unit_test(one_identity_many_leases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
