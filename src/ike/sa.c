@@ -201,6 +201,12 @@ void ike_sa_free(struct ike_sa *sa)
     free(sa);
 }
 
+void ike_sa_idle(struct ike_sa *sa)
+{
+    hk_sk_cipher_idle(sa->sk_out);
+    hk_sk_cipher_idle(sa->sk_in);
+}
+
 void child_sa_free(struct child_sa *c)
 {
     if (!c)
