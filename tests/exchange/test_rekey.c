@@ -72,6 +72,13 @@ static void one_child_pair(struct pair *p)
     assert_int_equal(ca->spi_out, cb->spi_in);
     assert_memory_equal(ca->keys.encr_ir->data, cb->keys.encr_ir->data, ca->keys.encr_ir->len);
     assert_memory_equal(ca->keys.encr_ri->data, cb->keys.encr_ri->data, ca->keys.encr_ri->len);
+    /* Selectors (owned, sized to what was negotiated) mirror each other, also after a
+     * rekey copied them from the old child. */
+    assert_int_equal(ca->nts_local, 1);
+    assert_int_equal(ca->nts_local, cb->nts_remote);
+    assert_int_equal(ca->nts_remote, cb->nts_local);
+    assert_memory_equal(ca->ts_local, cb->ts_remote, ca->nts_local * sizeof(*ca->ts_local));
+    assert_memory_equal(ca->ts_remote, cb->ts_local, ca->nts_remote * sizeof(*ca->ts_remote));
     struct ike_sa *sa = h_only_sa(p->a), *sb = h_only_sa(p->b);
     assert_int_equal(ca->ike_id, sa->id);
     assert_int_equal(cb->ike_id, sb->id);
