@@ -4,6 +4,7 @@
 #include "common/secret.h"
 
 #include <openssl/core_names.h>
+#include <openssl/evp.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,13 +21,17 @@ struct hk_sk_cipher {
     int aead;
     size_t iv_len, block, icv_len;
     uint8_t salt[SALT_LEN];
-    /* Keyed once, on first use: an SA's outbound object only seals and its inbound one only
-     * opens, so the other context (about 1.3 KiB of OpenSSL state) is never made. CBC needs
-     * separate schedules per direction. */
+    /* Keyed on first use: an SA's outbound object only seals and its inbound one only
+     * opens, so the other context (about 1.1 KiB of OpenSSL state) is never made. CBC needs
+     * separate schedules per direction. hk_sk_cipher_idle frees them again; the keys stay. */
     const EVP_CIPHER *cipher;
     uint8_t key[MAX_KEY];
     EVP_CIPHER_CTX *enc, *dec;
-    EVP_MAC_CTX *mac; /* CBC only; keyed once */
+    /* CBC only: the HMAC and its key (NULL for an AEAD); the context is keyed on first use. */
+    EVP_MAC *hmac;
+    const char *digest;
+    struct hk_secret *ikey;
+    EVP_MAC_CTX *mac;
 };
 
 static int cipher_ctx(const EVP_CIPHER *cipher, const uint8_t *key, int enc, int pad_off,
@@ -139,14 +144,11 @@ int hk_sk_cipher_new(const struct hk_crypto *c, uint16_t encr, uint16_t key_bits
     s->cipher = cipher;
     memcpy(s->key, ekey, klen);
     if (!aead) {
-        OSSL_PARAM p[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                                           (char *)EVP_MD_get0_name(md), 0),
-                          OSSL_PARAM_construct_end()};
-        s->mac = EVP_MAC_CTX_new(c->hmac);
-        if (!s->mac)
+        s->hmac = c->hmac;
+        s->digest = EVP_MD_get0_name(md);
+        s->ikey = hk_secret_dup(ikey, iklen);
+        if (!s->ikey)
             rc = HK_E_NOMEM;
-        else if (!EVP_MAC_init(s->mac, ikey, iklen, p))
-            rc = HK_E_CRYPTO;
     }
     if (rc) {
         hk_sk_cipher_free(s);
@@ -160,12 +162,27 @@ void hk_sk_cipher_free(struct hk_sk_cipher *s)
 {
     if (!s)
         return;
+    hk_sk_cipher_idle(s);
+    hk_secret_free(&s->ikey);
+    hk_wipe(s, sizeof(*s));
+    free(s);
+}
+
+void hk_sk_cipher_idle(struct hk_sk_cipher *s)
+{
+    if (!s)
+        return;
     /* The OpenSSL contexts cleanse their key schedules when freed. */
     EVP_CIPHER_CTX_free(s->enc);
     EVP_CIPHER_CTX_free(s->dec);
     EVP_MAC_CTX_free(s->mac);
-    hk_wipe(s, sizeof(*s));
-    free(s);
+    s->enc = s->dec = NULL;
+    s->mac = NULL;
+}
+
+bool hk_sk_cipher_is_idle(const struct hk_sk_cipher *s)
+{
+    return !s->enc && !s->dec && !s->mac;
 }
 
 size_t hk_sk_cipher_iv_len(const struct hk_sk_cipher *s)
@@ -218,11 +235,32 @@ static int run(EVP_CIPHER_CTX *x, const uint8_t *aad, size_t aadlen, uint8_t *da
     return HK_OK;
 }
 
+/* The HMAC context, keyed when first needed. */
+static int mac_ctx(struct hk_sk_cipher *s)
+{
+    if (s->mac)
+        return HK_OK;
+    OSSL_PARAM p[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)s->digest, 0),
+                      OSSL_PARAM_construct_end()};
+    s->mac = EVP_MAC_CTX_new(s->hmac);
+    if (!s->mac)
+        return HK_E_NOMEM;
+    if (!EVP_MAC_init(s->mac, s->ikey->data, s->ikey->len, p)) {
+        EVP_MAC_CTX_free(s->mac);
+        s->mac = NULL;
+        return HK_E_CRYPTO;
+    }
+    return HK_OK;
+}
+
 /* Truncated HMAC over aad | iv | ciphertext (RFC 7296 3.14, RFC 4868 2.1). */
 static int cbc_mac(struct hk_sk_cipher *s, const uint8_t *aad, size_t aadlen, const uint8_t *iv,
                    const uint8_t *ct, size_t len, uint8_t *mac)
 {
     size_t ml;
+    int rc = mac_ctx(s);
+    if (rc)
+        return rc;
     if (!EVP_MAC_init(s->mac, NULL, 0, NULL) || !EVP_MAC_update(s->mac, aad, aadlen) ||
         !EVP_MAC_update(s->mac, iv, s->iv_len) || !EVP_MAC_update(s->mac, ct, len) ||
         !EVP_MAC_final(s->mac, mac, &ml, MAX_MD) || ml < s->icv_len)

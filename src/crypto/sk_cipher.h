@@ -4,9 +4,11 @@
  * ESP (RFC 4106, RFC 7634), so nothing here knows about IKE framing: the caller
  * passes the associated data, the IV, the padded plaintext and room for the ICV.
  *
- * Each object keys its OpenSSL contexts once, the sealing one at the first seal and the
- * opening one at the first open (an SA direction needs only one); after that seal and open
- * only reset the IV, so the per-message path allocates nothing. One object is not
+ * Each object keeps its keys and builds its OpenSSL contexts when first needed, the sealing
+ * one at the first seal and the opening one at the first open (an SA direction needs only
+ * one); after that seal and open only reset the IV, so the per-message path allocates
+ * nothing. hk_sk_cipher_idle drops the contexts (about 1.1 KiB each) of an object that
+ * will not be used for a while; the next seal or open builds them again. One object is not
  * thread-safe.
  */
 #ifndef HIKE_CRYPTO_SK_CIPHER_H
@@ -14,6 +16,7 @@
 
 #include "crypto/crypto.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +34,11 @@ int hk_sk_cipher_new(const struct hk_crypto *c, uint16_t encr, uint16_t key_bits
                      struct hk_sk_cipher **out);
 /* Wipes the keys and frees; NULL is fine. */
 void hk_sk_cipher_free(struct hk_sk_cipher *s);
+/* Frees the OpenSSL contexts (their key schedules are cleansed), keeps the keys; NULL is
+ * fine. The next seal or open rebuilds what it needs. */
+void hk_sk_cipher_idle(struct hk_sk_cipher *s);
+/* True when no OpenSSL context is built (new, or idle since the last use). */
+bool hk_sk_cipher_is_idle(const struct hk_sk_cipher *s);
 
 /* Octets of explicit IV carried before the ciphertext: 8 (AEAD) or 16 (CBC). */
 size_t hk_sk_cipher_iv_len(const struct hk_sk_cipher *s);

@@ -817,6 +817,7 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
     bool peer_is_orig_initiator = h.flags & IKE_FLAG_INITIATOR;
     static const uint8_t zero[IKE_SPI_LEN];
 
+    uint64_t sa_id = 0; /* an existing SA the message is for */
     /* Work on a private copy: SK is decrypted in place, and the raw form is signed. */
     uint8_t *copy = malloc(len);
     struct hk_arena a;
@@ -860,6 +861,7 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
         engine_drop(e, IKE_DROP_NO_SA, remote, NULL);
         goto out;
     }
+    sa_id = sa->id;
     /* IKE_SA_INIT is unprotected: past the request that makes an SA (above), the only one
      * we take is the response to our own outstanding request. Anything else must not touch
      * the message-ID window or the SA. */
@@ -922,7 +924,6 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
         sa->remote = *remote;
         sa->local = *local;
     }
-    uint64_t sa_id = sa->id;
     log_msg(e, sa, "recv", h.exchange, h.flags & IKE_FLAG_RESPONSE, h.msg_id, rx.msg.payloads,
             rx.msg.npayloads, 1);
     if (h.flags & IKE_FLAG_RESPONSE) {
@@ -938,6 +939,11 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
     if ((sa = hk_u64map_get(&e->sa_by_id, sa_id)))
         engine_run_tasks(e, sa);
 out:
+    /* With no request of ours outstanding the exchange is over: the cipher contexts go until
+     * the next one (a rebuild costs microseconds, an idle SA keeps kilobytes). A request we
+     * are waiting on keeps them for its response. */
+    if (sa_id && (sa = hk_u64map_get(&e->sa_by_id, sa_id)) && !sa->out.npkts)
+        ike_sa_idle(sa);
     hk_arena_free(&a);
     if (copy) {
         hk_wipe(copy, len);

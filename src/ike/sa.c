@@ -157,6 +157,32 @@ int child_sa_set_state(struct child_sa *c, enum child_sa_state to, const struct 
     return HK_OK;
 }
 
+static struct ike_ts *ts_copy(const struct ike_ts *ts, size_t n)
+{
+    struct ike_ts *o = calloc(n ? n : 1, sizeof(*o));
+    if (o && n)
+        memcpy(o, ts, n * sizeof(*o));
+    return o;
+}
+
+int child_sa_set_ts(struct child_sa *c, const struct ike_ts *local, size_t nl,
+                    const struct ike_ts *remote, size_t nr)
+{
+    struct ike_ts *l = ts_copy(local, nl), *r = ts_copy(remote, nr);
+    if (!l || !r) {
+        free(l);
+        free(r);
+        return HK_E_NOMEM;
+    }
+    free(c->ts_local);
+    free(c->ts_remote);
+    c->ts_local = l;
+    c->nts_local = nl;
+    c->ts_remote = r;
+    c->nts_remote = nr;
+    return HK_OK;
+}
+
 int ike_sa_add_child(struct ike_sa *sa, uint64_t child_id)
 {
     uint64_t *n = realloc(sa->children, (sa->nchildren + 1) * sizeof(*n));
@@ -201,12 +227,20 @@ void ike_sa_free(struct ike_sa *sa)
     free(sa);
 }
 
+void ike_sa_idle(struct ike_sa *sa)
+{
+    hk_sk_cipher_idle(sa->sk_out);
+    hk_sk_cipher_idle(sa->sk_in);
+}
+
 void child_sa_free(struct child_sa *c)
 {
     if (!c)
         return;
     hk_child_keys_free(&c->keys);
     ike_bytes_clear(&c->peer_rekey_nonce);
+    free(c->ts_local);
+    free(c->ts_remote);
     hk_wipe(c, sizeof(*c));
     free(c);
 }

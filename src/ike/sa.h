@@ -170,7 +170,7 @@ enum child_sa_state {
 };
 const char *child_sa_state_name(enum child_sa_state s);
 
-#define CHILD_MAX_TS 8
+#define CHILD_MAX_TS 8 /* selectors per side we propose or accept */
 struct child_sa {
     uint64_t id;
     uint64_t ike_id; /* owning IKE SA: the one field that changes on hand-over or rekey */
@@ -182,8 +182,10 @@ struct child_sa {
     struct ike_chosen chosen;
     struct hk_child_keys keys; /* ir/ri as in 2.17; direction by ike initiator role */
     bool initiator;            /* we initiated the exchange that made it (orients keys) */
+    /* Owned arrays sized to what was negotiated (usually one each), set only through
+     * child_sa_set_ts; at most CHILD_MAX_TS each. */
     size_t nts_local, nts_remote;
-    struct ike_ts ts_local[CHILD_MAX_TS], ts_remote[CHILD_MAX_TS];
+    struct ike_ts *ts_local, *ts_remote;
     uint64_t created_ms;
     uint32_t timer_gen[4];
     /* Simultaneous rekey (2.8.1): set on the old child when we answered the peer's rekey
@@ -209,7 +211,20 @@ char *ike_sa_name(const struct ike_sa *sa, char *buf, size_t len);
 
 /* Frees everything an SA owns and wipes its keys. */
 void ike_sa_free(struct ike_sa *sa);
+/*
+ * Between exchanges (none of ours outstanding): frees the SK cipher contexts, about 2.3 KiB
+ * an SA that an idle SA does not need. The keys stay; the next message rebuilds them.
+ */
+void ike_sa_idle(struct ike_sa *sa);
 void child_sa_free(struct child_sa *c);
+
+/*
+ * Replaces a child's traffic selectors with copies of exactly nl and nr entries (the
+ * inputs may be the child's own arrays). Entry 0 of each always exists (zeroed when the
+ * count is 0), so log lines can show it. HK_E_NOMEM leaves the child as it was.
+ */
+int child_sa_set_ts(struct child_sa *c, const struct ike_ts *local, size_t nl,
+                    const struct ike_ts *remote, size_t nr);
 
 int ike_sa_add_child(struct ike_sa *sa, uint64_t child_id);
 void ike_sa_remove_child(struct ike_sa *sa, uint64_t child_id);

@@ -220,10 +220,11 @@ int x_auth_start(struct ike_engine *e, struct ike_sa *sa)
         }
         c->initiator = true;
         c->transport = cc->mode == HK_MODE_TRANSPORT;
-        c->nts_local = sa_ts_local(sa, conn, cc, c->ts_local, CHILD_MAX_TS);
-        c->nts_remote = sa_ts_remote(sa, cc, c->ts_remote, CHILD_MAX_TS);
+        struct ike_ts tl[CHILD_MAX_TS], tr[CHILD_MAX_TS];
+        size_t nl = sa_ts_local(sa, conn, cc, tl, CHILD_MAX_TS);
+        size_t nr = sa_ts_remote(sa, cc, tr, CHILD_MAX_TS);
         uint8_t *spi = hk_arena_alloc(&a, 4);
-        if (!spi) {
+        if (!spi || child_sa_set_ts(c, tl, nl, tr, nr)) {
             rc = HK_E_NOMEM;
             goto out;
         }
@@ -327,6 +328,8 @@ void x_auth_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *
         why = "responder refused transport mode";
     if (!why && engine_child_keys(e, sa, c, NULL, 0, &sa->ni, &sa->nr))
         why = "cannot derive keys";
+    if (!why && child_sa_set_ts(c, tsi->u.ts.ts, tsi->u.ts.nts, tsr->u.ts.ts, tsr->u.ts.nts))
+        why = "out of memory";
     if (why) {
         hk_info(e->log, "IKE SA [%s]: child %s not established: %s", sa->conn, c->name, why);
         /* 1.3.1: without an error the responder made its half (in tunnel mode, when it
@@ -339,10 +342,6 @@ void x_auth_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *
     }
     c->spi_out = (uint32_t)c->chosen.spi[0] << 24 | (uint32_t)c->chosen.spi[1] << 16 |
                  (uint32_t)c->chosen.spi[2] << 8 | c->chosen.spi[3];
-    c->nts_local = tsi->u.ts.nts;
-    memcpy(c->ts_local, tsi->u.ts.ts, c->nts_local * sizeof(struct ike_ts));
-    c->nts_remote = tsr->u.ts.nts;
-    memcpy(c->ts_remote, tsr->u.ts.ts, c->nts_remote * sizeof(struct ike_ts));
     engine_child_installed(e, sa, c);
 }
 
@@ -407,11 +406,8 @@ static struct child_sa *respond_child(struct ike_engine *e, struct ike_sa *sa,
         c->transport = want_transport && cc->mode == HK_MODE_TRANSPORT;
         c->spi_out = (uint32_t)chosen.spi[0] << 24 | (uint32_t)chosen.spi[1] << 16 |
                      (uint32_t)chosen.spi[2] << 8 | chosen.spi[3];
-        c->nts_local = nj;
-        memcpy(c->ts_local, li, nj * sizeof(*li));
-        c->nts_remote = ni;
-        memcpy(c->ts_remote, ri, ni * sizeof(*ri));
-        if (engine_child_keys(e, sa, c, NULL, 0, &sa->ni, &sa->nr)) {
+        if (child_sa_set_ts(c, li, nj, ri, ni) ||
+            engine_child_keys(e, sa, c, NULL, 0, &sa->ni, &sa->nr)) {
             engine_delete_child(e, sa, c);
             *err = IKE_N_TEMPORARY_FAILURE;
             return NULL;

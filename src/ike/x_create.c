@@ -142,8 +142,13 @@ int x_create_child_start(struct ike_engine *e, struct ike_sa *sa, size_t child_c
         return HK_E_NOMEM;
     c->initiator = true;
     c->transport = cc->mode == HK_MODE_TRANSPORT;
-    c->nts_local = sa_ts_local(sa, conn, cc, c->ts_local, CHILD_MAX_TS);
-    c->nts_remote = sa_ts_remote(sa, cc, c->ts_remote, CHILD_MAX_TS);
+    struct ike_ts tl[CHILD_MAX_TS], tr[CHILD_MAX_TS];
+    size_t nl = sa_ts_local(sa, conn, cc, tl, CHILD_MAX_TS);
+    size_t nr = sa_ts_remote(sa, cc, tr, CHILD_MAX_TS);
+    if (child_sa_set_ts(c, tl, nl, tr, nr)) {
+        engine_delete_child(e, sa, c);
+        return HK_E_NOMEM;
+    }
     hk_info(e->log, "IKE SA [%s]: creating Child SA %s", sa->conn, cc->name);
     return child_request(e, sa, cc, c, NULL);
 }
@@ -159,10 +164,10 @@ int x_rekey_child_start(struct ike_engine *e, struct ike_sa *sa, struct child_sa
         return HK_E_NOMEM;
     c->initiator = true;
     c->transport = old->transport;
-    c->nts_local = old->nts_local;
-    c->nts_remote = old->nts_remote;
-    memcpy(c->ts_local, old->ts_local, sizeof(c->ts_local));
-    memcpy(c->ts_remote, old->ts_remote, sizeof(c->ts_remote));
+    if (child_sa_set_ts(c, old->ts_local, old->nts_local, old->ts_remote, old->nts_remote)) {
+        engine_delete_child(e, sa, c);
+        return HK_E_NOMEM;
+    }
     old->rekeying = true;
     hk_info(e->log, "IKE SA [%s]: rekeying Child SA %s %08x/%08x", sa->conn, old->name, old->spi_in,
             old->spi_out);
@@ -209,6 +214,8 @@ static void child_response(struct ike_engine *e, struct ike_sa *sa, struct ike_r
              engine_child_keys(e, sa, c, g_ir ? g_ir->data : NULL, g_ir ? g_ir->len : 0,
                                &sa->create.nonce, &nr))
         why = "cannot derive keys";
+    else if (child_sa_set_ts(c, tsi->u.ts.ts, tsi->u.ts.nts, tsr->u.ts.ts, tsr->u.ts.nts))
+        why = "out of memory";
     hk_secret_free(&g_ir);
     if (why) {
         hk_info(e->log, "IKE SA [%s]: CREATE_CHILD_SA for %s failed: %s", sa->conn,
@@ -224,10 +231,6 @@ static void child_response(struct ike_engine *e, struct ike_sa *sa, struct ike_r
         return;
     }
     c->spi_out = spi_of(c->chosen.spi);
-    c->nts_local = tsi->u.ts.nts;
-    memcpy(c->ts_local, tsi->u.ts.ts, c->nts_local * sizeof(struct ike_ts));
-    c->nts_remote = tsr->u.ts.nts;
-    memcpy(c->ts_remote, tsr->u.ts.ts, c->nts_remote * sizeof(struct ike_ts));
     engine_child_installed(e, sa, c);
     if (old) {
         old->rekeying = false;
@@ -553,12 +556,9 @@ static void child_request_in(struct ike_engine *e, struct ike_sa *sa, struct ike
             c->chosen = chosen;
             c->transport = want_transport && cc->mode == HK_MODE_TRANSPORT;
             c->spi_out = spi_of(chosen.spi);
-            c->nts_local = nj;
-            memcpy(c->ts_local, li, nj * sizeof(*li));
-            c->nts_remote = ni;
-            memcpy(c->ts_remote, ri, ni * sizeof(*ri));
-            rc = engine_child_keys(e, sa, c, g_ir ? g_ir->data : NULL, g_ir ? g_ir->len : 0, &bni,
-                                   &bnr);
+            if (!(rc = child_sa_set_ts(c, li, nj, ri, ni)))
+                rc = engine_child_keys(e, sa, c, g_ir ? g_ir->data : NULL, g_ir ? g_ir->len : 0,
+                                       &bni, &bnr);
         }
         hk_secret_free(&g_ir);
         struct hk_arena a;

@@ -272,6 +272,8 @@ static void duplicate_request_cached(void **s)
     assert_int_equal(p.b->engine.stats.cached_responses, 1);
     /* Alice got the response twice: the second is not for an outstanding request. */
     assert_int_equal(p.a->engine.stats.drops[IKE_DROP_MSGID], 1);
+    /* The cache needs no cipher: Bob had dropped his contexts after the first answer. */
+    assert_true(hk_sk_cipher_is_idle(h_only_sa(p.b)->sk_out));
     h_world_free(p.w);
 }
 

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "crypto/alg.h"
+#include "crypto/sk_cipher.h"
 #include "harness.h"
 
 #define PSK "0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
@@ -70,6 +72,13 @@ static void one_child_pair(struct pair *p)
     assert_int_equal(ca->spi_out, cb->spi_in);
     assert_memory_equal(ca->keys.encr_ir->data, cb->keys.encr_ir->data, ca->keys.encr_ir->len);
     assert_memory_equal(ca->keys.encr_ri->data, cb->keys.encr_ri->data, ca->keys.encr_ri->len);
+    /* Selectors (owned, sized to what was negotiated) mirror each other, also after a
+     * rekey copied them from the old child. */
+    assert_int_equal(ca->nts_local, 1);
+    assert_int_equal(ca->nts_local, cb->nts_remote);
+    assert_int_equal(ca->nts_remote, cb->nts_local);
+    assert_memory_equal(ca->ts_local, cb->ts_remote, ca->nts_local * sizeof(*ca->ts_local));
+    assert_memory_equal(ca->ts_remote, cb->ts_local, ca->nts_remote * sizeof(*ca->ts_remote));
     struct ike_sa *sa = h_only_sa(p->a), *sb = h_only_sa(p->b);
     assert_int_equal(ca->ike_id, sa->id);
     assert_int_equal(cb->ike_id, sb->id);
@@ -121,15 +130,25 @@ static void child_rekey_pfs(void **s)
     h_world_free(p.w);
 }
 
+/* Between exchanges neither side keeps SK cipher contexts, only the keys (ike_sa_idle). */
+static void contexts_idle(struct pair *p)
+{
+    struct ike_sa *sa = h_only_sa(p->a), *sb = h_only_sa(p->b);
+    assert_true(hk_sk_cipher_is_idle(sa->sk_out) && hk_sk_cipher_is_idle(sa->sk_in));
+    assert_true(hk_sk_cipher_is_idle(sb->sk_out) && hk_sk_cipher_is_idle(sb->sk_in));
+}
+
 static void ike_rekey(struct pair *p, struct h_peer *who)
 {
     struct ike_sa *old = h_only_sa(who);
     uint8_t spi_i[8];
     memcpy(spi_i, old->spi_i, 8);
     uint32_t child_spi = h_only_child(p->a)->spi_in;
+    contexts_idle(p);
     assert_int_equal(ike_engine_rekey(&who->engine, old->id), 0);
     h_settle(p->w, p->w->now + 10000);
     one_child_pair(p);
+    contexts_idle(p);
     struct ike_sa *sa = h_only_sa(p->a);
     assert_memory_not_equal(sa->spi_i, spi_i, 8);
     assert_int_equal(sa->state, IKE_SA_ESTABLISHED);
@@ -140,6 +159,7 @@ static void ike_rekey(struct pair *p, struct h_peer *who)
     assert_int_equal(ike_engine_rekey_child(&p->a->engine, h_only_child(p->a)->id), 0);
     h_settle(p->w, p->w->now + 10000);
     one_child_pair(p);
+    contexts_idle(p);
     assert_int_equal(ike_engine_terminate(&p->b->engine, h_only_sa(p->b)->id), 0);
     h_settle(p->w, p->w->now + 10000);
     assert_null(h_only_sa(p->a));
@@ -153,6 +173,16 @@ static void ike_rekey_initiator(void **s)
     bool initiator_before = h_only_sa(p.a)->initiator;
     ike_rekey(&p, p.a);
     (void)initiator_before;
+    h_world_free(p.w);
+}
+
+/* The same with AES-CBC + HMAC for SK, whose HMAC context is dropped and rebuilt too. */
+static void ike_rekey_cbc(void **s)
+{
+    (void)s;
+    struct pair p = up("ike = [\"aes128-sha256-x25519\"];", "\"aes256gcm16\"", "", "");
+    assert_int_equal(h_only_sa(p.a)->alg.encr, HK_ENCR_AES_CBC);
+    ike_rekey(&p, p.b);
     h_world_free(p.w);
 }
 
@@ -245,7 +275,7 @@ int main(void)
         cmocka_unit_test(child_rekey_pfs),        cmocka_unit_test(ike_rekey_initiator),
         cmocka_unit_test(ike_rekey_responder),    cmocka_unit_test(second_child),
         cmocka_unit_test(rekey_by_lifetime),      cmocka_unit_test(simultaneous_child_rekey),
-        cmocka_unit_test(simultaneous_ike_rekey),
+        cmocka_unit_test(simultaneous_ike_rekey), cmocka_unit_test(ike_rekey_cbc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

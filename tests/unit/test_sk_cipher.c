@@ -47,6 +47,18 @@ static void check_aead(const struct hk_crypto *c, const struct aead_vec *v)
     assert_int_equal(hk_sk_cipher_open(s, aad, al, iv, buf, pl, tag), 0);
     assert_memory_equal(buf, pt, pl);
 
+    /* Contexts dropped (an idle IKE SA) are rebuilt from the kept key: same results. */
+    hk_sk_cipher_idle(s);
+    assert_true(hk_sk_cipher_is_idle(s));
+    memcpy(buf, pt, pl);
+    assert_int_equal(hk_sk_cipher_seal(s, aad, al, iv, buf, pl, icv), 0);
+    assert_memory_equal(buf, ct, pl);
+    assert_memory_equal(icv, tag, 16);
+    assert_false(hk_sk_cipher_is_idle(s));
+    hk_sk_cipher_idle(s);
+    assert_int_equal(hk_sk_cipher_open(s, aad, al, iv, buf, pl, icv), 0);
+    assert_memory_equal(buf, pt, pl);
+
     memcpy(buf, ct, pl);
     icv[15] ^= 1;
     assert_int_equal(hk_sk_cipher_open(s, aad, al, iv, buf, pl, icv), HK_E_AUTH);
@@ -323,6 +335,43 @@ static void round_trips_and_tampering(void **state)
     }
 }
 
+/* CBC + HMAC: both the cipher and the HMAC context come back after hk_sk_cipher_idle. */
+static void cbc_idle_rebuilds_contexts(void **state)
+{
+    uint8_t key[32], ikey[48], iv[16], aad[28], pt[64], buf[64], ct[64], icv[24], icv2[24];
+    for (size_t i = 0; i < sizeof(key); i++)
+        key[i] = (uint8_t)i;
+    for (size_t i = 0; i < sizeof(ikey); i++)
+        ikey[i] = (uint8_t)(0x80 + i);
+    memset(iv, 0x5a, sizeof(iv));
+    memset(aad, 0x11, sizeof(aad));
+    for (size_t i = 0; i < sizeof(pt); i++)
+        pt[i] = (uint8_t)(3 * i);
+    struct hk_sk_cipher *s;
+    assert_int_equal(hk_sk_cipher_new(*state, HK_ENCR_AES_CBC, 256, HK_AUTH_HMAC_SHA2_384_192, key,
+                                      32, ikey, 48, &s),
+                     0);
+    assert_true(hk_sk_cipher_is_idle(s)); /* nothing built before first use */
+    memcpy(ct, pt, sizeof(pt));
+    assert_int_equal(hk_sk_cipher_seal(s, aad, sizeof(aad), iv, ct, sizeof(ct), icv), 0);
+    hk_sk_cipher_idle(s);
+    assert_true(hk_sk_cipher_is_idle(s));
+    memcpy(buf, pt, sizeof(pt));
+    assert_int_equal(hk_sk_cipher_seal(s, aad, sizeof(aad), iv, buf, sizeof(buf), icv2), 0);
+    assert_memory_equal(buf, ct, sizeof(ct));
+    assert_memory_equal(icv2, icv, 24);
+    hk_sk_cipher_idle(s);
+    assert_int_equal(hk_sk_cipher_open(s, aad, sizeof(aad), iv, buf, sizeof(buf), icv), 0);
+    assert_memory_equal(buf, pt, sizeof(pt));
+    hk_sk_cipher_idle(s);
+    memcpy(buf, ct, sizeof(ct));
+    icv[0] ^= 1;
+    assert_int_equal(hk_sk_cipher_open(s, aad, sizeof(aad), iv, buf, sizeof(buf), icv), HK_E_AUTH);
+    hk_sk_cipher_idle(s);
+    hk_sk_cipher_idle(NULL);
+    hk_sk_cipher_free(s);
+}
+
 static void cbc_length_must_be_block_multiple(void **state)
 {
     uint8_t ekey[16] = {1}, ikey[32] = {2}, iv[16] = {0}, buf[33] = {0}, icv[16] = {0};
@@ -387,6 +436,7 @@ int main(void)
         cmocka_unit_test(cbc_rfc3602_vectors),
         cmocka_unit_test(hmac_rfc4868_vectors),
         cmocka_unit_test(round_trips_and_tampering),
+        cmocka_unit_test(cbc_idle_rebuilds_contexts),
         cmocka_unit_test(cbc_length_must_be_block_multiple),
         cmocka_unit_test(rejects_bad_parameters),
     };
