@@ -9,7 +9,7 @@ BENCH_MEM_TIMEOUT=${BENCH_MEM_TIMEOUT:-180}
 # mem_one KIND N: prints "BYTES_PER_SA ESTABLISHED BASE_KIB HELD_KIB".
 mem_one() {
     local kind=$1 n=$2 out=$NETNS_WORK/mem-$1-$2.json
-    ${kind}_responder psk
+    ${kind}_responder psk userspace # (charon ignores it: kernel-libipsec)
     sleep 2
     local base held
     base=$(rss_kib "$RESP_PID")

@@ -8,7 +8,7 @@ BENCH_RATE_WINDOW=${BENCH_RATE_WINDOW:-64}
 # rate_one KIND AUTH: one run; prints "RATE CPU_US P50_MS P99_MS FAILED".
 rate_one() {
     local kind=$1 auth=$2 out=$NETNS_WORK/rate-$1-$2.json
-    ${kind}_responder "$auth"
+    ${kind}_responder "$auth" userspace # (charon ignores it: kernel-libipsec)
     sleep 1
     local c0 c1
     c0=$(cpu_ticks "$RESP_PID")

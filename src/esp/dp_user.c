@@ -8,6 +8,7 @@
 #include "esp/esp_transport.h"
 #include "esp/prefix.h"
 #include "esp/replay.h"
+#include "esp/route_refs.h"
 #include "esp/rtnl.h"
 #include "esp/spd.h"
 #include "esp/tp_route.h"
@@ -21,15 +22,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DP_BUF        (65536 + 256)
-#define DP_MAX_ROUTES 64
-#define DP_BURST      64    /* TUN reads or socket batches per wake-up */
-#define DP_BATCH      64    /* ESP packets sent with one system call at most */
-#define DP_SLOT       4096  /* room per batched ESP packet: a TUN MTU up to about 4000 */
-#define DP_GSO_MAX    65000 /* octets in one UDP GSO send (under the 65507 UDP limit) */
-#define VNET_LEN      sizeof(struct virtio_net_hdr)
-#define DP_RCVBUF     (8 * 1024 * 1024)
-#define DP_GRACE      2 /* seconds a removed inbound SA still accepts packets */
+#define DP_BUF     (65536 + 256)
+#define DP_BURST   64    /* TUN reads or socket batches per wake-up */
+#define DP_BATCH   64    /* ESP packets sent with one system call at most */
+#define DP_SLOT    4096  /* room per batched ESP packet: a TUN MTU up to about 4000 */
+#define DP_GSO_MAX 65000 /* octets in one UDP GSO send (under the 65507 UDP limit) */
+#define VNET_LEN   sizeof(struct virtio_net_hdr)
+#define DP_RCVBUF  (8 * 1024 * 1024)
+#define DP_GRACE   2 /* seconds a removed inbound SA still accepts packets */
 
 /* Volume limits of one direction (RFC 4301 4.4.2.1: each SA has its own). */
 struct dp_limits {
@@ -40,9 +40,9 @@ struct dp_limits {
 struct dp_in {
     uint32_t spi;
     uint64_t child;
-    time_t dies;             /* removed: still accepted until then (in-flight packets), 0 = alive */
-    struct hk_spd_entry sel; /* its own copy: checked even while dying (RFC 4301 5.2) */
-    bool no_replay;          /* replay_window = 0 */
+    time_t dies;        /* removed: still accepted until then (in-flight packets), 0 = alive */
+    struct hk_sel *sel; /* its own copy: checked even while dying (RFC 4301 5.2) */
+    bool no_replay;     /* replay_window = 0 */
     struct dp_limits lim;
     time_t last_activity;
     struct hk_esp_sa_crypto cr;
@@ -60,13 +60,6 @@ struct dp_out {
     bool esn, udp, transport;
     struct sockaddr_storage local, remote; /* with ports: the NAT-T ports when udp */
     uint64_t packets, bytes, seq_exhausted;
-};
-
-/* A route we added, counted by the children that need it (a rekey's successor shares it). */
-struct dp_route {
-    struct hk_ip dst;
-    uint8_t len;
-    unsigned refs;
 };
 
 /* Where one batched ESP packet goes. */
@@ -93,7 +86,7 @@ struct dp_tx {
 #define DP_MAX_TRAPS  32
 struct dp_trap {
     char conn[64];
-    struct hk_spd_entry sel;
+    struct hk_sel *sel;
     size_t nq;
     struct {
         uint8_t *p;
@@ -114,8 +107,7 @@ struct dp_user {
     struct hk_rtnl rtnl;
     struct hk_spd spd;
     struct hk_u64map in_by_spi, out_by_child;
-    struct dp_route routes[DP_MAX_ROUTES];
-    size_t nroutes;
+    struct hk_route_refs routes; /* tunnel mode: the remote selectors' prefixes */
     uint64_t tun_drops, no_policy, bad_in, trap_queued, trap_dropped;
     struct dp_trap traps[DP_MAX_TRAPS];
     size_t ntraps;
@@ -162,37 +154,35 @@ static bool over_limit(struct dp_user *u, uint64_t child, struct dp_limits *l, u
 
 /* ---- routes for the remote selectors ---- */
 
+static void route_add(void *arg, const struct hk_ip *dst, uint8_t len)
+{
+    struct dp_user *u = arg;
+    if (hk_rtnl_route_add(&u->rtnl, u->ifindex, dst, len, NULL, 0))
+        hk_warn(u->base.log, "dataplane: route via %s: %s", u->ifname, u->rtnl.err);
+}
+
+static void route_del(void *arg, const struct hk_ip *dst, uint8_t len)
+{
+    struct dp_user *u = arg;
+    hk_rtnl_route_del(&u->rtnl, u->ifindex, dst, len, NULL, 0);
+}
+
+/* A route needs prefixes: a selector's range may take several. */
 static void route_ref(struct dp_user *u, const struct ike_ts *ts, int delta)
 {
     struct hk_ip_range r = {.family = ts->type == IKE_TS_IPV6_ADDR_RANGE ? AF_INET6 : AF_INET};
     size_t alen = r.family == AF_INET6 ? 16 : 4;
     memcpy(r.start, ts->start_addr, alen);
     memcpy(r.end, ts->end_addr, alen);
-    struct hk_ip pfx[32];
-    uint8_t lens[32];
-    size_t n = hk_range_to_prefixes(&r, pfx, lens, 32);
-    for (size_t i = 0; i < n; i++) {
-        struct dp_route *rt = NULL;
-        for (size_t k = 0; k < u->nroutes && !rt; k++)
-            if (u->routes[k].len == lens[i] && !memcmp(&u->routes[k].dst, &pfx[i], sizeof(pfx[i])))
-                rt = &u->routes[k];
-        if (delta > 0) {
-            if (rt) {
-                rt->refs++;
-                continue;
-            }
-            if (u->nroutes >= DP_MAX_ROUTES) {
-                hk_warn(u->base.log, "dataplane: route table full");
-                continue;
-            }
-            if (hk_rtnl_route_add(&u->rtnl, u->ifindex, &pfx[i], lens[i], NULL, 0))
-                hk_warn(u->base.log, "dataplane: route via %s: %s", u->ifname, u->rtnl.err);
-            u->routes[u->nroutes++] = (struct dp_route){.dst = pfx[i], .len = lens[i], .refs = 1};
-        } else if (rt && --rt->refs == 0) {
-            hk_rtnl_route_del(&u->rtnl, u->ifindex, &pfx[i], lens[i], NULL, 0);
-            *rt = u->routes[--u->nroutes];
-        }
-    }
+    struct hk_ip pfx[HK_PREFIX_MAX_V6];
+    uint8_t lens[HK_PREFIX_MAX_V6];
+    memset(pfx, 0, sizeof(pfx)); /* the table compares whole addresses */
+    size_t n = hk_range_to_prefixes(&r, pfx, lens, HK_PREFIX_MAX_V6);
+    for (size_t i = 0; i < n && i < HK_PREFIX_MAX_V6; i++)
+        if (delta < 0)
+            hk_route_refs_unref(&u->routes, &pfx[i], lens[i]);
+        else if (hk_route_refs_ref(&u->routes, &pfx[i], lens[i]))
+            hk_warn(u->base.log, "dataplane: no memory for a route via %s", u->ifname);
 }
 
 static void send_esp(struct dp_user *u, struct dp_out *o, const uint8_t *pkt, size_t len);
@@ -251,11 +241,7 @@ static int user_install(struct hk_dataplane *dp, const struct ike_sa *sa, const 
                                 .hard_packets = c->life_packets};
         in->lim = out->lim = lim;
         in->spi = c->spi_in;
-        in->sel.id = c->id;
-        in->sel.nlocal = c->nts_local < HK_SPD_MAX_TS ? c->nts_local : HK_SPD_MAX_TS;
-        in->sel.nremote = c->nts_remote < HK_SPD_MAX_TS ? c->nts_remote : HK_SPD_MAX_TS;
-        memcpy(in->sel.local, c->ts_local, in->sel.nlocal * sizeof(struct ike_ts));
-        memcpy(in->sel.remote, c->ts_remote, in->sel.nremote * sizeof(struct ike_ts));
+        in->sel = hk_sel_new(c->ts_local, c->nts_local, c->ts_remote, c->nts_remote);
         in->child = out->child = c->id;
         out->esn = esn;
         out->local = sa->local;
@@ -265,7 +251,7 @@ static int user_install(struct hk_dataplane *dp, const struct ike_sa *sa, const 
         out->transport = in->transport = c->transport;
         in->tp = tp;
         in->tp_fix = out->udp; /* a NAT may have changed what the sender's checksums cover */
-        rc = hk_u64map_put(&u->in_by_spi, c->spi_in, in);
+        rc = in->sel ? hk_u64map_put(&u->in_by_spi, c->spi_in, in) : HK_E_NOMEM;
     }
     if (!rc && (rc = hk_u64map_put(&u->out_by_child, c->id, out)))
         hk_u64map_del(&u->in_by_spi, c->spi_in);
@@ -278,6 +264,7 @@ static int user_install(struct hk_dataplane *dp, const struct ike_sa *sa, const 
         if (in) {
             hk_esp_sa_crypto_clear(&in->cr);
             hk_replay_free(&in->rw);
+            free(in->sel);
         }
         if (out)
             hk_esp_sa_crypto_clear(&out->cr);
@@ -304,6 +291,7 @@ static void free_in(struct dp_in *in)
 {
     hk_esp_sa_crypto_clear(&in->cr);
     hk_replay_free(&in->rw);
+    free(in->sel);
     free(in);
 }
 
@@ -492,8 +480,7 @@ static void send_esp_gso(struct dp_user *u, struct dp_out *o, struct hk_gso *g)
 
 static bool trap_matches(const struct dp_trap *t, const struct hk_pkt_sel *p)
 {
-    struct hk_spd one = {.e = (struct hk_spd_entry *)&t->sel, .n = 1, .cap = 1};
-    return hk_spd_lookup_out(&one, p) != 0;
+    return hk_sel_out(t->sel, p);
 }
 
 static void trap_clear_queue(struct dp_trap *t)
@@ -509,14 +496,13 @@ static int user_trap_add(struct hk_dataplane *dp, const char *conn, const struct
     struct dp_user *u = U(dp);
     if (u->ntraps >= DP_MAX_TRAPS || nlocal > HK_SPD_MAX_TS || nremote > HK_SPD_MAX_TS)
         return HK_E_OVERFLOW;
+    struct hk_sel *sel = hk_sel_new(local, nlocal, remote, nremote);
+    if (!sel)
+        return HK_E_NOMEM;
     struct dp_trap *t = &u->traps[u->ntraps++];
     memset(t, 0, sizeof(*t));
     snprintf(t->conn, sizeof(t->conn), "%s", conn);
-    t->sel.id = 1; /* any non-zero id: it marks a match */
-    t->sel.nlocal = nlocal;
-    t->sel.nremote = nremote;
-    memcpy(t->sel.local, local, nlocal * sizeof(*local));
-    memcpy(t->sel.remote, remote, nremote * sizeof(*remote));
+    t->sel = sel;
     for (size_t i = 0; i < nremote; i++)
         route_ref(u, &remote[i], +1);
     hk_info(dp->log, "dataplane: trap policy for %s on %s", conn, u->ifname);
@@ -528,9 +514,10 @@ static void user_trap_clear(struct hk_dataplane *dp)
     struct dp_user *u = U(dp);
     for (size_t k = 0; k < u->ntraps; k++) {
         struct dp_trap *t = &u->traps[k];
-        for (size_t i = 0; i < t->sel.nremote; i++)
-            route_ref(u, &t->sel.remote[i], -1);
+        for (size_t i = 0; i < t->sel->nremote; i++)
+            route_ref(u, &hk_sel_remote(t->sel)[i], -1);
         trap_clear_queue(t);
+        free(t->sel);
     }
     u->ntraps = 0;
 }
@@ -723,7 +710,7 @@ static void esp_in(struct dp_user *u, uint8_t *pkt, size_t len)
     }
     struct hk_pkt_sel sel;
     if ((nh != HK_ESP_NH_IPV4 && nh != HK_ESP_NH_IPV6) || hk_pkt_sel_parse(inner, ilen, &sel) ||
-        !hk_spd_check_in(&(struct hk_spd){.e = &in->sel, .n = 1, .cap = 1}, in->child, &sel)) {
+        !hk_sel_in(in->sel, &sel)) {
         u->bad_in++; /* RFC 4301 5.2: outside the SA's selectors */
         hk_debug(u->base.log, "dataplane: SPI %08x: inner packet outside the selectors", spi);
         return;
@@ -840,8 +827,11 @@ static void user_destroy(struct hk_dataplane *dp)
         hk_esp_sa_crypto_clear(&out->cr);
         free(out);
     }
-    for (size_t k = 0; k < u->ntraps; k++)
+    for (size_t k = 0; k < u->ntraps; k++) {
         trap_clear_queue(&u->traps[k]);
+        free(u->traps[k].sel);
+    }
+    hk_route_refs_flush(&u->routes);
     hk_tp_routing_flush(&u->tpr);
     free(u->tpbuf);
     hk_u64map_free(&u->in_by_spi);
@@ -898,7 +888,9 @@ struct hk_dataplane *hk_dp_user_new(struct event_base *base, const struct hk_cry
     if (!u->conf.replay_window)
         u->conf.replay_window = HK_REPLAY_DEFAULT_SIZE;
     u->tun_fd = u->raw4 = u->raw6 = -1;
-    hk_spd_init(&u->spd);
+    /* Seeds only spread the hashes: a collision costs time, never a wrong answer. */
+    hk_spd_init(&u->spd, (uint64_t)(uintptr_t)u ^ 0x5d5d);
+    hk_route_refs_init(&u->routes, (uint64_t)(uintptr_t)u ^ 0xa5a5, route_add, route_del, u);
     hk_u64map_init(&u->in_by_spi, (uint64_t)(uintptr_t)u);
     hk_u64map_init(&u->out_by_child, (uint64_t)(uintptr_t)u ^ 0x5555);
     u->buf = malloc(DP_BUF);

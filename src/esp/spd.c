@@ -1,98 +1,176 @@
 #include "esp/spd.h"
 
-#include "common/cbs.h"
 #include "common/err.h"
 
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
-static bool has_ports(uint8_t proto)
+struct hk_spd_entry {
+    uint64_t id;
+    int64_t order; /* lower goes first */
+    struct hk_sel *sel;
+    uint8_t nnodes; /* indexed: one per remote selector; else one, in the scan list */
+    bool indexed;
+    struct hk_spd_node nodes[];
+};
+
+static uint64_t mix(uint64_t x)
 {
-    return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP ||
-           proto == IPPROTO_UDPLITE;
+    /* splitmix64 finaliser */
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
 }
 
-static void read_ports(struct hk_cbs *c, struct hk_pkt_sel *o)
+static bool ts_v6(const struct ike_ts *ts)
 {
-    uint16_t sp, dp;
-    if (has_ports(o->proto) && !hk_cbs_get_u16(c, &sp) && !hk_cbs_get_u16(c, &dp)) {
-        o->has_ports = true;
-        o->sport = sp;
-        o->dport = dp;
+    return ts->type == IKE_TS_IPV6_ADDR_RANGE; /* hk_ts_match takes every other type as IPv4 */
+}
+
+/* The length of the CIDR prefix the selector's address range is, or -1 when it is none. */
+static int ts_prefix_len(const struct ike_ts *ts)
+{
+    size_t alen = ts_v6(ts) ? 16 : 4, i = 0;
+    const uint8_t *a = ts->start_addr, *b = ts->end_addr;
+    while (i < alen && a[i] == b[i])
+        i++;
+    if (i == alen)
+        return (int)(8 * alen);
+    uint8_t d = a[i] ^ b[i];
+    int k = 0;
+    while (!(d & (0x80 >> k)))
+        k++;
+    uint8_t host = (uint8_t)(0xff >> k);
+    if ((a[i] & host) || (b[i] & host) != host)
+        return -1;
+    for (size_t j = i + 1; j < alen; j++)
+        if (a[j] != 0 || b[j] != 0xff)
+            return -1;
+    return (int)(8 * i) + k;
+}
+
+/*
+ * The bucket of addr/len. Seeded, so a peer cannot pick selectors that share a bucket; a
+ * collision would cost only time, since every candidate is matched in full.
+ */
+static uint64_t prefix_key(const struct hk_spd *s, bool v6, unsigned len, const uint8_t *addr)
+{
+    uint8_t m[16] = {0};
+    memcpy(m, addr, len / 8);
+    if (len % 8)
+        m[len / 8] = addr[len / 8] & (uint8_t)(0xff << (8 - len % 8));
+    uint64_t a, b;
+    memcpy(&a, m, 8);
+    memcpy(&b, m + 8, 8);
+    uint64_t h = mix(s->seed ^ ((uint64_t)len << 1 | v6));
+    h = mix(h ^ a);
+    return mix(h ^ b);
+}
+
+/* Entries get order numbers below or above all others, so a list stays sorted when an
+ * entry added first goes to its head and one added last to its tail. */
+static void list_link(struct hk_spd_list *l, struct hk_spd_node *n, bool first)
+{
+    if (first) {
+        n->prev = NULL;
+        n->next = l->head;
+        if (l->head)
+            l->head->prev = n;
+        else
+            l->tail = n;
+        l->head = n;
+    } else {
+        n->next = NULL;
+        n->prev = l->tail;
+        if (l->tail)
+            l->tail->next = n;
+        else
+            l->head = n;
+        l->tail = n;
     }
 }
 
-int hk_pkt_sel_parse(const uint8_t *pkt, size_t len, struct hk_pkt_sel *out)
+static void list_unlink(struct hk_spd_list *l, struct hk_spd_node *n)
 {
-    struct hk_cbs c;
-    uint8_t b0;
-    memset(out, 0, sizeof(*out));
-    hk_cbs_init(&c, pkt, len);
-    if (hk_cbs_peek_u8(&c, &b0))
-        return HK_E_SYNTAX;
-    if (b0 >> 4 == 4) {
-        size_t ihl = (size_t)(b0 & 0x0f) * 4;
-        uint16_t frag;
-        if (ihl < 20 || len < ihl)
-            return HK_E_SYNTAX;
-        out->family = AF_INET;
-        out->proto = pkt[9];
-        memcpy(out->src, pkt + 12, 4);
-        memcpy(out->dst, pkt + 16, 4);
-        frag = (uint16_t)(pkt[6] << 8 | pkt[7]);
-        /* Only the first fragment carries the ports (RFC 4301 7). */
-        if (!(frag & 0x1fff)) {
-            hk_cbs_skip(&c, ihl);
-            read_ports(&c, out);
-        }
-        return HK_OK;
-    }
-    if (b0 >> 4 == 6) {
-        if (len < 40)
-            return HK_E_SYNTAX;
-        out->family = AF_INET6;
-        memcpy(out->src, pkt + 8, 16);
-        memcpy(out->dst, pkt + 24, 16);
-        uint8_t nh = pkt[6];
-        hk_cbs_skip(&c, 40);
-        /* Walk the extension headers that may precede the transport header. */
-        for (int hops = 0; hops < 8; hops++) {
-            if (nh != 0 && nh != 43 && nh != 60 && nh != 44)
-                break;
-            uint8_t next, hlen;
-            if (hk_cbs_get_u8(&c, &next) || hk_cbs_get_u8(&c, &hlen))
-                return HK_E_SYNTAX;
-            size_t skip = nh == 44 ? 6 : (size_t)hlen * 8 + 6;
-            if (nh == 44) {
-                uint16_t off;
-                if (hk_cbs_peek_u16(&c, &off))
-                    return HK_E_SYNTAX;
-                if (off & 0xfff8) { /* not the first fragment: no ports */
-                    out->proto = next;
-                    return HK_OK;
-                }
-            }
-            if (hk_cbs_skip(&c, skip))
-                return HK_E_SYNTAX;
-            nh = next;
-        }
-        out->proto = nh;
-        read_ports(&c, out);
-        return HK_OK;
-    }
-    return HK_E_SYNTAX;
+    if (n->prev)
+        n->prev->next = n->next;
+    else
+        l->head = n->next;
+    if (n->next)
+        n->next->prev = n->prev;
+    else
+        l->tail = n->prev;
 }
 
-void hk_spd_init(struct hk_spd *s)
+void hk_spd_init(struct hk_spd *s, uint64_t seed)
 {
     memset(s, 0, sizeof(*s));
+    s->seed = seed;
+    hk_u64map_init(&s->by_id, seed ^ 0x9e3779b97f4a7c15ULL);
+    hk_u64map_init(&s->by_prefix, seed ^ 0x2545f4914f6cdd1dULL);
+}
+
+static void entry_free(struct hk_spd_entry *e)
+{
+    free(e->sel);
+    free(e);
 }
 
 void hk_spd_free(struct hk_spd *s)
 {
-    free(s->e);
+    size_t pos = 0;
+    void *v;
+    while ((v = hk_u64map_next(&s->by_id, &pos, NULL)))
+        entry_free(v);
+    pos = 0;
+    while ((v = hk_u64map_next(&s->by_prefix, &pos, NULL)))
+        free(v);
+    hk_u64map_free(&s->by_id);
+    hk_u64map_free(&s->by_prefix);
     memset(s, 0, sizeof(*s));
+}
+
+/* Takes node i of e (remote selector i, of prefix length len) into its bucket. */
+static int index_link(struct hk_spd *s, struct hk_spd_entry *e, size_t i, int len, bool first)
+{
+    const struct ike_ts *ts = &hk_sel_remote(e->sel)[i];
+    struct hk_spd_node *n = &e->nodes[i];
+    n->key = prefix_key(s, ts_v6(ts), (unsigned)len, ts->start_addr);
+    struct hk_spd_list *b = hk_u64map_get(&s->by_prefix, n->key);
+    if (!b) {
+        b = calloc(1, sizeof(*b));
+        if (!b)
+            return HK_E_NOMEM;
+        int rc = hk_u64map_put(&s->by_prefix, n->key, b);
+        if (rc) {
+            free(b);
+            return rc;
+        }
+    }
+    list_link(b, n, first);
+    s->nlen[ts_v6(ts)][len]++;
+    return HK_OK;
+}
+
+static void index_unlink(struct hk_spd *s, struct hk_spd_entry *e, size_t i)
+{
+    const struct ike_ts *ts = &hk_sel_remote(e->sel)[i];
+    struct hk_spd_node *n = &e->nodes[i];
+    struct hk_spd_list *b = hk_u64map_get(&s->by_prefix, n->key);
+    list_unlink(b, n);
+    if (!b->head)
+        free(hk_u64map_del(&s->by_prefix, n->key));
+    s->nlen[ts_v6(ts)][ts_prefix_len(ts)]--;
+}
+
+static void entry_unlink(struct hk_spd *s, struct hk_spd_entry *e, size_t nlinked)
+{
+    for (size_t i = 0; i < nlinked; i++)
+        if (e->indexed)
+            index_unlink(s, e, i);
+        else
+            list_unlink(&s->scan, &e->nodes[i]);
 }
 
 int hk_spd_add(struct hk_spd *s, uint64_t id, const struct ike_ts *local, size_t nlocal,
@@ -101,84 +179,84 @@ int hk_spd_add(struct hk_spd *s, uint64_t id, const struct ike_ts *local, size_t
     if (nlocal > HK_SPD_MAX_TS || nremote > HK_SPD_MAX_TS)
         return HK_E_INVALID;
     hk_spd_del(s, id);
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 16;
-        struct hk_spd_entry *n = realloc(s->e, cap * sizeof(*n));
-        if (!n)
-            return HK_E_NOMEM;
-        s->e = n;
-        s->cap = cap;
+    int lens[HK_SPD_MAX_TS];
+    bool indexed = nremote > 0;
+    for (size_t i = 0; i < nremote; i++)
+        if ((lens[i] = ts_prefix_len(&remote[i])) < 0)
+            indexed = false;
+    size_t nn = indexed ? nremote : 1;
+    struct hk_spd_entry *e = calloc(1, sizeof(*e) + nn * sizeof(e->nodes[0]));
+    if (!e)
+        return HK_E_NOMEM;
+    e->sel = hk_sel_new(local, nlocal, remote, nremote);
+    if (!e->sel) {
+        free(e);
+        return HK_E_NOMEM;
     }
-    struct hk_spd_entry *x = &s->e[s->n];
-    if (first) {
-        memmove(s->e + 1, s->e, s->n * sizeof(*s->e));
-        x = &s->e[0];
+    e->id = id;
+    e->order = first ? --s->lo : ++s->hi;
+    e->nnodes = (uint8_t)nn;
+    e->indexed = indexed;
+    int rc = hk_u64map_put(&s->by_id, id, e);
+    for (size_t i = 0; i < nn && !rc; i++) {
+        e->nodes[i].e = e;
+        if (!indexed) {
+            list_link(&s->scan, &e->nodes[i], first);
+        } else if ((rc = index_link(s, e, i, lens[i], first))) {
+            entry_unlink(s, e, i);
+            hk_u64map_del(&s->by_id, id);
+        }
     }
-    memset(x, 0, sizeof(*x));
-    x->id = id;
-    x->nlocal = nlocal;
-    x->nremote = nremote;
-    memcpy(x->local, local, nlocal * sizeof(*local));
-    memcpy(x->remote, remote, nremote * sizeof(*remote));
-    s->n++;
-    return HK_OK;
+    if (rc)
+        entry_free(e);
+    return rc;
 }
 
 void hk_spd_del(struct hk_spd *s, uint64_t id)
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (s->e[i].id == id) {
-            memmove(&s->e[i], &s->e[i + 1], (s->n - i - 1) * sizeof(*s->e));
-            s->n--;
-            return;
-        }
+    struct hk_spd_entry *e = hk_u64map_del(&s->by_id, id);
+    if (!e)
+        return;
+    entry_unlink(s, e, e->nnodes);
+    entry_free(e);
 }
 
-bool hk_ts_match(const struct ike_ts *ts, int family, const uint8_t *addr, uint8_t proto,
-                 bool has_port, uint16_t port)
+size_t hk_spd_count(const struct hk_spd *s)
 {
-    size_t alen = family == AF_INET6 ? 16 : 4;
-    if ((family == AF_INET6) != (ts->type == IKE_TS_IPV6_ADDR_RANGE))
-        return false;
-    if (memcmp(addr, ts->start_addr, alen) < 0 || memcmp(addr, ts->end_addr, alen) > 0)
-        return false;
-    if (ts->ip_proto && ts->ip_proto != proto)
-        return false;
-    bool any_port = ts->start_port == 0 && ts->end_port == 65535;
-    if (any_port)
-        return true;
-    if (ts->start_port > ts->end_port) /* OPAQUE (2.9): only packets without ports */
-        return !has_port;
-    return has_port && port >= ts->start_port && port <= ts->end_port;
+    return hk_u64map_count(&s->by_id);
 }
 
-static bool any_match(const struct ike_ts *ts, size_t n, int family, const uint8_t *addr,
-                      const struct hk_pkt_sel *p, uint16_t port)
+/* The first entry of l (in order) that takes the packet, if it goes before best. */
+static const struct hk_spd_entry *first_match(const struct hk_spd_list *l,
+                                              const struct hk_pkt_sel *p,
+                                              const struct hk_spd_entry *best)
 {
-    for (size_t i = 0; i < n; i++)
-        if (hk_ts_match(&ts[i], family, addr, p->proto, p->has_ports, port))
-            return true;
-    return false;
+    for (const struct hk_spd_node *n = l->head; n; n = n->next) {
+        if (best && n->e->order >= best->order)
+            break;
+        if (hk_sel_out(n->e->sel, p))
+            return n->e;
+    }
+    return best;
 }
 
 uint64_t hk_spd_lookup_out(const struct hk_spd *s, const struct hk_pkt_sel *p)
 {
-    for (size_t i = 0; i < s->n; i++) {
-        const struct hk_spd_entry *x = &s->e[i];
-        if (any_match(x->local, x->nlocal, p->family, p->src, p, p->sport) &&
-            any_match(x->remote, x->nremote, p->family, p->dst, p, p->dport))
-            return x->id;
+    const struct hk_spd_entry *best = NULL;
+    bool v6 = p->family == AF_INET6;
+    for (unsigned len = 0; len <= (v6 ? 128u : 32u); len++) {
+        if (!s->nlen[v6][len])
+            continue;
+        const struct hk_spd_list *b = hk_u64map_get(&s->by_prefix, prefix_key(s, v6, len, p->dst));
+        if (b)
+            best = first_match(b, p, best);
     }
-    return 0;
+    best = first_match(&s->scan, p, best);
+    return best ? best->id : 0;
 }
 
 bool hk_spd_check_in(const struct hk_spd *s, uint64_t id, const struct hk_pkt_sel *p)
 {
-    for (size_t i = 0; i < s->n; i++) {
-        const struct hk_spd_entry *x = &s->e[i];
-        if (x->id == id)
-            return any_match(x->remote, x->nremote, p->family, p->src, p, p->sport) &&
-                   any_match(x->local, x->nlocal, p->family, p->dst, p, p->dport);
-    }
-    return false;
+    const struct hk_spd_entry *e = hk_u64map_get(&s->by_id, id);
+    return e && hk_sel_in(e->sel, p);
 }

@@ -1,7 +1,13 @@
 /*
  * The security policy database of the userspace data plane (RFC 4301 4.4.1): which
- * Child SA an outbound packet belongs to, from the Child SAs' traffic selectors, and
- * the selector fields of a packet read from its IP header.
+ * Child SA an outbound packet belongs to, from the Child SAs' traffic selectors.
+ *
+ * The order is a list (earliest wins), kept as a number per entry: an entry added first
+ * takes a number below all others, one added last a number above. Lookups stay exact over
+ * that order without scanning it: entries whose remote selectors are all CIDR prefixes (a
+ * remote-access child's virtual IP, a site's subnet) sit in buckets keyed by prefix, one
+ * probe per prefix length in use; only the others are scanned in order. A gateway with
+ * 100,000 children probes one bucket per packet.
  */
 #ifndef HIKE_ESP_SPD_H
 #define HIKE_ESP_SPD_H
@@ -10,34 +16,34 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ike/codec/msg.h"
+#include "common/u64map.h"
+#include "esp/sel.h"
 
 #define HK_SPD_MAX_TS 8
 
-/* The selector fields of one IP packet. */
-struct hk_pkt_sel {
-    int family; /* AF_INET or AF_INET6 */
-    uint8_t src[16], dst[16];
-    uint8_t proto;
-    bool has_ports;
-    uint16_t sport, dport;
+struct hk_spd_entry;
+
+/* Where an entry sits: in a bucket of by_prefix, or in the scan list. Lists run in order. */
+struct hk_spd_node {
+    struct hk_spd_node *prev, *next;
+    struct hk_spd_entry *e;
+    uint64_t key; /* its bucket in by_prefix */
 };
 
-/* Reads the selector fields of an IPv4 or IPv6 packet; HK_E_SYNTAX when it is not one. */
-int hk_pkt_sel_parse(const uint8_t *pkt, size_t len, struct hk_pkt_sel *out);
-
-struct hk_spd_entry {
-    uint64_t id; /* the Child SA */
-    size_t nlocal, nremote;
-    struct ike_ts local[HK_SPD_MAX_TS], remote[HK_SPD_MAX_TS];
+struct hk_spd_list {
+    struct hk_spd_node *head, *tail;
 };
 
 struct hk_spd {
-    struct hk_spd_entry *e;
-    size_t n, cap;
+    struct hk_u64map by_id;     /* child id -> struct hk_spd_entry */
+    struct hk_u64map by_prefix; /* hash of (family, length, prefix) -> struct hk_spd_list */
+    struct hk_spd_list scan;    /* entries with a remote selector that is no prefix */
+    uint32_t nlen[2][129];      /* index entries per prefix length, IPv4 and IPv6 */
+    int64_t lo, hi;             /* the lowest and highest order number given */
+    uint64_t seed;
 };
 
-void hk_spd_init(struct hk_spd *s);
+void hk_spd_init(struct hk_spd *s, uint64_t seed);
 void hk_spd_free(struct hk_spd *s);
 /*
  * Adds (or replaces) the policy of a Child SA. With first, it goes before every existing
@@ -49,9 +55,7 @@ void hk_spd_free(struct hk_spd *s);
 int hk_spd_add(struct hk_spd *s, uint64_t id, const struct ike_ts *local, size_t nlocal,
                const struct ike_ts *remote, size_t nremote, bool first);
 void hk_spd_del(struct hk_spd *s, uint64_t id);
-/* Whether one selector covers the packet's destination (remote) or source (local) side. */
-bool hk_ts_match(const struct ike_ts *ts, int family, const uint8_t *addr, uint8_t proto,
-                 bool has_port, uint16_t port);
+size_t hk_spd_count(const struct hk_spd *s);
 /* The Child SA for an outbound packet (source in local, destination in remote), or 0. */
 uint64_t hk_spd_lookup_out(const struct hk_spd *s, const struct hk_pkt_sel *p);
 /* Whether an inbound packet decapsulated from Child SA id fits its selectors (RFC 4301
