@@ -14,36 +14,7 @@
 #include "crypto/kdf.h"
 #include "crypto/prf.h"
 
-/* Decodes hex into a fresh buffer. */
-static uint8_t *unhex(const char *s, size_t *len)
-{
-    size_t n = strlen(s) / 2;
-    uint8_t *out = malloc(n + 1);
-    assert_non_null(out);
-    assert_int_equal(strlen(s) % 2, 0);
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        assert_int_equal(sscanf(s + 2 * i, "%2x", &v), 1);
-        out[i] = (uint8_t)v;
-    }
-    *len = n;
-    return out;
-}
-
-static int setup(void **state)
-{
-    static struct hk_crypto c;
-    if (hk_crypto_init(&c))
-        return -1;
-    *state = &c;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    hk_crypto_free(*state);
-    return 0;
-}
+#include "testutil.h"
 
 /*
  * NIST SP 800-135 IKEv2 KDF component test, HMAC-SHA-256, DKM length 3072 bits: the
@@ -124,17 +95,17 @@ struct bufs {
 static void load(struct bufs *b)
 {
     const struct nist_case *t = &nist_sha256;
-    b->ni = unhex(t->ni, &b->nil);
-    b->nr = unhex(t->nr, &b->nrl);
-    b->gir = unhex(t->gir, &b->girl);
-    b->gir_new = unhex(t->gir_new, &b->girnl);
-    b->spii = unhex(t->spii, &b->spiil);
-    b->spir = unhex(t->spir, &b->spirl);
-    b->skeyseed = unhex(t->skeyseed, &b->skl);
-    b->dkm = unhex(t->dkm, &b->dkml);
-    b->child = unhex(t->dkm_child, &b->childl);
-    b->child_dh = unhex(t->dkm_child_dh, &b->childdhl);
-    b->rekey = unhex(t->skeyseed_rekey, &b->rekeyl);
+    b->ni = test_unhex_alloc(t->ni, &b->nil);
+    b->nr = test_unhex_alloc(t->nr, &b->nrl);
+    b->gir = test_unhex_alloc(t->gir, &b->girl);
+    b->gir_new = test_unhex_alloc(t->gir_new, &b->girnl);
+    b->spii = test_unhex_alloc(t->spii, &b->spiil);
+    b->spir = test_unhex_alloc(t->spir, &b->spirl);
+    b->skeyseed = test_unhex_alloc(t->skeyseed, &b->skl);
+    b->dkm = test_unhex_alloc(t->dkm, &b->dkml);
+    b->child = test_unhex_alloc(t->dkm_child, &b->childl);
+    b->child_dh = test_unhex_alloc(t->dkm_child_dh, &b->childdhl);
+    b->rekey = test_unhex_alloc(t->skeyseed_rekey, &b->rekeyl);
     assert_int_equal(b->spiil, 8);
     assert_int_equal(b->spirl, 8);
     assert_int_equal(b->dkml, 3072 / 8);
@@ -217,37 +188,6 @@ static void nist_ikev2_kdf_sha256(void **state)
     unload(&b);
 }
 
-static const char *md_name(uint16_t prf)
-{
-    return prf == HK_PRF_HMAC_SHA2_256   ? "SHA256"
-           : prf == HK_PRF_HMAC_SHA2_384 ? "SHA384"
-                                         : "SHA512";
-}
-
-/* prf+ by hand (RFC 7296 2.13) with OpenSSL's one-shot HMAC, independent of prf.c. */
-static void prf_plus_by_hand(uint16_t prf, const uint8_t *k, size_t klen, const uint8_t *s,
-                             size_t slen, uint8_t *out, size_t outlen)
-{
-    size_t h = hk_prf_out_len(prf), done = 0;
-    uint8_t t[64], buf[64 + 600 + 1];
-    assert_true(slen <= 600);
-    for (unsigned i = 1; done < outlen; i++) {
-        size_t n = 0, mlen = 0;
-        if (i > 1) {
-            memcpy(buf, t, h);
-            n = h;
-        }
-        memcpy(buf + n, s, slen);
-        n += slen;
-        buf[n++] = (uint8_t)i;
-        assert_non_null(EVP_Q_mac(NULL, "HMAC", NULL, md_name(prf), NULL, k, klen, buf, n, t,
-                                  sizeof(t), &mlen));
-        size_t take = outlen - done < h ? outlen - done : h;
-        memcpy(out + done, t, take);
-        done += take;
-    }
-}
-
 static void fill(uint8_t *p, size_t n, uint8_t seed)
 {
     for (size_t i = 0; i < n; i++)
@@ -274,7 +214,7 @@ static void check_ike_split(const struct hk_crypto *c, const struct hk_ike_alg *
     for (size_t i = 0; i < 7; i++)
         total += want_len[i];
     uint8_t stream[512];
-    prf_plus_by_hand(alg->prf, skeyseed, h, seed, sizeof(seed), stream, total);
+    test_prf_plus_by_hand(alg->prf, skeyseed, h, seed, sizeof(seed), stream, total);
 
     struct hk_ike_keys k;
     assert_int_equal(hk_ike_keys_derive(c, alg, ss, ni, 32, nr, 48, spi_i, spi_r, &k), 0);
@@ -416,8 +356,8 @@ static void sha384_sha512_against_formulas(void **state)
         /* SKEYSEED = prf(Ni | Nr, g^ir) */
         memcpy(key, ni, 40);
         memcpy(key + 40, nr, 24);
-        assert_non_null(EVP_Q_mac(NULL, "HMAC", NULL, md_name(prf), NULL, key, 64, g, sizeof(g),
-                                  want, sizeof(want), &mlen));
+        assert_non_null(EVP_Q_mac(NULL, "HMAC", NULL, test_prf_md_name(prf), NULL, key, 64, g,
+                                  sizeof(g), want, sizeof(want), &mlen));
         struct hk_secret *ss;
         assert_int_equal(hk_skeyseed(c, prf, ni, 40, nr, 24, g, sizeof(g), &ss), 0);
         assert_int_equal(ss->len, h);
@@ -427,8 +367,8 @@ static void sha384_sha512_against_formulas(void **state)
         memcpy(buf, g_new, 97);
         memcpy(buf + 97, ni, 40);
         memcpy(buf + 137, nr, 24);
-        assert_non_null(EVP_Q_mac(NULL, "HMAC", NULL, md_name(prf), NULL, ss->data, h, buf, 161,
-                                  want, sizeof(want), &mlen));
+        assert_non_null(EVP_Q_mac(NULL, "HMAC", NULL, test_prf_md_name(prf), NULL, ss->data, h, buf,
+                                  161, want, sizeof(want), &mlen));
         struct hk_secret *rk;
         assert_int_equal(hk_skeyseed_rekey(c, prf, ss, g_new, 97, ni, 40, nr, 24, &rk), 0);
         assert_memory_equal(rk->data, want, h);
@@ -436,11 +376,11 @@ static void sha384_sha512_against_formulas(void **state)
         /* KEYMAT with and without PFS */
         uint8_t km_want[200];
         struct hk_secret *km;
-        prf_plus_by_hand(prf, ss->data, h, buf, 161, km_want, sizeof(km_want));
+        test_prf_plus_by_hand(prf, ss->data, h, buf, 161, km_want, sizeof(km_want));
         assert_int_equal(hk_child_keymat(c, prf, ss, g_new, 97, ni, 40, nr, 24, 200, &km), 0);
         assert_memory_equal(km->data, km_want, 200);
         hk_secret_free(&km);
-        prf_plus_by_hand(prf, ss->data, h, buf + 97, 64, km_want, sizeof(km_want));
+        test_prf_plus_by_hand(prf, ss->data, h, buf + 97, 64, km_want, sizeof(km_want));
         assert_int_equal(hk_child_keymat(c, prf, ss, NULL, 0, ni, 40, nr, 24, 200, &km), 0);
         assert_memory_equal(km->data, km_want, 200);
         hk_secret_free(&km);
@@ -497,5 +437,5 @@ int main(void)
         cmocka_unit_test(sha384_sha512_against_formulas),
         cmocka_unit_test(child_keys_split_order),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, test_crypto_setup, test_crypto_teardown);
 }

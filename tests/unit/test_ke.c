@@ -14,33 +14,7 @@
 #include "crypto/crypto.h"
 #include "crypto/ke.h"
 
-static size_t unhex_to(const char *s, uint8_t *out, size_t max)
-{
-    size_t n = strlen(s) / 2;
-    assert_int_equal(strlen(s) % 2, 0);
-    assert_true(n <= max);
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        assert_int_equal(sscanf(s + 2 * i, "%2x", &v), 1);
-        out[i] = (uint8_t)v;
-    }
-    return n;
-}
-
-static int setup(void **state)
-{
-    static struct hk_crypto c;
-    if (hk_crypto_init(&c))
-        return -1;
-    *state = &c;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    hk_crypto_free(*state);
-    return 0;
-}
+#include "testutil.h"
 
 /* A known-answer exchange: both private keys, both public values, the shared secret. */
 struct kat {
@@ -51,10 +25,10 @@ static void run_kat(const struct hk_crypto *c, uint16_t group, const struct kat 
 {
     uint8_t pi[64], pr[64], want_i[HK_KE_MAX_PUBLIC], want_r[HK_KE_MAX_PUBLIC], ss[64];
     uint8_t pub[HK_KE_MAX_PUBLIC];
-    size_t pil = unhex_to(t->priv_i, pi, sizeof(pi)), prl = unhex_to(t->priv_r, pr, sizeof(pr));
-    size_t len = unhex_to(t->pub_i, want_i, sizeof(want_i));
-    assert_int_equal(unhex_to(t->pub_r, want_r, sizeof(want_r)), len);
-    size_t sl = unhex_to(t->shared, ss, sizeof(ss));
+    size_t pil = test_unhex(t->priv_i, pi, sizeof(pi)), prl = test_unhex(t->priv_r, pr, sizeof(pr));
+    size_t len = test_unhex(t->pub_i, want_i, sizeof(want_i));
+    assert_int_equal(test_unhex(t->pub_r, want_r, sizeof(want_r)), len);
+    size_t sl = test_unhex(t->shared, ss, sizeof(ss));
     assert_int_equal(hk_ke_public_len(group), len);
     assert_int_equal(hk_ke_shared_len(group), sl);
 
@@ -154,9 +128,9 @@ static void rfc7748_x25519_function(void **state)
     };
     for (size_t i = 0; i < 2; i++) {
         uint8_t k[32], u[32], want[32];
-        unhex_to(v[i][0], k, 32);
-        unhex_to(v[i][1], u, 32);
-        unhex_to(v[i][2], want, 32);
+        test_unhex(v[i][0], k, 32);
+        test_unhex(v[i][1], u, 32);
+        test_unhex(v[i][2], want, 32);
         struct hk_ke *ke;
         struct hk_secret *s;
         assert_int_equal(hk_ke_new_from_private(c, HK_KE_CURVE25519, k, 32, &ke), 0);
@@ -182,7 +156,7 @@ static void modp_pow(const uint8_t *base, size_t blen, const uint8_t *e, size_t 
                      uint8_t out[256])
 {
     uint8_t pb[256];
-    unhex_to(modp2048_p, pb, sizeof(pb));
+    test_unhex(modp2048_p, pb, sizeof(pb));
     BIGNUM *p = BN_bin2bn(pb, 256, NULL), *b = BN_bin2bn(base, (int)blen, NULL);
     BIGNUM *x = BN_bin2bn(e, (int)elen, NULL), *r = BN_new();
     BN_CTX *ctx = BN_CTX_new();
@@ -348,7 +322,7 @@ static void peer_modp_out_of_range(void **state)
 {
     const struct hk_crypto *c = *state;
     uint8_t p[256], y[256];
-    unhex_to(modp2048_p, p, sizeof(p));
+    test_unhex(modp2048_p, p, sizeof(p));
     struct hk_ke *k;
     struct hk_secret *s;
     assert_int_equal(hk_ke_new(c, HK_KE_MODP2048, &k), 0);
@@ -405,7 +379,7 @@ static void peer_x25519_low_order(void **state)
     assert_int_equal(hk_ke_new(c, HK_KE_CURVE25519, &k), 0);
     for (size_t i = 0; i < sizeof(pts) / sizeof(pts[0]); i++) {
         uint8_t u[32];
-        unhex_to(pts[i], u, 32);
+        test_unhex(pts[i], u, 32);
         expect_reject(k, u, 32, pts[i]);
         u[31] |= 0x80;
         expect_reject(k, u, 32, "top bit set");
@@ -438,5 +412,5 @@ int main(void)
         cmocka_unit_test(peer_ecp_not_on_curve), cmocka_unit_test(peer_modp_out_of_range),
         cmocka_unit_test(peer_x25519_low_order), cmocka_unit_test(private_key_arguments),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, test_crypto_setup, test_crypto_teardown);
 }

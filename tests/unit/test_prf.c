@@ -12,49 +12,7 @@
 #include "crypto/crypto.h"
 #include "crypto/prf.h"
 
-/* Decodes hex (whitespace ignored) into a fresh buffer. */
-static uint8_t *unhex(const char *s, size_t *len)
-{
-    uint8_t *out = malloc(strlen(s) / 2 + 1);
-    size_t n = 0;
-    int hi = -1;
-    assert_non_null(out);
-    for (; *s; s++) {
-        int v;
-        if (*s >= '0' && *s <= '9')
-            v = *s - '0';
-        else if (*s >= 'a' && *s <= 'f')
-            v = *s - 'a' + 10;
-        else if (*s >= 'A' && *s <= 'F')
-            v = *s - 'A' + 10;
-        else
-            continue;
-        if (hi < 0) {
-            hi = v;
-        } else {
-            out[n++] = (uint8_t)(hi << 4 | v);
-            hi = -1;
-        }
-    }
-    assert_int_equal(hi, -1);
-    *len = n;
-    return out;
-}
-
-static int setup(void **state)
-{
-    static struct hk_crypto c;
-    if (hk_crypto_init(&c))
-        return -1;
-    *state = &c;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    hk_crypto_free(*state);
-    return 0;
-}
+#include "testutil.h"
 
 /* RFC 4868 2.7.1, test cases PRF-1 .. PRF-6 (borrowed there from RFC 4231). */
 struct prf_case {
@@ -124,10 +82,10 @@ static void rfc4868_prf_vectors(void **state)
         const struct prf_case *t = &rfc4868[i];
         const char *want[] = {t->sha256, t->sha384, t->sha512};
         size_t klen, dlen;
-        uint8_t *key = unhex(t->key, &klen), *data = unhex(t->data, &dlen);
+        uint8_t *key = test_unhex_alloc(t->key, &klen), *data = test_unhex_alloc(t->data, &dlen);
         for (size_t j = 0; j < 3; j++) {
             size_t elen;
-            uint8_t *exp = unhex(want[j], &elen);
+            uint8_t *exp = test_unhex_alloc(want[j], &elen);
             uint8_t out[HK_PRF_MAX_OUT];
             assert_int_equal(hk_prf_out_len(prfs[j]), elen);
             assert_int_equal(hk_prf(c, prfs[j], key, klen, data, dlen, out), 0);
@@ -158,7 +116,8 @@ static void segments_equal_concatenation(void **state)
 {
     const struct hk_crypto *c = *state;
     size_t klen, dlen;
-    uint8_t *key = unhex(rfc4868[5].key, &klen), *data = unhex(rfc4868[5].data, &dlen);
+    uint8_t *key = test_unhex_alloc(rfc4868[5].key, &klen),
+            *data = test_unhex_alloc(rfc4868[5].data, &dlen);
     for (size_t j = 0; j < 3; j++) {
         uint8_t whole[HK_PRF_MAX_OUT], parts[HK_PRF_MAX_OUT];
         const struct hk_prf_seg seg[] = {
@@ -176,41 +135,6 @@ static void segments_equal_concatenation(void **state)
     free(data);
 }
 
-static const char *md_name(uint16_t prf)
-{
-    return prf == HK_PRF_HMAC_SHA2_256   ? "SHA256"
-           : prf == HK_PRF_HMAC_SHA2_384 ? "SHA384"
-                                         : "SHA512";
-}
-
-/*
- * prf+ by hand from RFC 7296 2.13 with OpenSSL's one-shot EVP_Q_mac, an independent
- * path from the code under test: T1 = prf(K, S | 0x01), Tn = prf(K, Tn-1 | S | n).
- */
-static void prf_plus_by_hand(uint16_t prf, const uint8_t *k, size_t klen, const uint8_t *s,
-                             size_t slen, uint8_t *out, size_t outlen)
-{
-    size_t h = hk_prf_out_len(prf), done = 0;
-    uint8_t t[64], buf[64 + 512 + 1];
-    assert_true(slen <= 512);
-    for (unsigned i = 1; done < outlen; i++) {
-        size_t n = 0, mlen = 0;
-        if (i > 1) {
-            memcpy(buf, t, h);
-            n = h;
-        }
-        memcpy(buf + n, s, slen);
-        n += slen;
-        buf[n++] = (uint8_t)i;
-        assert_non_null(EVP_Q_mac(NULL, "HMAC", NULL, md_name(prf), NULL, k, klen, buf, n, t,
-                                  sizeof(t), &mlen));
-        assert_int_equal(mlen, h);
-        size_t take = outlen - done < h ? outlen - done : h;
-        memcpy(out + done, t, take);
-        done += take;
-    }
-}
-
 static void prf_plus_matches_rfc7296_construction(void **state)
 {
     const struct hk_crypto *c = *state;
@@ -226,7 +150,7 @@ static void prf_plus_matches_rfc7296_construction(void **state)
             uint8_t *got = malloc(lens[l]), *want = malloc(lens[l]);
             assert_non_null(got);
             assert_non_null(want);
-            prf_plus_by_hand(prfs[j], key, sizeof(key), seed, sizeof(seed), want, lens[l]);
+            test_prf_plus_by_hand(prfs[j], key, sizeof(key), seed, sizeof(seed), want, lens[l]);
             assert_int_equal(
                 hk_prf_plus(c, prfs[j], key, sizeof(key), seed, sizeof(seed), got, lens[l]), 0);
             assert_memory_equal(got, want, lens[l]);
@@ -279,5 +203,5 @@ int main(void)
         cmocka_unit_test(prf_plus_limit_is_255_blocks),
         cmocka_unit_test(empty_key_and_data),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, test_crypto_setup, test_crypto_teardown);
 }

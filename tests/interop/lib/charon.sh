@@ -265,63 +265,27 @@ _charon_state_is() {
 charon_conf_psk() {
     local dir=$1
     shift
-    local -A o=([conn]=net [child]=net [local]="" [remote]="" [local_id]=local [remote_id]=remote
-        [psk]=hike-interop-test-psk-0123456789 [local_ts]=dynamic [remote_ts]=dynamic
+    local -A o=([conn]=net [child]=net [local]="" [remote]="" [local_ts]=dynamic [remote_ts]=dynamic
         [ike]=aes256gcm16-prfsha256-x25519 [esp]=aes256gcm16 [mode]=tunnel [start_action]=none
         [mobike]=yes [encap]=no [version]=2 [rekey_time]=0 [child_rekey]=0 [dpd_delay]=0s
-        [fragmentation]=yes [extra_conn]="" [extra_child]="")
-    local kv
-    for kv in "$@"; do
-        [[ "$kv" == *=* ]] || fail "charon_conf_psk: '$kv' is not KEY=VALUE"
-        [ -n "${o[${kv%%=*}]+x}" ] || fail "charon_conf_psk: unknown key '${kv%%=*}'"
-        o[${kv%%=*}]=${kv#*=}
-    done
-    if [ -z "${o[local]}" ] || [ -z "${o[remote]}" ]; then
-        fail "charon_conf_psk: local= and remote= are required"
-    fi
+        [fragmentation]=yes [extra_conn]="" [extra_child]=""
+        [local_id]=local [remote_id]=remote [psk]=hike-interop-test-psk-0123456789)
+    _charon_set charon_conf_psk "$@"
     mkdir -p "$dir"
-    cat >"$dir/swanctl.conf" <<EOF
-connections {
-    ${o[conn]} {
-        version = ${o[version]}
-        local_addrs = ${o[local]}
-        remote_addrs = ${o[remote]}
-        proposals = ${o[ike]}
-        mobike = ${o[mobike]}
-        encap = ${o[encap]}
-        fragmentation = ${o[fragmentation]}
-        rekey_time = ${o[rekey_time]}
-        dpd_delay = ${o[dpd_delay]}
-        local {
+    _charon_write "$dir" "        local {
             auth = psk
             id = ${o[local_id]}
         }
         remote {
             auth = psk
             id = ${o[remote_id]}
-        }
-        children {
-            ${o[child]} {
-                mode = ${o[mode]}
-                local_ts = ${o[local_ts]}
-                remote_ts = ${o[remote_ts]}
-                esp_proposals = ${o[esp]}
-                rekey_time = ${o[child_rekey]}
-                start_action = ${o[start_action]}
-${o[extra_child]}
-            }
-        }
-${o[extra_conn]}
-    }
-}
-secrets {
+        }" "secrets {
     ike-${o[conn]} {
         id-1 = ${o[local_id]}
         id-2 = ${o[remote_id]}
-        secret = "${o[psk]}"
+        secret = \"${o[psk]}\"
     }
-}
-EOF
+}"
 }
 
 # charon_conf_cert DIR KEY=VALUE...: writes DIR/swanctl.conf with one connection that
@@ -339,22 +303,16 @@ EOF
 charon_conf_cert() {
     local dir=$1
     shift
-    local -A o=([conn]=net [child]=net [local]="" [remote]="" [local_id]="" [remote_id]=%any
-        [local_ts]=dynamic [remote_ts]=dynamic
+    local -A o=([conn]=net [child]=net [local]="" [remote]="" [local_ts]=dynamic [remote_ts]=dynamic
         [ike]=aes256gcm16-prfsha256-x25519 [esp]=aes256gcm16 [mode]=tunnel [start_action]=none
         [mobike]=yes [encap]=no [version]=2 [rekey_time]=0 [child_rekey]=0 [dpd_delay]=0s
         [fragmentation]=yes [extra_conn]="" [extra_child]=""
+        [local_id]="" [remote_id]=%any
         [cert]="" [key]="" [cacerts]="" [local_auth]=pubkey [remote_auth]=pubkey
         [remote_cacerts]="" [send_cert]=ifasked [send_certreq]=yes)
-    local kv f
-    for kv in "$@"; do
-        [[ "$kv" == *=* ]] || fail "charon_conf_cert: '$kv' is not KEY=VALUE"
-        [ -n "${o[${kv%%=*}]+x}" ] || fail "charon_conf_cert: unknown key '${kv%%=*}'"
-        o[${kv%%=*}]=${kv#*=}
-    done
-    if [ -z "${o[local]}" ] || [ -z "${o[remote]}" ] || [ -z "${o[cert]}" ] || [ -z "${o[key]}" ]; then
-        fail "charon_conf_cert: local=, remote=, cert= and key= are required"
-    fi
+    local f
+    _charon_set charon_conf_cert "$@"
+    [ -n "${o[cert]}" ] && [ -n "${o[key]}" ] || fail "charon_conf_cert: cert= and key= are required"
     local lid="" rca=""
     [ -z "${o[local_id]}" ] || lid="id = \"${o[local_id]}\""
     [ -z "${o[remote_cacerts]}" ] || rca="cacerts = ${o[remote_cacerts]}"
@@ -364,7 +322,38 @@ charon_conf_cert() {
     for f in ${o[cacerts]//,/ }; do
         cp "$f" "$dir/x509ca/" || fail "charon_conf_cert: cannot copy $f"
     done
-    cat >"$dir/swanctl.conf" <<EOF
+    _charon_write "$dir" "        send_cert = ${o[send_cert]}
+        send_certreq = ${o[send_certreq]}
+        local {
+            auth = ${o[local_auth]}
+            certs = $(basename "${o[cert]}")
+            $lid
+        }
+        remote {
+            auth = ${o[remote_auth]}
+            id = \"${o[remote_id]}\"
+            $rca
+        }" ""
+}
+
+# _charon_set WHO KEY=VALUE...: sets the caller's option array o (bash scopes are dynamic),
+# refusing keys it does not have; checks what every connection needs.
+_charon_set() {
+    local who=$1 kv
+    shift
+    for kv in "$@"; do
+        [[ "$kv" == *=* ]] || fail "$who: '$kv' is not KEY=VALUE"
+        [ -n "${o[${kv%%=*}]+x}" ] || fail "$who: unknown key '${kv%%=*}'"
+        o[${kv%%=*}]=${kv#*=}
+    done
+    [ -n "${o[local]}" ] && [ -n "${o[remote]}" ] || fail "$who: local= and remote= are required"
+}
+
+# _charon_write DIR AUTH AFTER: DIR/swanctl.conf from the caller's o, with AUTH (the lines
+# that say how each side authenticates) in the connection and AFTER (secrets) at the end.
+_charon_write() {
+    local auth=$2 after=$3
+    cat >"$1/swanctl.conf" <<EOF
 connections {
     ${o[conn]} {
         version = ${o[version]}
@@ -376,18 +365,7 @@ connections {
         fragmentation = ${o[fragmentation]}
         rekey_time = ${o[rekey_time]}
         dpd_delay = ${o[dpd_delay]}
-        send_cert = ${o[send_cert]}
-        send_certreq = ${o[send_certreq]}
-        local {
-            auth = ${o[local_auth]}
-            certs = $(basename "${o[cert]}")
-            $lid
-        }
-        remote {
-            auth = ${o[remote_auth]}
-            id = "${o[remote_id]}"
-            $rca
-        }
+$auth
         children {
             ${o[child]} {
                 mode = ${o[mode]}
@@ -402,5 +380,6 @@ ${o[extra_child]}
 ${o[extra_conn]}
     }
 }
+$after
 EOF
 }

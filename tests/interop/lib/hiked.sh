@@ -151,71 +151,15 @@ hiked_charon_psk() {
 hiked_conf_psk() {
     local file=$1
     shift
-    local -A o=([conn]=net [child]=net [local]="" [remote]="" [local_id]=local [remote_id]=remote
-        [psk]=hike-interop-test-psk-0123456789 [local_ts]=dynamic [remote_ts]=dynamic
+    local -A o=([conn]=net [child]=net [local]="" [remote]="" [local_ts]=dynamic [remote_ts]=dynamic
         [ike]=aes256gcm16-prfsha256-x25519 [esp]=aes256gcm16 [mode]=tunnel [start_action]=none
         [mobike]=yes [encap]=no [version]=2 [rekey_time]=0 [child_rekey]=0 [dpd_delay]=0s
-        [fragmentation]=yes [extra_conn]="" [extra_child]="" [name]="" [log_level]=debug [extra_daemon]="")
-    local kv
-    for kv in "$@"; do
-        [[ "$kv" == *=* ]] || fail "hiked_conf_psk: '$kv' is not KEY=VALUE"
-        [ -n "${o[${kv%%=*}]+x}" ] || fail "hiked_conf_psk: unknown key '${kv%%=*}'"
-        o[${kv%%=*}]=${kv#*=}
-    done
-    if [ -z "${o[local]}" ] || [ -z "${o[remote]}" ]; then
-        fail "hiked_conf_psk: local= and remote= are required"
-    fi
-    [ "${o[version]}" = 2 ] || fail "hiked_conf_psk: hike speaks IKEv2 only"
-    local name=${o[name]:-$(basename "${file%.*}")} d
-    d=$(hiked_dir "$name")
-    mkdir -p "$d" "$(dirname "$file")"
-    _hk_list() { # "a,b c" -> "a", "b", "c"
-        local out="" x
-        for x in ${1//,/ }; do out+="${out:+, }\"$x\""; done
-        echo "$out"
-    }
-    _hk_bool() { case "$1" in yes | true | 1) echo true ;; *) echo false ;; esac; }
-    local ts_l="" ts_r=""
-    [ "${o[local_ts]}" = dynamic ] || ts_l="local_ts = [$(_hk_list "${o[local_ts]}")];"
-    [ "${o[remote_ts]}" = dynamic ] || ts_r="remote_ts = [$(_hk_list "${o[remote_ts]}")];"
-    cat >"$file" <<EOF
-# hiked.conf written by tests/interop/lib/hiked.sh (instance "$name")
-daemon = {
-  listen = [$(_hk_list "${o[local]}")];
-  log_level = "${o[log_level]}";
-  control_socket = "$d/run/hiked.ctl";
-  keylog_dir = "$d/keylog";
-  fragmentation = $(_hk_bool "${o[fragmentation]}");
-${o[extra_daemon]}
-};
-
-connections = {
-  ${o[conn]} = {
-    local_addrs = "${o[local]}";
-    remote_addrs = "${o[remote]}";
-    local  = { auth = "psk"; id = "${o[local_id]}"; };
-    remote = { auth = "psk"; id = "${o[remote_id]}"; };
-    psk = "${o[psk]}";
-    ike = [$(_hk_list "${o[ike]}")];
-    rekey_time = "${o[rekey_time]}";
-    dpd_delay = "${o[dpd_delay]}";
-    mobike = $(_hk_bool "${o[mobike]}");
-    encap = $(_hk_bool "${o[encap]}");
-    start_action = "${o[start_action]}";
-${o[extra_conn]}
-    children = {
-      ${o[child]} = {
-        $ts_l
-        $ts_r
-        esp = [$(_hk_list "${o[esp]}")];
-        mode = "${o[mode]}";
-        rekey_time = "${o[child_rekey]}";
-${o[extra_child]}
-      };
-    };
-  };
-};
-EOF
+        [fragmentation]=yes [extra_conn]="" [extra_child]="" [name]="" [log_level]=debug [extra_daemon]=""
+        [local_id]=local [remote_id]=remote [psk]=hike-interop-test-psk-0123456789)
+    _hiked_set hiked_conf_psk "$@"
+    _hiked_write "$file" "local  = { auth = \"psk\"; id = \"${o[local_id]}\"; };
+    remote = { auth = \"psk\"; id = \"${o[remote_id]}\"; };
+    psk = \"${o[psk]}\";"
 }
 
 # hiked_conf_cert FILE KEY=VALUE...: writes a hiked.conf with one connection that
@@ -229,40 +173,55 @@ EOF
 hiked_conf_cert() {
     local file=$1
     shift
-    local -A o=([conn]=net [child]=net [local]="" [remote]="" [local_id]="" [remote_id]=""
-        [local_ts]=dynamic [remote_ts]=dynamic
+    local -A o=([conn]=net [child]=net [local]="" [remote]="" [local_ts]=dynamic [remote_ts]=dynamic
         [ike]=aes256gcm16-prfsha256-x25519 [esp]=aes256gcm16 [mode]=tunnel [start_action]=none
         [mobike]=yes [encap]=no [version]=2 [rekey_time]=0 [child_rekey]=0 [dpd_delay]=0s
         [fragmentation]=yes [extra_conn]="" [extra_child]="" [name]="" [log_level]=debug [extra_daemon]=""
-        [cert]="" [key]="" [certs]="" [ca]="" [remote_cert]="" [signature]=rfc7427)
-    local kv
-    for kv in "$@"; do
-        [[ "$kv" == *=* ]] || fail "hiked_conf_cert: '$kv' is not KEY=VALUE"
-        [ -n "${o[${kv%%=*}]+x}" ] || fail "hiked_conf_cert: unknown key '${kv%%=*}'"
-        o[${kv%%=*}]=${kv#*=}
-    done
-    if [ -z "${o[local]}" ] || [ -z "${o[remote]}" ] || [ -z "${o[cert]}" ] || [ -z "${o[key]}" ]; then
-        fail "hiked_conf_cert: local=, remote=, cert= and key= are required"
-    fi
+        [local_id]="" [remote_id]="" [cert]="" [key]="" [certs]="" [ca]="" [remote_cert]=""
+        [signature]=rfc7427)
+    _hiked_set hiked_conf_cert "$@"
+    [ -n "${o[cert]}" ] && [ -n "${o[key]}" ] || fail "hiked_conf_cert: cert= and key= are required"
     [ -n "${o[ca]}${o[remote_cert]}" ] || fail "hiked_conf_cert: ca= or remote_cert= is required"
-    [ "${o[version]}" = 2 ] || fail "hiked_conf_cert: hike speaks IKEv2 only"
-    local name=${o[name]:-$(basename "${file%.*}")} d
-    d=$(hiked_dir "$name")
-    mkdir -p "$d" "$(dirname "$file")"
-    _hk_list() { # "a,b c" -> "a", "b", "c"
-        local out="" x
-        for x in ${1//,/ }; do out+="${out:+, }\"$x\""; done
-        echo "$out"
-    }
-    _hk_bool() { case "$1" in yes | true | 1) echo true ;; *) echo false ;; esac; }
-    local ts_l="" ts_r="" lopt="" ropt=""
-    [ "${o[local_ts]}" = dynamic ] || ts_l="local_ts = [$(_hk_list "${o[local_ts]}")];"
-    [ "${o[remote_ts]}" = dynamic ] || ts_r="remote_ts = [$(_hk_list "${o[remote_ts]}")];"
+    local lopt="" ropt=""
     [ -z "${o[local_id]}" ] || lopt+=" id = \"${o[local_id]}\";"
     [ -z "${o[certs]}" ] || lopt+=" certs = [$(_hk_list "${o[certs]}")];"
     [ -z "${o[remote_id]}" ] || ropt+=" id = \"${o[remote_id]}\";"
     [ -z "${o[ca]}" ] || ropt+=" ca = [$(_hk_list "${o[ca]}")];"
     [ -z "${o[remote_cert]}" ] || ropt+=" cert = \"${o[remote_cert]}\";"
+    _hiked_write "$file" "local  = { auth = \"pubkey\"; cert = \"${o[cert]}\"; key = \"${o[key]}\";
+               signature = \"${o[signature]}\";$lopt };
+    remote = { auth = \"pubkey\";$ropt };"
+}
+
+_hk_list() { # "a,b c" -> "a", "b", "c"
+    local out="" x
+    for x in ${1//,/ }; do out+="${out:+, }\"$x\""; done
+    echo "$out"
+}
+_hk_bool() { case "$1" in yes | true | 1) echo true ;; *) echo false ;; esac; }
+
+# _hiked_set WHO KEY=VALUE...: sets the caller's option array o (bash scopes are dynamic),
+# refusing keys it does not have; checks what every connection needs.
+_hiked_set() {
+    local who=$1 kv
+    shift
+    for kv in "$@"; do
+        [[ "$kv" == *=* ]] || fail "$who: '$kv' is not KEY=VALUE"
+        [ -n "${o[${kv%%=*}]+x}" ] || fail "$who: unknown key '${kv%%=*}'"
+        o[${kv%%=*}]=${kv#*=}
+    done
+    [ -n "${o[local]}" ] && [ -n "${o[remote]}" ] || fail "$who: local= and remote= are required"
+    [ "${o[version]}" = 2 ] || fail "$who: hike speaks IKEv2 only"
+}
+
+# _hiked_write FILE AUTH: writes the configuration the caller's o describes, with AUTH (the
+# lines that say how each side authenticates) in the connection.
+_hiked_write() {
+    local file=$1 auth=$2 name=${o[name]:-$(basename "${1%.*}")} d ts_l="" ts_r=""
+    d=$(hiked_dir "$name")
+    mkdir -p "$d" "$(dirname "$file")"
+    [ "${o[local_ts]}" = dynamic ] || ts_l="local_ts = [$(_hk_list "${o[local_ts]}")];"
+    [ "${o[remote_ts]}" = dynamic ] || ts_r="remote_ts = [$(_hk_list "${o[remote_ts]}")];"
     cat >"$file" <<EOF
 # hiked.conf written by tests/interop/lib/hiked.sh (instance "$name")
 daemon = {
@@ -278,9 +237,7 @@ connections = {
   ${o[conn]} = {
     local_addrs = "${o[local]}";
     remote_addrs = "${o[remote]}";
-    local  = { auth = "pubkey"; cert = "${o[cert]}"; key = "${o[key]}";
-               signature = "${o[signature]}";$lopt };
-    remote = { auth = "pubkey";$ropt };
+    $auth
     ike = [$(_hk_list "${o[ike]}")];
     rekey_time = "${o[rekey_time]}";
     dpd_delay = "${o[dpd_delay]}";
