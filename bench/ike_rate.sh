@@ -12,7 +12,18 @@ rate_one() {
     sleep 1
     local c0 c1
     c0=$(cpu_ticks "$RESP_PID")
+    local perf_pid=
+    if [ "${BENCH_RATE_PERF:-0}" = 1 ] && [ "$kind" = hiked ] && command -v perf >/dev/null; then
+        perf record -q -g -p "$RESP_PID" -o "$NETNS_WORK/perf-$kind-$auth.data" 2>/dev/null &
+        perf_pid=$!
+    fi
     hike_load "$auth" "$out" -n "$BENCH_RATE_COUNT" -w "$BENCH_RATE_WINDOW" --timeout 300 || true
+    if [ -n "$perf_pid" ]; then
+        kill -INT "$perf_pid" && wait "$perf_pid" || true
+        perf report -q --no-children -i "$NETNS_WORK/perf-$kind-$auth.data" --sort dso,symbol \
+            2>/dev/null | grep -v '^$' | head -40 >"$NETNS_WORK/perf-$kind-$auth.txt" || true
+        log "  profile of hiked: $NETNS_WORK/perf-$kind-$auth.txt" >&2
+    fi
     sleep 1 # the last DELETEs
     c1=$(cpu_ticks "$RESP_PID")
     stop_responder "$kind"
@@ -28,7 +39,7 @@ rate_one() {
 
 part_rate() {
     local auth label h s
-    for auth in psk cert; do
+    for auth in ${BENCH_RATE_AUTH:-psk cert}; do
         label=$([ $auth = psk ] && echo "PSK" || echo "ECDSA P-256 certificates")
         log "rate: $label, $BENCH_RATE_COUNT IKE SAs, window $BENCH_RATE_WINDOW"
         read -r -a h <<<"$(rate_one hiked $auth)"

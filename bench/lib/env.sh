@@ -80,9 +80,11 @@ connections = { bench = {
   children = { c = { local_ts = "$INNER_NET"; esp = ["$BENCH_ESP"]; rekey_time = 0; }; };
 }; };
 EOF
-    ns_spawn resp "$d/hiked.log" taskset -c "$BENCH_CPU_RESP" "$BENCH_BUILD/hiked" -c "$d/hiked.conf"
+    # RESP_WRAP: a command hiked runs under (bench/ike_callgrind.sh: valgrind).
+    ns_spawn resp "$d/hiked.log" taskset -c "$BENCH_CPU_RESP" ${RESP_WRAP:-} "$BENCH_BUILD/hiked" \
+        -c "$d/hiked.conf"
     RESP_PID=$NS_LAST_PID
-    wait_for 5 ns_exec resp ss -Hlun "sport = :500" || fail "hiked did not start"
+    wait_for "${RESP_START_WAIT:-5}" ns_exec resp ss -Hlun "sport = :500" || fail "hiked did not start"
 }
 
 # charon_responder AUTH: starts charon in resp (kernel-libipsec, anti-DoS off), sets RESP_PID.
