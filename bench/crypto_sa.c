@@ -53,11 +53,11 @@ static void one_sa(struct hk_crypto *c, const struct fixture *f, double acc[PH_N
     uint32_t cspi;
     double t0 = now_ns(), t1;
 
-    CHECK(hk_random(spi_r, sizeof(spi_r)));
-    CHECK(hk_random(nonce, sizeof(nonce)));
-    CHECK(hk_random(&cspi, sizeof(cspi)));
+    CHECK(hk_crypto_random(c, spi_r, sizeof(spi_r)));
+    CHECK(hk_crypto_random(c, nonce, sizeof(nonce)));
+    CHECK(hk_crypto_random(c, &cspi, sizeof(cspi)));
     for (int i = 0; i < 3; i++)
-        CHECK(hk_random(iv, sizeof(iv)));
+        CHECK(hk_crypto_random(c, iv, sizeof(iv)));
     t1 = now_ns(), acc[PH_RAND] += t1 - t0, t0 = t1;
 
     struct hk_ke *ke;

@@ -8,6 +8,8 @@
 
 #include <openssl/evp.h>
 
+#include "crypto/rng.h"
+
 #define HK_CRYPTO_KE_GROUPS 4
 
 struct hk_crypto {
@@ -36,6 +38,12 @@ struct hk_crypto {
      * changes no state in them, but they are not for several threads at once.
      */
     EVP_PKEY_CTX *ke_gen[HK_CRYPTO_KE_GROUPS];
+    /*
+     * Buffered random octets (crypto/rng.h): rng for values sent on the wire (SPIs,
+     * nonces, IVs), rng_priv for private keys. Behind pointers, so drawing from them
+     * through a const struct hk_crypto is allowed: the struct is still for one thread.
+     */
+    struct hk_rng *rng, *rng_priv;
 };
 
 /* Fetches every algorithm; HK_E_CRYPTO if one is missing from the provider. */
@@ -50,7 +58,15 @@ const char *hk_crypto_md_name(const EVP_MD *md);
  * EVP_MAC_init; NULL for another size or when out of memory. */
 EVP_MAC_CTX *hk_crypto_hmac_new(const struct hk_crypto *c, size_t len);
 
-/* Fills buf with cryptographically strong random bytes. */
+/* Fills buf with cryptographically strong random bytes, straight from OpenSSL. */
 int hk_random(void *buf, size_t len);
+/*
+ * The same from c's buffered source (crypto/rng.h), for the values drawn per SA or per
+ * message (SPIs, nonces, IVs): no OpenSSL call for most draws.
+ */
+int hk_crypto_random(const struct hk_crypto *c, void *buf, size_t len);
+/* For a child process after fork() that goes on using c: drops the buffered octets the
+ * parent also holds (crypto/rng.h). hiked does not fork. */
+void hk_crypto_after_fork(const struct hk_crypto *c);
 
 #endif

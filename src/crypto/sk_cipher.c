@@ -32,6 +32,7 @@ struct hk_sk_cipher {
     const char *digest;
     struct hk_secret *ikey;
     EVP_MAC_CTX *mac;
+    struct hk_rng *rng; /* the creating struct hk_crypto's, for IVs */
 };
 
 static int cipher_ctx(const EVP_CIPHER *cipher, const uint8_t *key, int enc, int pad_off,
@@ -142,6 +143,7 @@ int hk_sk_cipher_new(const struct hk_crypto *c, uint16_t encr, uint16_t key_bits
     if (aead)
         memcpy(s->salt, ekey + klen, SALT_LEN);
     s->cipher = cipher;
+    s->rng = c->rng;
     memcpy(s->key, ekey, klen);
     if (!aead) {
         s->hmac = c->hmac;
@@ -188,6 +190,11 @@ bool hk_sk_cipher_is_idle(const struct hk_sk_cipher *s)
 size_t hk_sk_cipher_iv_len(const struct hk_sk_cipher *s)
 {
     return s->iv_len;
+}
+
+int hk_sk_cipher_new_iv(struct hk_sk_cipher *s, uint8_t *iv)
+{
+    return hk_rng_bytes(s->rng, iv, s->iv_len);
 }
 
 size_t hk_sk_cipher_block_len(const struct hk_sk_cipher *s)

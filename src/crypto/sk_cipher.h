@@ -42,6 +42,13 @@ bool hk_sk_cipher_is_idle(const struct hk_sk_cipher *s);
 
 /* Octets of explicit IV carried before the ciphertext: 8 (AEAD) or 16 (CBC). */
 size_t hk_sk_cipher_iv_len(const struct hk_sk_cipher *s);
+/*
+ * A fresh random IV (hk_sk_cipher_iv_len octets) for the next seal, from the buffered
+ * source of the struct hk_crypto the object was made with (which must outlive it):
+ * unpredictable as RFC 7296 3.14 asks for CBC, and for an AEAD repeating only by chance
+ * (64 random bits; an SK key seals few messages).
+ */
+int hk_sk_cipher_new_iv(struct hk_sk_cipher *s, uint8_t *iv);
 /* What the plaintext length must be a multiple of: 16 for CBC, 1 for an AEAD (RFC 5282 3). */
 size_t hk_sk_cipher_block_len(const struct hk_sk_cipher *s);
 /* Octets of ICV after the ciphertext: 16 for the AEADs, 16/24/32 for the HMACs. */

@@ -165,7 +165,7 @@ struct ike_sa *engine_new_sa(struct ike_engine *e, bool initiator, const char *c
     sa->created_ms = sa->last_in_ms = engine_now(e);
     uint8_t *mine = initiator ? sa->spi_i : sa->spi_r;
     do {
-        if (hk_random(mine, IKE_SPI_LEN)) {
+        if (hk_crypto_random(e->crypto, mine, IKE_SPI_LEN)) {
             free(sa);
             return NULL;
         }
@@ -266,7 +266,7 @@ uint32_t engine_alloc_spi(struct ike_engine *e)
 {
     uint32_t spi;
     do {
-        if (hk_random(&spi, sizeof(spi)))
+        if (hk_crypto_random(e->crypto, &spi, sizeof(spi)))
             return 0;
     } while (spi < 256 ||
              hk_u64map_get(&e->child_by_spi, spi)); /* 1..255 reserved (RFC 4303 2.1) */

@@ -35,7 +35,7 @@ static int seal_one(struct hk_sk_cipher *c, const struct ike_hdr *hdr, uint8_t t
     uint8_t *body = calloc(1, body_len);
     if (!body)
         return HK_E_NOMEM;
-    int rc = hk_random(body, iv_len);
+    int rc = hk_sk_cipher_new_iv(c, body);
     if (rc)
         goto out;
     if (clen)

@@ -47,7 +47,7 @@ static int begin(struct ike_engine *e, struct ike_sa *sa, uint8_t kind, uint16_t
                  uint8_t *pub, size_t *publen)
 {
     uint8_t nonce[NONCE_LEN];
-    int rc = hk_random(nonce, sizeof(nonce));
+    int rc = hk_crypto_random(e->crypto, nonce, sizeof(nonce));
     x_create_abort(e, sa);
     if (!rc)
         rc = ike_bytes_set(&sa->create.nonce, nonce, sizeof(nonce));
@@ -453,7 +453,7 @@ static void ike_rekey_request(struct ike_engine *e, struct ike_sa *sa, struct ik
         memcpy(ns->spi_i, c.spi, IKE_SPI_LEN);
         rc = respond_ke(e, c.ke, kep, pub, &publen, &g_ir);
     }
-    if (!rc && !(rc = hk_random(nonce, sizeof(nonce))) &&
+    if (!rc && !(rc = hk_crypto_random(e->crypto, nonce, sizeof(nonce))) &&
         !(rc = ike_bytes_set(&ns->ni, np->u.nonce.data.p, np->u.nonce.data.len)) &&
         !(rc = ike_bytes_set(&ns->nr, nonce, sizeof(nonce))))
         rc = rekeyed_sa_setup(e, sa, ns, &c, g_ir);
@@ -550,7 +550,7 @@ static void child_request_in(struct ike_engine *e, struct ike_sa *sa, struct ike
         int rc = c ? HK_OK : HK_E_NOMEM;
         if (!rc && chosen.ke)
             rc = respond_ke(e, chosen.ke, kep, pub, &publen, &g_ir);
-        if (!rc && !(rc = hk_random(nonce, sizeof(nonce))) &&
+        if (!rc && !(rc = hk_crypto_random(e->crypto, nonce, sizeof(nonce))) &&
             !(rc = ike_bytes_set(&bni, np->u.nonce.data.p, np->u.nonce.data.len)) &&
             !(rc = ike_bytes_set(&bnr, nonce, sizeof(nonce)))) {
             c->chosen = chosen;

@@ -165,7 +165,7 @@ int x_init_start(struct ike_engine *e, struct ike_sa *sa)
         return rc;
     if (!sa->ni.len) {
         uint8_t fresh[NONCE_LEN];
-        if ((rc = hk_random(fresh, sizeof(fresh))) ||
+        if ((rc = hk_crypto_random(e->crypto, fresh, sizeof(fresh))) ||
             (rc = ike_bytes_set(&sa->ni, fresh, NONCE_LEN)))
             return rc;
     }
@@ -376,7 +376,8 @@ void x_init_on_request(struct ike_engine *e, struct ike_rx *rx)
     int rc;
     if ((rc = ike_bytes_set(&sa->ni, np->u.nonce.data.p, np->u.nonce.data.len)) ||
         (rc = ike_bytes_set(&sa->init_req, rx->raw, rx->raw_len)) ||
-        (rc = hk_random(nonce, NONCE_LEN)) || (rc = ike_bytes_set(&sa->nr, nonce, NONCE_LEN)) ||
+        (rc = hk_crypto_random(e->crypto, nonce, NONCE_LEN)) ||
+        (rc = ike_bytes_set(&sa->nr, nonce, NONCE_LEN)) ||
         (rc = hk_ke_new(e->crypto, c.ke, &sa->ke)) || (rc = hk_ke_public(sa->ke, pub, publen)) ||
         (rc = derive_keys(e, sa, &kep->u.ke.data))) {
         engine_delete_sa(e, sa,
