@@ -38,6 +38,14 @@ struct hk_crypto {
      * changes no state in them, but they are not for several threads at once.
      */
     EVP_PKEY_CTX *ke_gen[HK_CRYPTO_KE_GROUPS];
+    /* Import contexts (EVP_PKEY_fromdata_init done), one per group, same order. */
+    EVP_PKEY_CTX *ke_import[HK_CRYPTO_KE_GROUPS];
+    /*
+     * A public-only X25519 key that takes each peer's value in turn for the length of one
+     * derive (EVP_PKEY_set1_encoded_public_key): a fresh key per peer cost a key manager
+     * lookup by name and its names walked per import.
+     */
+    EVP_PKEY *x25519_peer;
     /*
      * Buffered random octets (crypto/rng.h): rng for values sent on the wire (SPIs,
      * nonces, IVs), rng_priv for private keys. Behind pointers, so drawing from them

@@ -164,25 +164,71 @@ fail:
     return NULL;
 }
 
+static EVP_PKEY_CTX *import_ctx(OSSL_LIB_CTX *l, const struct ke_group *g)
+{
+    EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_name(l, g->keytype, NULL);
+    if (pctx && EVP_PKEY_fromdata_init(pctx) > 0)
+        return pctx;
+    EVP_PKEY_CTX_free(pctx);
+    return NULL;
+}
+
+/* X25519 key from an import context and one parameter (private or public key). */
+static EVP_PKEY *x25519_import(EVP_PKEY_CTX *imp, const char *param, const uint8_t *v,
+                               int selection)
+{
+    EVP_PKEY *pkey = NULL;
+    OSSL_PARAM p[] = {OSSL_PARAM_construct_octet_string(param, (void *)v, 32),
+                      OSSL_PARAM_construct_end()};
+    if (EVP_PKEY_fromdata(imp, &pkey, selection, p) <= 0)
+        return NULL;
+    return pkey;
+}
+
 _Static_assert(sizeof(groups) / sizeof(groups[0]) == HK_CRYPTO_KE_GROUPS, "ke_gen size");
 
 int hk_ke_prefetch(struct hk_crypto *c)
 {
+    /* Any valid public value will do until the first peer's replaces it: the base point. */
+    static const uint8_t base[32] = {9};
     for (size_t i = 0; i < HK_CRYPTO_KE_GROUPS; i++) {
-        if (!(c->ke_gen[i] = keygen_ctx(c->libctx, &groups[i]))) {
-            hk_ke_prefetch_free(c);
-            return HK_E_CRYPTO;
-        }
+        if (!(c->ke_gen[i] = keygen_ctx(c->libctx, &groups[i])) ||
+            !(c->ke_import[i] = import_ctx(c->libctx, &groups[i])))
+            goto fail;
+        if (groups[i].kind == KE_X25519 &&
+            !(c->x25519_peer = x25519_import(c->ke_import[i], OSSL_PKEY_PARAM_PUB_KEY, base,
+                                             EVP_PKEY_PUBLIC_KEY)))
+            goto fail;
     }
     return HK_OK;
+fail:
+    hk_ke_prefetch_free(c);
+    return HK_E_CRYPTO;
 }
 
 void hk_ke_prefetch_free(struct hk_crypto *c)
 {
     for (size_t i = 0; i < HK_CRYPTO_KE_GROUPS; i++) {
         EVP_PKEY_CTX_free(c->ke_gen[i]);
-        c->ke_gen[i] = NULL;
+        EVP_PKEY_CTX_free(c->ke_import[i]);
+        c->ke_gen[i] = c->ke_import[i] = NULL;
     }
+    EVP_PKEY_free(c->x25519_peer);
+    c->x25519_peer = NULL;
+}
+
+/*
+ * An X25519 key pair from 32 private octets (RFC 7748 5: any 32 random octets; the
+ * function clamps them). The import computes the public value, the same fixed-base
+ * multiplication key generation does.
+ */
+static int x25519_from_private(const struct hk_crypto *c, const struct ke_group *g,
+                               const uint8_t priv[32], struct hk_ke **out)
+{
+    EVP_PKEY_CTX *imp = c->ke_import[g - groups];
+    if (!imp)
+        return HK_E_CRYPTO; /* hk_crypto_init failed or was not called */
+    return ke_wrap(c, g, x25519_import(imp, OSSL_PKEY_PARAM_PRIV_KEY, priv, EVP_PKEY_KEYPAIR), out);
 }
 
 int hk_ke_new(const struct hk_crypto *c, uint16_t group, struct hk_ke **out)
@@ -191,6 +237,19 @@ int hk_ke_new(const struct hk_crypto *c, uint16_t group, struct hk_ke **out)
     const struct ke_group *g = find_group(group);
     if (!g)
         return HK_E_UNSUPPORTED;
+    if (g->kind == KE_X25519) {
+        /*
+         * Our own private octets rather than EVP_PKEY_generate: the same key from the same
+         * kind of DRBG output (OpenSSL's private DRBG, buffered), without a DRBG call and
+         * the generation set-up per key.
+         */
+        uint8_t priv[32];
+        int r = hk_rng_bytes(c->rng_priv, priv, sizeof(priv));
+        if (!r)
+            r = x25519_from_private(c, g, priv, out);
+        hk_wipe(priv, sizeof(priv));
+        return r;
+    }
     EVP_PKEY_CTX *pctx = c->ke_gen[g - groups];
     if (!pctx)
         return HK_E_CRYPTO; /* hk_crypto_init failed or was not called */
@@ -206,13 +265,10 @@ static EVP_PKEY *from_params(const struct hk_crypto *c, const struct ke_group *g
 {
     EVP_PKEY *pkey = NULL;
     OSSL_PARAM *p = NULL;
-    EVP_PKEY_CTX *pctx = NULL;
-    if (!OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, g->name, 0) ||
-        !(p = OSSL_PARAM_BLD_to_param(bld)) ||
-        !(pctx = EVP_PKEY_CTX_new_from_name(c->libctx, g->keytype, NULL)) ||
-        EVP_PKEY_fromdata_init(pctx) <= 0 || EVP_PKEY_fromdata(pctx, &pkey, selection, p) <= 0)
+    EVP_PKEY_CTX *imp = c->ke_import[g - groups];
+    if (!imp || !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, g->name, 0) ||
+        !(p = OSSL_PARAM_BLD_to_param(bld)) || EVP_PKEY_fromdata(imp, &pkey, selection, p) <= 0)
         pkey = NULL;
-    EVP_PKEY_CTX_free(pctx);
     OSSL_PARAM_free(p);
     return pkey;
 }
@@ -265,8 +321,7 @@ int hk_ke_new_from_private(const struct hk_crypto *c, uint16_t group, const uint
         (g->kind != KE_MODP && len != g->shared_len))
         return HK_E_INVALID;
     if (g->kind == KE_X25519)
-        return ke_wrap(c, g, EVP_PKEY_new_raw_private_key_ex(c->libctx, "X25519", NULL, priv, len),
-                       out);
+        return x25519_from_private(c, g, priv, out);
 
     int r = HK_E_CRYPTO;
     EVP_PKEY *pkey = NULL;
@@ -317,9 +372,16 @@ static int peer_key(const struct hk_ke *k, const uint8_t *peer, EVP_PKEY **out)
     OSSL_LIB_CTX *l = k->c->libctx;
     *out = NULL;
     if (g->kind == KE_X25519) {
-        /* RFC 8031 3.2 / RFC 7748 5: any 32 octets; the top bit is masked by X25519. */
-        *out = EVP_PKEY_new_raw_public_key_ex(l, "X25519", NULL, peer, g->pub_len);
-        return *out ? HK_OK : HK_E_CRYPTO;
+        /*
+         * RFC 8031 3.2 / RFC 7748 5: any 32 octets; the top bit is masked by X25519. The
+         * shared template key takes them (public data, kept until the next peer's): the
+         * caller's reference lasts one derive, and struct hk_crypto is for one thread.
+         */
+        EVP_PKEY *t = k->c->x25519_peer;
+        if (!t || !EVP_PKEY_set1_encoded_public_key(t, peer, g->pub_len) || !EVP_PKEY_up_ref(t))
+            return HK_E_CRYPTO;
+        *out = t;
+        return HK_OK;
     }
     int r = HK_E_PEER_KE;
     BIGNUM *y = NULL;

@@ -387,6 +387,44 @@ static void peer_x25519_low_order(void **state)
     hk_ke_free(k);
 }
 
+/*
+ * X25519 peer values pass through one shared public-key object of struct hk_crypto: each
+ * derive must see its own peer value, whatever came before (a rejected point, a wrong
+ * length, another key's peer), and the RFC 7748 6.1 answers must hold throughout.
+ */
+static void x25519_peer_key_reused(void **state)
+{
+    const struct hk_crypto *c = *state;
+    const struct kat *t = &rfc7748_6_1;
+    uint8_t a[32], b[32], pa[32], pb[32], k[32], low[32] = {0};
+    test_unhex(t->priv_i, a, 32);
+    test_unhex(t->pub_i, pa, 32);
+    test_unhex(t->priv_r, b, 32);
+    test_unhex(t->pub_r, pb, 32);
+    test_unhex(t->shared, k, 32);
+    struct hk_ke *alice, *bob, *fresh;
+    assert_int_equal(hk_ke_new_from_private(c, HK_KE_CURVE25519, a, 32, &alice), 0);
+    assert_int_equal(hk_ke_new_from_private(c, HK_KE_CURVE25519, b, 32, &bob), 0);
+    assert_int_equal(hk_ke_new(c, HK_KE_CURVE25519, &fresh), 0);
+    for (int round = 0; round < 3; round++) {
+        struct hk_secret *s;
+        assert_int_equal(hk_ke_derive(alice, pb, 32, &s), 0);
+        assert_memory_equal(s->data, k, 32);
+        hk_secret_free(&s);
+        expect_reject(bob, low, 32, "all-zero point between good ones");
+        assert_int_equal(hk_ke_derive(fresh, pa, 32, &s), 0); /* another peer value */
+        assert_memory_not_equal(s->data, k, 32);
+        hk_secret_free(&s);
+        expect_reject(alice, pb, 31, "short between good ones");
+        assert_int_equal(hk_ke_derive(bob, pa, 32, &s), 0);
+        assert_memory_equal(s->data, k, 32);
+        hk_secret_free(&s);
+    }
+    hk_ke_free(alice);
+    hk_ke_free(bob);
+    hk_ke_free(fresh);
+}
+
 static void private_key_arguments(void **state)
 {
     const struct hk_crypto *c = *state;
@@ -410,7 +448,8 @@ int main(void)
         cmocka_unit_test(modp2048_known_answer), cmocka_unit_test(fresh_keys_agree),
         cmocka_unit_test(groups_and_lengths),    cmocka_unit_test(peer_wrong_length),
         cmocka_unit_test(peer_ecp_not_on_curve), cmocka_unit_test(peer_modp_out_of_range),
-        cmocka_unit_test(peer_x25519_low_order), cmocka_unit_test(private_key_arguments),
+        cmocka_unit_test(peer_x25519_low_order), cmocka_unit_test(x25519_peer_key_reused),
+        cmocka_unit_test(private_key_arguments),
     };
     return cmocka_run_group_tests(tests, test_crypto_setup, test_crypto_teardown);
 }
