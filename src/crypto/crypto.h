@@ -11,6 +11,7 @@
 #include "crypto/rng.h"
 
 #define HK_CRYPTO_KE_GROUPS 4
+#define HK_CRYPTO_HMAC_CTX  3
 
 struct hk_crypto {
     OSSL_LIB_CTX *libctx; /* NULL: OpenSSL's default context */
@@ -26,12 +27,17 @@ struct hk_crypto {
     EVP_CIPHER *aes256_cbc;
     EVP_CIPHER *chacha20_poly1305;
     /*
-     * HMAC contexts with their digest set (and a dummy key, so they can be duplicated):
-     * a PRF call duplicates one instead of looking the digest up by name each time.
+     * HMAC contexts with their digest set (and a dummy key, so they can be duplicated), for
+     * hk_crypto_hmac_new. The PRFs no longer use them (crypto/hmac.h).
      */
     EVP_MAC_CTX *hmac_sha256;
     EVP_MAC_CTX *hmac_sha384;
     EVP_MAC_CTX *hmac_sha512;
+    /*
+     * Digest contexts for the PRFs' HMAC (crypto/hmac.h): the keyed inner and outer states
+     * and a work context, reused by every PRF call and cleared after each.
+     */
+    EVP_MD_CTX *hmac_md[HK_CRYPTO_HMAC_CTX];
     /*
      * Key generation contexts, one per key exchange group (ke.c's table order), set up
      * once: making one per key fetched the key manager by name. EVP_PKEY_generate

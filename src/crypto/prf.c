@@ -2,8 +2,8 @@
 #include "common/err.h"
 #include "common/secret.h"
 #include "crypto/alg.h"
+#include "crypto/hmac.h"
 
-#include <openssl/core_names.h>
 #include <string.h>
 
 size_t hk_prf_out_len(uint16_t prf_id)
@@ -24,59 +24,27 @@ size_t hk_prf_key_len(uint16_t prf_id)
     return hk_prf_out_len(prf_id); /* RFC 7296 2.13: HMAC PRFs prefer the hash length */
 }
 
-/* An HMAC context for prf_id, keyed and ready for input. */
-static int mac_start(const struct hk_crypto *c, uint16_t prf_id, const uint8_t *key, size_t klen,
-                     EVP_MAC_CTX **out)
+/* The digest of an HMAC PRF, or NULL. */
+static const EVP_MD *prf_md(const struct hk_crypto *c, uint16_t prf_id)
 {
-    static const uint8_t empty[1];
     size_t hlen = hk_prf_out_len(prf_id);
-    if (!hlen)
-        return HK_E_UNSUPPORTED;
-    if (!key && klen)
-        return HK_E_INVALID;
-    EVP_MAC_CTX *ctx = hk_crypto_hmac_new(c, hlen);
-    if (!ctx)
-        return HK_E_NOMEM;
-    /* A NULL key would mean "keep the old key"; an empty key is still a key. */
-    if (!EVP_MAC_init(ctx, klen ? key : empty, klen, NULL)) {
-        EVP_MAC_CTX_free(ctx);
-        return HK_E_CRYPTO;
-    }
-    *out = ctx;
-    return HK_OK;
-}
-
-static int mac_update_segs(EVP_MAC_CTX *ctx, const struct hk_prf_seg *seg, size_t nseg)
-{
-    for (size_t i = 0; i < nseg; i++) {
-        if (seg[i].len && !EVP_MAC_update(ctx, seg[i].p, seg[i].len))
-            return HK_E_CRYPTO;
-    }
-    return HK_OK;
-}
-
-static int mac_final(EVP_MAC_CTX *ctx, uint8_t *out, size_t hlen)
-{
-    size_t n = 0;
-    if (!EVP_MAC_final(ctx, out, &n, hlen) || n != hlen)
-        return HK_E_CRYPTO;
-    return HK_OK;
+    return hlen ? hk_crypto_md_by_len(c, hlen) : NULL;
 }
 
 int hk_prf_segs(const struct hk_crypto *c, uint16_t prf_id, const uint8_t *key, size_t klen,
                 const struct hk_prf_seg *seg, size_t nseg, uint8_t *out)
 {
-    size_t hlen = hk_prf_out_len(prf_id);
-    EVP_MAC_CTX *ctx;
-    int r = mac_start(c, prf_id, key, klen, &ctx);
+    const EVP_MD *md = prf_md(c, prf_id);
+    if (!md)
+        return HK_E_UNSUPPORTED;
+    struct hk_hmac h;
+    int r = hk_hmac_init(&h, c, md, key, klen);
     if (r)
         return r;
-    r = mac_update_segs(ctx, seg, nseg);
-    if (!r)
-        r = mac_final(ctx, out, hlen);
-    EVP_MAC_CTX_free(ctx);
+    r = hk_hmac_segs(&h, seg, nseg, out);
+    hk_hmac_done(&h);
     if (r)
-        hk_wipe(out, hlen);
+        hk_wipe(out, hk_prf_out_len(prf_id));
     return r;
 }
 
@@ -89,14 +57,15 @@ int hk_prf(const struct hk_crypto *c, uint16_t prf_id, const uint8_t *key, size_
 
 /*
  * RFC 7296 2.13: T1 = prf(K, S | 0x01), Tn = prf(K, Tn-1 | S | n); output T1 | T2 | ...
- * One keyed context serves every iteration: re-initialising without a key restarts it
- * with the same key. Whole blocks are written straight into out.
+ * The key is set up once (crypto/hmac.h) for every iteration. Whole blocks are written
+ * straight into out.
  */
 int hk_prf_plus_segs(const struct hk_crypto *c, uint16_t prf_id, const uint8_t *key, size_t klen,
                      const struct hk_prf_seg *seg, size_t nseg, uint8_t *out, size_t outlen)
 {
     size_t hlen = hk_prf_out_len(prf_id);
-    if (!hlen)
+    const EVP_MD *md = prf_md(c, prf_id);
+    if (!md)
         return HK_E_UNSUPPORTED;
     if (outlen > HK_PRF_PLUS_MAX_ITER * hlen)
         return HK_E_OVERFLOW; /* RFC 7296 2.13: not defined beyond 255 iterations */
@@ -104,8 +73,8 @@ int hk_prf_plus_segs(const struct hk_crypto *c, uint16_t prf_id, const uint8_t *
         return HK_OK;
     if (!out)
         return HK_E_INVALID;
-    EVP_MAC_CTX *ctx;
-    int r = mac_start(c, prf_id, key, klen, &ctx);
+    struct hk_hmac h;
+    int r = hk_hmac_init(&h, c, md, key, klen);
     if (r)
         return r;
     uint8_t tail[HK_PRF_MAX_OUT];
@@ -115,19 +84,19 @@ int hk_prf_plus_segs(const struct hk_crypto *c, uint16_t prf_id, const uint8_t *
         const uint8_t ctr = (uint8_t)i;
         size_t take = outlen - done < hlen ? outlen - done : hlen;
         uint8_t *t = take == hlen ? out + done : tail;
-        if ((prev && (!EVP_MAC_init(ctx, NULL, 0, NULL) || !EVP_MAC_update(ctx, prev, hlen))) ||
-            mac_update_segs(ctx, seg, nseg) || !EVP_MAC_update(ctx, &ctr, 1) ||
-            mac_final(ctx, t, hlen)) {
-            r = HK_E_CRYPTO;
+        if ((r = hk_hmac_start(&h)) || (prev && (r = hk_hmac_update(&h, prev, hlen))))
             break;
-        }
+        for (size_t j = 0; j < nseg && !r; j++)
+            r = hk_hmac_update(&h, seg[j].p, seg[j].len);
+        if (r || (r = hk_hmac_update(&h, &ctr, 1)) || (r = hk_hmac_final(&h, t)))
+            break;
         if (t == tail)
             memcpy(out + done, tail, take);
         prev = t;
         done += take;
     }
+    hk_hmac_done(&h);
     hk_wipe(tail, sizeof(tail));
-    EVP_MAC_CTX_free(ctx);
     if (r)
         hk_wipe(out, outlen);
     return r;
