@@ -53,6 +53,8 @@ void hk_rng_free(struct hk_rng *r)
 
 void hk_rng_reset(struct hk_rng *r)
 {
+    if (!r)
+        return;
     hk_wipe(r->buf->data, HK_RNG_BUF);
     r->pos = HK_RNG_BUF;
 }
@@ -69,6 +71,8 @@ const unsigned char *hk_rng_buffer(const struct hk_rng *r)
 
 int hk_rng_bytes(struct hk_rng *r, void *buf, size_t len)
 {
+    if (!r)
+        return HK_E_CRYPTO; /* hk_crypto_init failed or was not called */
     if (!len)
         return HK_OK;
     if (!buf)

@@ -38,7 +38,8 @@ int hk_rng_new(OSSL_LIB_CTX *libctx, bool priv, struct hk_rng **out);
 void hk_rng_free(struct hk_rng *r);
 /* Fills buf with len random octets; HK_E_CRYPTO when OpenSSL's DRBG fails. */
 int hk_rng_bytes(struct hk_rng *r, void *buf, size_t len);
-/* Wipes and drops the buffered octets: the next draw refills. For a child after fork(). */
+/* Wipes and drops the buffered octets: the next draw refills. For a child after fork().
+ * NULL is fine. */
 void hk_rng_reset(struct hk_rng *r);
 /* Octets left in the buffer (tests). */
 size_t hk_rng_avail(const struct hk_rng *r);
