@@ -58,6 +58,8 @@ struct hk_crypto {
      * through a const struct hk_crypto is allowed: the struct is still for one thread.
      */
     struct hk_rng *rng, *rng_priv;
+    /* auth.c: the last PSK's prf(PSK, "Key Pad for IKEv2"), with that PSK; secret memory. */
+    struct hk_psk_pad *psk_pad;
 };
 
 /* Fetches every algorithm; HK_E_CRYPTO if one is missing from the provider. */
