@@ -2,6 +2,9 @@
  * The crypto context: OpenSSL algorithm objects fetched once and shared by every
  * call, because an EVP fetch per operation costs more than the operation itself
  * for small inputs. One per daemon (or test); passed explicitly, never global.
+ * Some members change as they are used, through a const pointer too (buffered random
+ * octets, the HMAC digest states, the X25519 peer key, the PSK pad key): one thread at a
+ * time, and a forked child that goes on using it calls hk_crypto_after_fork first.
  */
 #ifndef HIKE_CRYPTO_CRYPTO_H
 #define HIKE_CRYPTO_CRYPTO_H
