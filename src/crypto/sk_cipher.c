@@ -35,13 +35,13 @@ struct hk_sk_cipher {
     struct hk_rng *rng; /* the creating struct hk_crypto's, for IVs */
 };
 
-static int cipher_ctx(const EVP_CIPHER *cipher, const uint8_t *key, int enc, int pad_off,
-                      EVP_CIPHER_CTX **out)
+static int cipher_ctx(const EVP_CIPHER *cipher, const uint8_t *key, const uint8_t *iv, int enc,
+                      int pad_off, EVP_CIPHER_CTX **out)
 {
     EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
     if (!x)
         return HK_E_NOMEM;
-    if (!EVP_CipherInit_ex2(x, cipher, key, NULL, enc, NULL) ||
+    if (!EVP_CipherInit_ex2(x, cipher, key, iv, enc, NULL) ||
         (pad_off && !EVP_CIPHER_CTX_set_padding(x, 0))) {
         EVP_CIPHER_CTX_free(x);
         return HK_E_CRYPTO;
@@ -207,18 +207,13 @@ size_t hk_sk_cipher_icv_len(const struct hk_sk_cipher *s)
     return s->icv_len;
 }
 
-/* The context of one direction, keyed when first needed. */
-static EVP_CIPHER_CTX *ctx_for(struct hk_sk_cipher *s, int enc)
+/*
+ * The context of one direction, set to the per-message IV (for an AEAD the nonce salt | iv):
+ * keyed with it in one init when first needed, else only the IV changes.
+ */
+static EVP_CIPHER_CTX *ctx_for(struct hk_sk_cipher *s, int enc, const uint8_t *iv)
 {
     EVP_CIPHER_CTX **x = enc ? &s->enc : &s->dec;
-    if (!*x && cipher_ctx(s->cipher, s->key, enc, !s->aead, x))
-        return NULL;
-    return *x;
-}
-
-/* Sets the per-message IV (for an AEAD the nonce salt | iv) without touching the key. */
-static int set_iv(struct hk_sk_cipher *s, EVP_CIPHER_CTX *x, const uint8_t *iv, int enc)
-{
     uint8_t nonce[SALT_LEN + AEAD_IV_LEN];
     const uint8_t *n = iv;
     if (s->aead) {
@@ -226,7 +221,9 @@ static int set_iv(struct hk_sk_cipher *s, EVP_CIPHER_CTX *x, const uint8_t *iv, 
         memcpy(nonce + SALT_LEN, iv, AEAD_IV_LEN);
         n = nonce;
     }
-    return EVP_CipherInit_ex2(x, NULL, NULL, n, enc, NULL) ? HK_OK : HK_E_CRYPTO;
+    if (!*x)
+        return cipher_ctx(s->cipher, s->key, n, enc, !s->aead, x) ? NULL : *x;
+    return EVP_CipherInit_ex2(*x, NULL, NULL, n, enc, NULL) ? *x : NULL;
 }
 
 /* One pass over aad (AEAD only) and data, in place. */
@@ -282,10 +279,8 @@ int hk_sk_cipher_seal(struct hk_sk_cipher *s, const uint8_t *aad, size_t aadlen,
     int outl, rc;
     if (len % s->block)
         return HK_E_LENGTH;
-    if (!ctx_for(s, 1))
+    if (!ctx_for(s, 1, iv))
         return HK_E_CRYPTO;
-    if ((rc = set_iv(s, s->enc, iv, 1)))
-        return rc;
     if (s->aead) {
         OSSL_PARAM p[] = {
             OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, icv, s->icv_len),
@@ -322,10 +317,8 @@ int hk_sk_cipher_open(struct hk_sk_cipher *s, const uint8_t *aad, size_t aadlen,
         if (hk_memeq_ct(mac, icv, s->icv_len))
             return HK_E_AUTH;
     }
-    if (!ctx_for(s, 0))
+    if (!ctx_for(s, 0, iv))
         return HK_E_CRYPTO;
-    if ((rc = set_iv(s, s->dec, iv, 0)))
-        return rc;
     if (s->aead) {
         OSSL_PARAM p[] = {
             OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, (void *)icv, s->icv_len),
