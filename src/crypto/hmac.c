@@ -93,9 +93,21 @@ int hk_hmac_update(struct hk_hmac *h, const uint8_t *p, size_t len)
     return !len || EVP_DigestUpdate(h->w, p, len) ? HK_OK : HK_E_CRYPTO;
 }
 
+/* HMAC = H(K0 ^ opad | H(K0 ^ ipad | text)) (RFC 2104 2): in is the inner hash so far, outer
+ * the K0 ^ opad state (both finished here). */
+static int finish(EVP_MD_CTX *in, EVP_MD_CTX *outer, size_t hlen, uint8_t *out)
+{
+    uint8_t inner[EVP_MAX_MD_SIZE];
+    unsigned int n = 0, m = 0;
+    int ok = EVP_DigestFinal_ex(in, inner, &n) && n == hlen && EVP_DigestUpdate(outer, inner, n) &&
+             EVP_DigestFinal_ex(outer, out, &m) && m == hlen;
+    hk_wipe(inner, hlen);
+    return ok ? HK_OK : HK_E_CRYPTO;
+}
+
 int hk_hmac_final(struct hk_hmac *h, uint8_t *out)
 {
-    /* HMAC = H(K0 ^ opad | H(K0 ^ ipad | text)) (RFC 2104 2). */
+    /* w becomes the outer state only after the inner hash is out of it. */
     uint8_t inner[EVP_MAX_MD_SIZE];
     unsigned int n = 0, m = 0;
     int ok = EVP_DigestFinal_ex(h->w, inner, &n) && n == h->hlen &&
@@ -111,4 +123,19 @@ int hk_hmac_segs(struct hk_hmac *h, const struct hk_prf_seg *seg, size_t nseg, u
     for (size_t i = 0; !rc && i < nseg; i++)
         rc = hk_hmac_update(h, seg[i].p, seg[i].len);
     return rc ? rc : hk_hmac_final(h, out);
+}
+
+int hk_hmac_once(const struct hk_crypto *c, const EVP_MD *md, const uint8_t *key, size_t klen,
+                 const struct hk_prf_seg *seg, size_t nseg, uint8_t *out)
+{
+    struct hk_hmac h;
+    int rc = hk_hmac_init(&h, c, md, key, klen);
+    for (size_t i = 0; !rc && i < nseg; i++) {
+        if (seg[i].len && !EVP_DigestUpdate(h.ki, seg[i].p, seg[i].len))
+            rc = HK_E_CRYPTO;
+    }
+    if (!rc)
+        rc = finish(h.ki, h.ko, h.hlen, out);
+    hk_hmac_done(&h);
+    return rc;
 }

@@ -4,7 +4,8 @@
  * through EVP_MAC (context duplicate, init with key, final, free) costs several times the
  * four hash blocks it computes, in allocations and parameter look-ups. Here the key's
  * inner and outer hash states are computed once into contexts of struct hk_crypto, and
- * each MAC copies them: prf+ and the other PRF calls of an IKE SA run about twice as fast.
+ * each MAC copies them (a key used for one MAC only, hk_hmac_once, runs in them without
+ * copies): prf+ and the other PRF calls of an IKE SA run about twice as fast.
  *
  * A keyed struct hk_hmac holds key-equivalent hash states in c's contexts: call
  * hk_hmac_done as soon as the computation ends; it frees those states (OpenSSL clears a
@@ -35,6 +36,10 @@ int hk_hmac_final(struct hk_hmac *h, uint8_t *out);
 /* out = HMAC(key, seg[0] | ... | seg[nseg-1]): start, updates, final. Any number of
  * times between init and done. */
 int hk_hmac_segs(struct hk_hmac *h, const struct hk_prf_seg *seg, size_t nseg, uint8_t *out);
+/* One MAC with a key used once: init, the MAC computed in the keyed states themselves (no
+ * copies), done. */
+int hk_hmac_once(const struct hk_crypto *c, const EVP_MD *md, const uint8_t *key, size_t klen,
+                 const struct hk_prf_seg *seg, size_t nseg, uint8_t *out);
 /* Clears the keyed states; h can be keyed again. Safe after a failed init. */
 void hk_hmac_done(struct hk_hmac *h);
 

@@ -37,12 +37,7 @@ int hk_prf_segs(const struct hk_crypto *c, uint16_t prf_id, const uint8_t *key, 
     const EVP_MD *md = prf_md(c, prf_id);
     if (!md)
         return HK_E_UNSUPPORTED;
-    struct hk_hmac h;
-    int r = hk_hmac_init(&h, c, md, key, klen);
-    if (r)
-        return r;
-    r = hk_hmac_segs(&h, seg, nseg, out);
-    hk_hmac_done(&h);
+    int r = hk_hmac_once(c, md, key, klen, seg, nseg, out);
     if (r)
         hk_wipe(out, hk_prf_out_len(prf_id));
     return r;

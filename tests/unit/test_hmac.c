@@ -1,6 +1,7 @@
 /*
  * HMAC with keyed states reused (crypto/hmac.h): RFC 4231 vectors, keys around the block
- * size against OpenSSL's one-shot EVP_Q_mac, several MACs per key, states cleared on done.
+ * size against OpenSSL's one-shot EVP_Q_mac, several MACs per key and a key used once,
+ * states cleared on done.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -101,6 +102,12 @@ static void keys_around_the_block_size(void **state)
                 assert_memory_equal(got, want, h.hlen);
             }
             hk_hmac_done(&h);
+            /* The same key used once, the MAC computed in the keyed states themselves. */
+            uint8_t got[64], want[64];
+            const struct hk_prf_seg seg[] = {{data, 100}, {NULL, 0}, {data + 100, 33}};
+            one_shot(md_names[m], key, klens[k], data, 133, want);
+            assert_int_equal(hk_hmac_once(c, md_of(c, m), key, klens[k], seg, 3, got), 0);
+            assert_memory_equal(got, want, (size_t)EVP_MD_get_size(md_of(c, m)));
         }
     }
 }
@@ -127,6 +134,8 @@ static void done_clears_the_keyed_states(void **state)
     hk_hmac_done(&h);
     assert_int_equal(hk_hmac_init(&h, c, NULL, key, 4), HK_E_CRYPTO);
     hk_hmac_done(&h);
+    assert_int_equal(hk_hmac_once(c, c->sha512, key, sizeof(key), &seg, 1, out), 0);
+    assert_int_equal(hk_hmac_once(c, c->sha256, NULL, 4, &seg, 1, out), HK_E_INVALID);
     for (size_t i = 0; i < HK_CRYPTO_HMAC_CTX; i++)
         assert_null(EVP_MD_CTX_get0_md(c->hmac_md[i]));
 }
