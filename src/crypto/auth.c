@@ -4,7 +4,6 @@
 #include "common/err.h"
 #include "common/secret.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 /* RFC 7296 2.15: 17 ASCII characters, no NUL. */
@@ -44,56 +43,6 @@ int hk_auth_octets(const struct hk_crypto *c, uint16_t prf, const uint8_t *real_
     return rc;
 }
 
-struct hk_psk_pad {
-    uint16_t prf;  /* 0: empty */
-    size_t psklen; /* s holds the PSK, then prf(PSK, key_pad) */
-    struct hk_secret *s;
-};
-
-int hk_auth_prefetch(struct hk_crypto *c)
-{
-    c->psk_pad = calloc(1, sizeof(*c->psk_pad));
-    return c->psk_pad ? HK_OK : HK_E_NOMEM;
-}
-
-void hk_auth_prefetch_free(struct hk_crypto *c)
-{
-    if (!c->psk_pad)
-        return;
-    hk_secret_free(&c->psk_pad->s);
-    free(c->psk_pad);
-    c->psk_pad = NULL;
-}
-
-/*
- * prf(psk, "Key Pad for IKEv2") into out (*outlen: the PRF size), from c's remembered one
- * when it was made from the same PSK with the same PRF. The PSKs are compared in constant
- * time; their lengths are not secret.
- */
-static int psk_pad_key(const struct hk_crypto *c, uint16_t prf, const uint8_t *psk, size_t psklen,
-                       uint8_t *out, size_t *outlen)
-{
-    struct hk_psk_pad *m = c->psk_pad;
-    size_t hlen = hk_prf_out_len(prf);
-    if (m && m->s && m->prf == prf && m->psklen == psklen &&
-        !hk_memeq_ct(m->s->data, psk, psklen)) {
-        memcpy(out, m->s->data + psklen, hlen);
-        *outlen = hlen;
-        return HK_OK;
-    }
-    int rc = auth_prf(c, prf, psk, psklen, key_pad, sizeof(key_pad), out, outlen);
-    if (rc || !m || psklen > SIZE_MAX - hlen)
-        return rc;
-    /* Remember this one in place of the last; out of memory only means no shortcut. */
-    hk_secret_free(&m->s);
-    m->prf = 0;
-    if ((m->s = hk_secret_concat(psk, psklen, out, hlen))) {
-        m->prf = prf;
-        m->psklen = psklen;
-    }
-    return HK_OK;
-}
-
 int hk_auth_psk_compute(const struct hk_crypto *c, uint16_t prf, const uint8_t *psk, size_t psklen,
                         const uint8_t *octets, size_t olen, uint8_t *out, size_t *outlen)
 {
@@ -105,7 +54,7 @@ int hk_auth_psk_compute(const struct hk_crypto *c, uint16_t prf, const uint8_t *
         return HK_E_OVERFLOW;
     uint8_t padkey[HK_AUTH_PSK_MAX], res[HK_AUTH_PSK_MAX];
     size_t padlen, reslen;
-    int rc = psk_pad_key(c, prf, psk, psklen, padkey, &padlen);
+    int rc = auth_prf(c, prf, psk, psklen, key_pad, sizeof(key_pad), padkey, &padlen);
     if (!rc)
         rc = auth_prf(c, prf, padkey, padlen, octets, olen, res, &reslen);
     if (!rc) {

@@ -25,10 +25,7 @@ int hk_auth_octets(const struct hk_crypto *c, uint16_t prf, const uint8_t *real_
                    const uint8_t *id_body, size_t idlen, struct hk_cbb *out);
 
 /*
- * AUTH = prf(prf(Shared Secret, "Key Pad for IKEv2"), octets) (RFC 7296 2.15). The inner
- * value depends on the PSK and PRF only: c keeps the last one (with a copy of its PSK, both
- * in secret memory, compared in constant time), so the two AUTH values of an IKE SA, and
- * the SAs of one connection, compute it once.
+ * AUTH = prf(prf(Shared Secret, "Key Pad for IKEv2"), octets) (RFC 7296 2.15).
  * *outlen: on input the room in out, on output the AUTH length (the PRF output length);
  * HK_E_OVERFLOW when out is too small (HK_AUTH_PSK_MAX always suffices).
  */
@@ -37,9 +34,5 @@ int hk_auth_psk_compute(const struct hk_crypto *c, uint16_t prf, const uint8_t *
 /* 0 when auth is the PSK AUTH value for octets, HK_E_AUTH otherwise (constant time). */
 int hk_auth_psk_verify(const struct hk_crypto *c, uint16_t prf, const uint8_t *psk, size_t psklen,
                        const uint8_t *octets, size_t olen, const uint8_t *auth, size_t alen);
-
-/* For hk_crypto_init/free: the remembered PSK pad key (empty at first; wiped on free). */
-int hk_auth_prefetch(struct hk_crypto *c);
-void hk_auth_prefetch_free(struct hk_crypto *c);
 
 #endif

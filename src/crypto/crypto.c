@@ -1,6 +1,5 @@
 #include "crypto/crypto.h"
 #include "common/err.h"
-#include "crypto/auth.h"
 #include "crypto/hmac.h"
 #include "crypto/ke.h"
 
@@ -48,7 +47,7 @@ int hk_crypto_init(struct hk_crypto *c)
         !c->sha256 || !c->sha384 || !c->sha512 || !c->aes128_gcm || !c->aes256_gcm ||
         !c->aes128_cbc || !c->aes192_cbc || !c->aes256_cbc || !c->chacha20_poly1305 ||
         hk_rng_new(l, false, &c->rng) || hk_rng_new(l, true, &c->rng_priv) || hk_hmac_prefetch(c) ||
-        hk_ke_prefetch(c) || hk_auth_prefetch(c)) {
+        hk_ke_prefetch(c)) {
         hk_crypto_free(c);
         return HK_E_CRYPTO;
     }
@@ -59,7 +58,6 @@ void hk_crypto_free(struct hk_crypto *c)
 {
     hk_ke_prefetch_free(c);
     hk_hmac_prefetch_free(c);
-    hk_auth_prefetch_free(c);
     hk_rng_free(c->rng);
     hk_rng_free(c->rng_priv);
     EVP_MAC_CTX_free(c->hmac_sha256);

@@ -3,8 +3,8 @@
  * call, because an EVP fetch per operation costs more than the operation itself
  * for small inputs. One per daemon (or test); passed explicitly, never global.
  * Some members change as they are used, through a const pointer too (buffered random
- * octets, the HMAC digest states, the X25519 peer key, the PSK pad key): one thread at a
- * time, and a forked child that goes on using it calls hk_crypto_after_fork first.
+ * octets, the HMAC digest states, the X25519 peer key): one thread at a time, and a forked
+ * child that goes on using it calls hk_crypto_after_fork first.
  */
 #ifndef HIKE_CRYPTO_CRYPTO_H
 #define HIKE_CRYPTO_CRYPTO_H
@@ -61,8 +61,6 @@ struct hk_crypto {
      * through a const struct hk_crypto is allowed: the struct is still for one thread.
      */
     struct hk_rng *rng, *rng_priv;
-    /* auth.c: the last PSK's prf(PSK, "Key Pad for IKEv2"), with that PSK; secret memory. */
-    struct hk_psk_pad *psk_pad;
 };
 
 /* Fetches every algorithm; HK_E_CRYPTO if one is missing from the provider. */

@@ -182,61 +182,6 @@ static void psk_round_trip_and_failures(void **state)
     hk_cbb_free(&b);
 }
 
-/* AUTH for psk over octets by OpenSSL's one-shot MAC, as RFC 7296 2.15 writes it. */
-static size_t psk_auth_by_hand(const char *md, const uint8_t *psk, size_t psklen,
-                               const uint8_t *octets, size_t olen, uint8_t out[64])
-{
-    OSSL_PARAM p[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)md, 0),
-                      OSSL_PARAM_construct_end()};
-    uint8_t padkey[64];
-    size_t padlen, n;
-    assert_non_null(EVP_Q_mac(NULL, "HMAC", NULL, NULL, p, psk, psklen,
-                              (const unsigned char *)"Key Pad for IKEv2", 17, padkey,
-                              sizeof(padkey), &padlen));
-    assert_non_null(
-        EVP_Q_mac(NULL, "HMAC", NULL, NULL, p, padkey, padlen, octets, olen, out, 64, &n));
-    return n;
-}
-
-/*
- * The crypto context remembers the last PSK's pad key: every change of PSK (same length, one
- * octet apart; a prefix) or of PRF must still give that PSK's own AUTH, and going back too.
- */
-static void psk_pad_key_follows_the_psk(void **state)
-{
-    struct fixture *f = *state;
-    const uint8_t a[] = "the first pre-shared key, 32 oct",
-                  b[] = "the first pre-shared key, 32 ocT";
-    const struct {
-        const uint8_t *psk;
-        size_t len;
-        uint16_t prf;
-        const char *md;
-    } seq[] = {
-        {a, 32, HK_PRF_HMAC_SHA2_256, "SHA256"}, {a, 32, HK_PRF_HMAC_SHA2_256, "SHA256"},
-        {b, 32, HK_PRF_HMAC_SHA2_256, "SHA256"}, {a, 31, HK_PRF_HMAC_SHA2_256, "SHA256"},
-        {a, 32, HK_PRF_HMAC_SHA2_512, "SHA512"}, {a, 32, HK_PRF_HMAC_SHA2_256, "SHA256"},
-        {b, 32, HK_PRF_HMAC_SHA2_256, "SHA256"},
-    };
-    struct hk_cbb o;
-    octets_for(f, HK_PRF_HMAC_SHA2_256, &o);
-    for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
-        uint8_t want[64], got[HK_AUTH_PSK_MAX];
-        size_t glen = sizeof(got);
-        size_t wlen = psk_auth_by_hand(seq[i].md, seq[i].psk, seq[i].len, o.buf, o.len, want);
-        assert_int_equal(hk_auth_psk_compute(&f->c, seq[i].prf, seq[i].psk, seq[i].len, o.buf,
-                                             o.len, got, &glen),
-                         0);
-        assert_int_equal(glen, wlen);
-        if (memcmp(got, want, wlen))
-            fail_msg("step %zu: AUTH of another PSK", i);
-        assert_int_equal(
-            hk_auth_psk_verify(&f->c, seq[i].prf, seq[i].psk, seq[i].len, o.buf, o.len, want, wlen),
-            0);
-    }
-    hk_cbb_free(&o);
-}
-
 /* ---- RFC 7427 ---- */
 
 /* RFC 7427 Appendix A byte strings (A.1.x, A.3.x, A.4.x), and id-Ed25519 (RFC 8410 3). */
@@ -721,7 +666,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(psk_known_answer),
         cmocka_unit_test(psk_round_trip_and_failures),
-        cmocka_unit_test(psk_pad_key_follows_the_psk),
         cmocka_unit_test(emitted_algorithm_identifiers),
         cmocka_unit_test(pss_sha384_sha512_ids_are_valid_der),
         cmocka_unit_test(sign_verify_each_key_type),
