@@ -326,9 +326,8 @@ int main(int argc, char **argv)
                         : (enum hk_log_level)d.cfg->daemon.log_level;
     signal(SIGPIPE, SIG_IGN);
     rc = 1;
-    d.rxbuf = malloc(HIKED_RX_MAX);
     d.base = event_base_new();
-    if (!d.rxbuf || !d.base || hk_crypto_init(&d.crypto)) {
+    if (!d.base || hk_crypto_init(&d.crypto)) {
         fprintf(stderr, "hiked: cannot initialise (memory, libevent or OpenSSL)\n");
         goto out;
     }
@@ -359,8 +358,7 @@ int main(int argc, char **argv)
         goto out;
     }
     hiked_start_conns(&d);
-    event_base_dispatch(d.base);
-    rc = 0;
+    rc = hiked_net_run(&d) ? 1 : 0;
     hk_info(&d.log, "hiked stopped");
 out:
     hiked_control_close(&d);
@@ -380,6 +378,5 @@ out:
     hk_config_free(d.cfg);
     if (d.base)
         event_base_free(d.base);
-    free(d.rxbuf);
     return rc;
 }
