@@ -15,6 +15,8 @@
 #include <sys/socket.h>
 
 #include "common/log.h"
+#include "common/rxbatch.h"
+#include "common/txq.h"
 #include "config/ts_conf.h"
 #include "ike/engine.h"
 
@@ -89,8 +91,10 @@ int load_net_open(struct load *l);
 void load_net_close(struct load *l);
 /* The local address of the i-th SA: sockets are used in turn. */
 const struct sockaddr_storage *load_net_local(const struct load *l, uint64_t i);
+/* Queues one IKE datagram; load_net_flush sends the queue (one sendmmsg per socket). */
 void load_net_send(void *arg, const struct sockaddr_storage *local,
                    const struct sockaddr_storage *remote, const uint8_t *buf, size_t len);
+void load_net_flush(struct load *l);
 
 /* ---- the run ---- */
 
@@ -112,7 +116,8 @@ struct load {
     struct ike_engine engine;
     struct load_sock *socks;
     size_t nsocks;
-    uint8_t *rxbuf;
+    struct hk_rxbatch rx; /* shared by the sockets */
+    struct hk_txq txq;
     struct load_sa *sas;    /* one per SA to start, in order */
     struct hk_u64map by_id; /* engine IKE SA id -> struct load_sa */
     uint64_t *check;        /* ids of SAs up without their Child SA yet (checked after recv) */

@@ -235,6 +235,19 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     give_up(arg, "run time limit (--timeout) reached");
 }
 
+/* event_base_dispatch, sending what a round of callbacks queued before waiting again. */
+static void run(struct load *l)
+{
+    load_kick(l);
+    for (;;) {
+        load_net_flush(l);
+        int rc = event_base_loop(l->base, EVLOOP_ONCE);
+        if (rc || event_base_got_exit(l->base) || event_base_got_break(l->base))
+            break;
+    }
+    load_net_flush(l);
+}
+
 /* One socket per source address and port, and room for the kernel's own descriptors. */
 static void raise_fd_limit(size_t need)
 {
@@ -333,8 +346,7 @@ int main(int argc, char **argv)
     rc = setup(&l);
     if (!rc) {
         l.stats.cpu_s = cpu_seconds();
-        load_kick(&l);
-        event_base_dispatch(l.base);
+        run(&l);
         rc = l.stats.established == o->count ? 0 : 1;
     }
     teardown(&l);

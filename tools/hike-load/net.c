@@ -14,7 +14,8 @@
 #include <unistd.h>
 
 #define RX_MAX   65536
-#define RX_BURST 64
+#define RX_BATCH 8         /* datagrams per recvmmsg */
+#define RX_BURST 64        /* per socket and wake-up */
 #define SOCK_BUF (1 << 20) /* a window of answers arriving at once must not overflow */
 
 static uint16_t port_of(const struct sockaddr_storage *a)
@@ -33,22 +34,24 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     struct load_sock *s = arg;
     struct load *l = s->l;
     (void)what;
-    for (int i = 0; i < RX_BURST; i++) {
-        struct sockaddr_storage from;
-        socklen_t flen = sizeof(from);
-        ssize_t n = recvfrom(fd, l->rxbuf, RX_MAX, MSG_DONTWAIT, (struct sockaddr *)&from, &flen);
-        if (n < 0)
-            break;
-        const uint8_t *p = l->rxbuf;
-        size_t len = (size_t)n;
-        if (port_of(&from) == l->o->natt_port) {
-            /* Keepalives and ESP are not ours; IKE comes behind four zero octets. */
-            if (len < 4 || p[0] | p[1] | p[2] | p[3])
-                continue;
-            p += 4;
-            len -= 4;
+    for (size_t burst = 0; burst < RX_BURST;) {
+        int n = hk_rxbatch_recv(&l->rx, fd, RX_BATCH);
+        for (int i = 0; i < n; i++) {
+            const uint8_t *p = hk_rxbatch_data(&l->rx, (size_t)i);
+            size_t len = l->rx.mm[i].msg_len;
+            if (port_of(&l->rx.from[i]) == l->o->natt_port) {
+                /* Keepalives and ESP are not ours; IKE comes behind four zero octets. */
+                if (len < 4 || p[0] | p[1] | p[2] | p[3])
+                    continue;
+                p += 4;
+                len -= 4;
+            }
+            ike_engine_recv(&l->engine, &s->addr, &l->rx.from[i], p, len);
         }
-        ike_engine_recv(&l->engine, &s->addr, &from, p, len);
+        /* A short batch drained the socket (level-triggered: a later datagram wakes us). */
+        if (n < RX_BATCH)
+            break;
+        burst += (size_t)n;
     }
     load_kick(l);
 }
@@ -140,8 +143,8 @@ int load_net_open(struct load *l)
         nsrc = 1;
     }
     l->socks = calloc(nsrc * o->nports, sizeof(*l->socks));
-    l->rxbuf = malloc(RX_MAX);
-    if (!l->socks || !l->rxbuf)
+    if (!l->socks || hk_rxbatch_init(&l->rx, RX_BATCH, RX_MAX, 0) ||
+        hk_txq_init(&l->txq, NULL, NULL))
         return HK_E_NOMEM;
     /* Port-major order: consecutive SAs use different addresses first, then ports. */
     for (uint32_t p = 0; p < o->nports; p++)
@@ -156,15 +159,25 @@ int load_net_open(struct load *l)
 
 void load_net_close(struct load *l)
 {
+    load_net_flush(l);
     for (size_t i = 0; i < l->nsocks; i++) {
         event_free(l->socks[i].ev);
         close(l->socks[i].fd);
     }
     free(l->socks);
-    free(l->rxbuf);
+    hk_rxbatch_free(&l->rx);
+    hk_txq_free(&l->txq);
     l->socks = NULL;
-    l->rxbuf = NULL;
     l->nsocks = 0;
+}
+
+void load_net_flush(struct load *l)
+{
+    /* A lost datagram is the engine's to retransmit, as on a real network. */
+    size_t failed = hk_txq_flush(&l->txq);
+    if (failed)
+        hk_debug(&l->log, "sendmmsg: %zu datagrams not sent: %s", failed,
+                 strerror(l->txq.last_errno));
 }
 
 const struct sockaddr_storage *load_net_local(const struct load *l, uint64_t i)
@@ -212,11 +225,10 @@ void load_net_send(void *arg, const struct sockaddr_storage *local,
     bool natt = port_of(remote) == l->o->natt_port;
     struct iovec iov[2] = {{.iov_base = (void *)marker, .iov_len = 4},
                            {.iov_base = (void *)buf, .iov_len = len}};
-    struct msghdr mh = {.msg_name = (void *)remote,
-                        .msg_namelen = addr_len(remote),
-                        .msg_iov = natt ? iov : iov + 1,
-                        .msg_iovlen = natt ? 2 : 1};
-    /* A lost datagram is the engine's to retransmit, as on a real network. */
-    if (sendmsg(s->fd, &mh, 0) < 0)
-        hk_debug(&l->log, "sendmsg: %s", strerror(errno));
+    /* Queued: the main loop flushes after each round of callbacks. The socket is bound to
+     * local's address, so no IP_PKTINFO. */
+    int rc = hk_txq_add(&l->txq, s->fd, NULL, remote, natt ? iov : iov + 1, natt ? 2 : 1);
+    if (rc)
+        hk_debug(&l->log, "IKE datagram not sent (%d): %s", rc,
+                 rc < 0 ? hk_strerror(rc) : strerror(l->txq.last_errno));
 }
