@@ -82,11 +82,12 @@ struct load;
 struct load_sock {
     struct load *l;
     int fd;
-    struct sockaddr_storage addr; /* bound: address and port */
+    struct sockaddr_storage addr; /* bound: the wildcard address and the port */
     struct event *ev;
 };
 
-/* Opens nsrc * nports sockets (or nports on the route's source toward target). */
+/* Opens one socket per port, for nsrc * nports local addresses (or nports on the route's
+ * source toward target). */
 int load_net_open(struct load *l);
 void load_net_close(struct load *l);
 /* The local address of the i-th SA: sockets are used in turn. */
@@ -114,8 +115,10 @@ struct load {
     struct hk_crypto crypto;
     struct hk_config *cfg;
     struct ike_engine engine;
-    struct load_sock *socks;
+    struct load_sock *socks; /* one per port */
     size_t nsocks;
+    struct sockaddr_storage *locals; /* (address, port) of each SA in turn, port-major */
+    size_t nlocals;
     struct hk_rxbatch rx; /* shared by the sockets */
     struct hk_txq txq;
     struct load_sa *sas;    /* one per SA to start, in order */

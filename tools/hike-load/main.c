@@ -248,7 +248,7 @@ static void run(struct load *l)
     load_net_flush(l);
 }
 
-/* One socket per source address and port, and room for the kernel's own descriptors. */
+/* One socket per port, and room for the kernel's own descriptors. */
 static void raise_fd_limit(size_t need)
 {
     struct rlimit rl;
@@ -273,7 +273,7 @@ static int setup(struct load *l)
         fprintf(stderr, "hike-load: invalid settings: %s\n", err);
         return 2;
     }
-    raise_fd_limit((l->o->nsrc ? l->o->nsrc : 1) * (size_t)l->o->nports);
+    raise_fd_limit(l->o->nports);
     l->sas = calloc(l->o->count, sizeof(*l->sas));
     l->base = event_base_new();
     if (!l->sas || !l->base || load_stats_init(&l->stats, l->o->count) ||
