@@ -108,7 +108,7 @@ struct dp_user {
     struct hk_spd spd;
     struct hk_u64map in_by_spi, out_by_child;
     struct hk_route_refs routes; /* tunnel mode: the remote selectors' prefixes */
-    uint64_t tun_drops, no_policy, bad_in, trap_queued, trap_dropped;
+    uint64_t tun_drops, no_policy, bad_in, nomem_in, trap_queued, trap_dropped;
     struct dp_trap traps[DP_MAX_TRAPS];
     size_t ntraps;
     uint8_t *buf, *obuf;
@@ -689,7 +689,12 @@ static void esp_in(struct dp_user *u, uint8_t *pkt, size_t len)
         hk_debug(u->base.log, "dataplane: SPI %08x seq %u: %s", spi, seq_lo, hk_strerror(drc));
         return;
     }
-    if (hk_replay_update(&in->rw, seq) && !in->no_replay) {
+    int urc = hk_replay_update(&in->rw, seq);
+    if (urc == HK_E_NOMEM) {
+        u->nomem_in++; /* the first packet found no memory for the window: drop, count */
+        return;
+    }
+    if (urc && !in->no_replay) {
         in->replay_drops++; /* a copy that passed the check while this one was decrypted */
         return;
     }
@@ -804,6 +809,7 @@ static size_t user_counters(struct hk_dataplane *dp, struct hk_dp_counter *out)
         {"tun_drops", u->tun_drops},       /* unparsable from TUN, or TUN write failed */
         {"no_policy", u->no_policy},       /* clear traffic matching no SA and no trap */
         {"esp_bad_in", u->bad_in},         /* unknown SPI, truncated, outside selectors */
+        {"esp_nomem_in", u->nomem_in},     /* no memory for a replay window's bitmap */
         {"offload_bad", u->gso_bad},       /* a TUN offload header we cannot honour */
         {"esp_tx_errors", u->tx_errors},   /* raw ESP the kernel would not take */
         {"trap_queued", u->trap_queued},   /* packets held for an on-demand SA */
