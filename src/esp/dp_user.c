@@ -154,35 +154,97 @@ static bool over_limit(struct dp_user *u, uint64_t child, struct dp_limits *l, u
 
 /* ---- routes for the remote selectors ---- */
 
-static void route_add(void *arg, const struct hk_ip *dst, uint8_t len)
+static int route_add(void *arg, const struct hk_ip *dst, uint8_t len)
 {
     struct dp_user *u = arg;
-    if (hk_rtnl_route_add(&u->rtnl, u->ifindex, dst, len, NULL, 0))
+    int rc = hk_rtnl_route_add(&u->rtnl, u->ifindex, dst, len, NULL, 0);
+    if (rc)
         hk_warn(u->base.log, "dataplane: route via %s: %s", u->ifname, u->rtnl.err);
+    return rc;
 }
 
-static void route_del(void *arg, const struct hk_ip *dst, uint8_t len)
+static int route_del(void *arg, const struct hk_ip *dst, uint8_t len)
 {
     struct dp_user *u = arg;
-    hk_rtnl_route_del(&u->rtnl, u->ifindex, dst, len, NULL, 0);
+    return hk_rtnl_route_del(&u->rtnl, u->ifindex, dst, len, NULL, 0);
 }
 
-/* A route needs prefixes: a selector's range may take several. */
-static void route_ref(struct dp_user *u, const struct ike_ts *ts, int delta)
+/* The prefixes of a selector's range (a route needs prefixes: a range may take several). */
+static size_t ts_prefixes(const struct ike_ts *ts, struct hk_ip *pfx, uint8_t *lens)
 {
     struct hk_ip_range r = {.family = ts->type == IKE_TS_IPV6_ADDR_RANGE ? AF_INET6 : AF_INET};
     size_t alen = r.family == AF_INET6 ? 16 : 4;
     memcpy(r.start, ts->start_addr, alen);
     memcpy(r.end, ts->end_addr, alen);
+    size_t n = hk_range_to_prefixes(&r, pfx, lens, HK_PREFIX_MAX_V6);
+    return n < HK_PREFIX_MAX_V6 ? n : HK_PREFIX_MAX_V6;
+}
+
+static void route_ref(struct dp_user *u, const struct ike_ts *ts, int delta)
+{
     struct hk_ip pfx[HK_PREFIX_MAX_V6];
     uint8_t lens[HK_PREFIX_MAX_V6];
-    memset(pfx, 0, sizeof(pfx)); /* the table compares whole addresses */
-    size_t n = hk_range_to_prefixes(&r, pfx, lens, HK_PREFIX_MAX_V6);
-    for (size_t i = 0; i < n && i < HK_PREFIX_MAX_V6; i++)
+    size_t n = ts_prefixes(ts, pfx, lens);
+    for (size_t i = 0; i < n; i++)
         if (delta < 0)
             hk_route_refs_unref(&u->routes, &pfx[i], lens[i]);
         else if (hk_route_refs_ref(&u->routes, &pfx[i], lens[i]))
             hk_warn(u->base.log, "dataplane: no memory for a route via %s", u->ifname);
+}
+
+/* Every route ref held (hk_route_refs_set_permanent): the remote selectors of the tunnel-mode
+ * SAs in service, as install took them, and of the trap policies. */
+static void visit_sel(struct hk_route_refs *r, const struct hk_sel *sel, hk_route_visit visit)
+{
+    struct hk_ip pfx[HK_PREFIX_MAX_V6];
+    uint8_t lens[HK_PREFIX_MAX_V6];
+    for (size_t k = 0; k < sel->nremote; k++) {
+        size_t n = ts_prefixes(&hk_sel_remote(sel)[k], pfx, lens);
+        for (size_t i = 0; i < n; i++)
+            visit(r, &pfx[i], lens[i]);
+    }
+}
+
+static void routes_each(void *arg, struct hk_route_refs *r, hk_route_visit visit)
+{
+    struct dp_user *u = arg;
+    size_t pos = 0;
+    const struct dp_in *in;
+    while ((in = hk_u64map_next(&u->in_by_spi, &pos, NULL)))
+        if (!in->dies && !in->transport)
+            visit_sel(r, in->sel, visit);
+    for (size_t k = 0; k < u->ntraps; k++)
+        visit_sel(r, u->traps[k].sel, visit);
+}
+
+/* The pools' prefixes become permanent routes into the TUN device. */
+static int user_set_pools(struct hk_dataplane *dp, const struct hk_ip_range *pools, size_t n)
+{
+    struct dp_user *u = U(dp);
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += hk_range_to_prefixes(&pools[i], NULL, NULL, 0);
+    struct hk_route_pfx *p = total ? calloc(total, sizeof(*p)) : NULL;
+    struct hk_ip *ips = total ? calloc(total, sizeof(*ips)) : NULL;
+    uint8_t *lens = total ? calloc(total, 1) : NULL;
+    int rc = total && (!p || !ips || !lens) ? HK_E_NOMEM : HK_OK;
+    for (size_t i = 0, k = 0; !rc && i < n; i++) {
+        size_t m = hk_range_to_prefixes(&pools[i], ips + k, lens + k, total - k);
+        for (size_t j = k; j < k + m; j++)
+            p[j] = (struct hk_route_pfx){.dst = ips[j], .len = lens[j]};
+        k += m;
+    }
+    if (!rc)
+        rc = hk_route_refs_set_permanent(&u->routes, p, total, routes_each, u);
+    free(p);
+    free(ips);
+    free(lens);
+    if (rc)
+        hk_err(dp->log, "dataplane: address pool routes via %s: %s", u->ifname, hk_strerror(rc));
+    else if (total)
+        hk_info(dp->log, "dataplane: %zu address pool prefixes routed via %s (%zu in the kernel)",
+                total, u->ifname, u->routes.nperm);
+    return rc;
 }
 
 static void send_esp(struct dp_user *u, struct dp_out *o, const uint8_t *pkt, size_t len);
@@ -876,6 +938,7 @@ static const struct hk_dataplane_ops user_ops = {
     .trap_add = user_trap_add,
     .trap_clear = user_trap_clear,
     .counters = user_counters,
+    .set_pools = user_set_pools,
     .destroy = user_destroy,
 };
 
