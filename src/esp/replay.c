@@ -22,7 +22,7 @@ int hk_replay_init(struct hk_replay *w, uint32_t size, bool esn)
     uint32_t need = size / 64 + 1, nwords = 1;
     while (nwords < need)
         nwords <<= 1;
-    w->mask = nwords - 1;
+    w->mask = (uint16_t)(nwords - 1);
     w->size = size;
     w->esn = esn;
     return HK_OK;

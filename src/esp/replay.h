@@ -36,9 +36,9 @@
 struct hk_replay {
     uint64_t *bits; /* ring of 64-bit words, bit (s mod 64*nwords) for sequence number s;
                        NULL until the first update: nothing received, nothing to remember */
-    uint32_t mask;  /* nwords - 1; nwords is a power of two > size / 64 */
-    uint32_t size;  /* W: packets in the window */
     uint64_t top;   /* T: highest authenticated sequence number, 0 before any */
+    uint32_t size;  /* W: packets in the window */
+    uint16_t mask;  /* nwords - 1; nwords is a power of two > size / 64 (at most 2048) */
     bool esn;
 };
 
