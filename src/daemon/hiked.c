@@ -176,8 +176,25 @@ static struct hk_dataplane *dp_choose(struct hiked *d)
     return dp ? dp : hk_dataplane_log_new(&d->log);
 }
 
+/* The pools' routes into the data plane (one per prefix, not one per client). */
+static void dp_set_pools(struct hiked *d)
+{
+    size_t n = d->cfg->npools;
+    struct hk_ip_range *r = n ? calloc(n, sizeof(*r)) : NULL;
+    if (n && !r) {
+        hk_err(&d->log, "dataplane: no memory for the address pools' routes");
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        r[i] = d->cfg->pools[i].block;
+    d->dp->ops->set_pools(d->dp, r, n);
+    free(r);
+}
+
 void hiked_start_conns(struct hiked *d)
 {
+    if (d->dp->ops->set_pools)
+        dp_set_pools(d);
     if (d->dp->ops->trap_clear)
         d->dp->ops->trap_clear(d->dp);
     for (size_t i = 0; i < d->cfg->nconns; i++) {
