@@ -18,9 +18,19 @@ int hk_cbb_init(struct hk_cbb *b, size_t reserve, size_t max)
     return HK_OK;
 }
 
+void hk_cbb_init_buf(struct hk_cbb *b, uint8_t *buf, size_t len, size_t max)
+{
+    memset(b, 0, sizeof(*b));
+    b->max = max;
+    b->buf = buf;
+    b->cap = buf ? len : 0;
+    b->borrowed = buf != NULL;
+}
+
 void hk_cbb_free(struct hk_cbb *b)
 {
-    free(b->buf);
+    if (!b->borrowed)
+        free(b->buf);
     memset(b, 0, sizeof(*b));
 }
 
@@ -36,6 +46,13 @@ uint8_t *hk_cbb_detach(struct hk_cbb *b, size_t *len)
     uint8_t *p = b->buf;
     if (len)
         *len = b->len;
+    if (b->borrowed) {
+        p = b->len ? malloc(b->len) : NULL;
+        if (p)
+            memcpy(p, b->buf, b->len);
+        else if (len)
+            *len = 0;
+    }
     memset(b, 0, sizeof(*b));
     return p;
 }
@@ -59,10 +76,12 @@ static int grow(struct hk_cbb *b, size_t n, uint8_t **at)
         /* The old block may hold key material: never leave it behind in the heap. */
         if (b->buf) {
             OPENSSL_cleanse(b->buf, b->cap);
-            free(b->buf);
+            if (!b->borrowed)
+                free(b->buf);
         }
         b->buf = nb;
         b->cap = cap;
+        b->borrowed = 0;
     }
     *at = b->buf + b->len;
     b->len = need;
