@@ -57,7 +57,7 @@ uint8_t *hk_cbb_detach(struct hk_cbb *b, size_t *len)
     return p;
 }
 
-static int grow(struct hk_cbb *b, size_t n, uint8_t **at)
+static int grow_slow(struct hk_cbb *b, size_t n, uint8_t **at)
 {
     if (b->err)
         return b->err;
@@ -86,6 +86,18 @@ static int grow(struct hk_cbb *b, size_t n, uint8_t **at)
     *at = b->buf + b->len;
     b->len = need;
     return HK_OK;
+}
+
+/* Room for n more octets at *at. Encoders call this per field (a few hundred times per
+ * message): the common case, room and no error, stays inline and short. */
+static inline int grow(struct hk_cbb *b, size_t n, uint8_t **at)
+{
+    if (!b->err && n <= b->cap - b->len && (!b->max || b->len + n <= b->max)) {
+        *at = b->buf + b->len;
+        b->len += n;
+        return HK_OK;
+    }
+    return grow_slow(b, n, at);
 }
 
 static int add_be(struct hk_cbb *b, uint64_t v, size_t n)
@@ -144,7 +156,7 @@ int hk_cbb_reserve(struct hk_cbb *b, size_t *pos, size_t width)
     if (width != 1 && width != 2 && width != 4)
         return b->err ? b->err : (b->err = HK_E_INVALID);
     *pos = b->len;
-    return hk_cbb_add_zeros(b, width);
+    return add_be(b, 0, width);
 }
 
 int hk_cbb_fill(struct hk_cbb *b, size_t pos, size_t width, uint64_t v)

@@ -80,10 +80,17 @@ int ike_engine_init(struct ike_engine *e, const struct hk_crypto *crypto, const 
     hk_u64map_init(&e->child_by_spi, random_u64());
     hk_timerq_init(&e->timers);
     e->next_id = 1;
+    e->natd_md = EVP_MD_CTX_new();
+    if (!e->natd_md)
+        return HK_E_NOMEM;
     int rc = engine_pools_sync(e);
-    if (rc)
-        return rc;
-    return hk_random(e->cookie_secret, sizeof(e->cookie_secret));
+    if (!rc)
+        rc = hk_random(e->cookie_secret, sizeof(e->cookie_secret));
+    if (rc) {
+        EVP_MD_CTX_free(e->natd_md);
+        e->natd_md = NULL;
+    }
+    return rc;
 }
 
 void ike_engine_free(struct ike_engine *e)
@@ -105,6 +112,8 @@ void ike_engine_free(struct ike_engine *e)
     ike_creds_flush(e);
     engine_pools_free(e);
     hk_wipe(e->cookie_secret, sizeof(e->cookie_secret));
+    EVP_MD_CTX_free(e->natd_md);
+    e->natd_md = NULL;
 }
 
 void ike_engine_set_config(struct ike_engine *e, const struct hk_config *cfg)

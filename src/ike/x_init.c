@@ -27,14 +27,17 @@ static int natd_hash(const struct ike_engine *e, const uint8_t *spi_i, const uin
     size_t iplen;
     uint16_t port;
     engine_addr_bytes(a, &ip, &iplen, &port);
-    uint8_t pbe[2] = {(uint8_t)(port >> 8), (uint8_t)port};
-    EVP_MD_CTX *m = EVP_MD_CTX_new();
+    /* One update of the whole input, in the engine's digest context. */
+    uint8_t in[2 * IKE_SPI_LEN + 16 + 2];
+    memcpy(in, spi_i, IKE_SPI_LEN);
+    memcpy(in + IKE_SPI_LEN, spi_r, IKE_SPI_LEN);
+    memcpy(in + 2 * IKE_SPI_LEN, ip, iplen);
+    in[2 * IKE_SPI_LEN + iplen] = (uint8_t)(port >> 8);
+    in[2 * IKE_SPI_LEN + iplen + 1] = (uint8_t)port;
     unsigned int len = 0;
-    int ok = m && EVP_DigestInit_ex(m, e->crypto->sha1, NULL) &&
-             EVP_DigestUpdate(m, spi_i, IKE_SPI_LEN) && EVP_DigestUpdate(m, spi_r, IKE_SPI_LEN) &&
-             EVP_DigestUpdate(m, ip, iplen) && EVP_DigestUpdate(m, pbe, 2) &&
-             EVP_DigestFinal_ex(m, out, &len);
-    EVP_MD_CTX_free(m);
+    int ok = EVP_DigestInit_ex(e->natd_md, e->crypto->sha1, NULL) &&
+             EVP_DigestUpdate(e->natd_md, in, 2 * IKE_SPI_LEN + iplen + 2) &&
+             EVP_DigestFinal_ex(e->natd_md, out, &len);
     return ok && len == NATD_LEN ? HK_OK : HK_E_CRYPTO;
 }
 
