@@ -44,6 +44,16 @@ static char *conf(const char *me, const char *peer, const char *psk, const char 
     return b;
 }
 
+/* Alice and Bob on PSK1 with the IKE proposal ike, their identities a_id and b_id. */
+static struct h_world *pair(const char *ike, const char *a_id, const char *b_id, struct h_peer **a,
+                            struct h_peer **b)
+{
+    struct h_world *w = h_world_new();
+    *a = h_peer_add(w, "alice", ALICE, conf(ALICE, BOB, PSK1, ike, a_id));
+    *b = h_peer_add(w, "bob", BOB, conf(BOB, ALICE, PSK1, ike, b_id));
+    return w;
+}
+
 static void reload(struct h_peer *p, const char *text)
 {
     struct hk_config *n = NULL;
@@ -83,10 +93,9 @@ static const struct ike_conn_creds *creds_of(struct h_peer *p)
 static void psk_pad_rebuilt_on_reload(void **s)
 {
     (void)s;
-    struct h_world *w = h_world_new();
     const char *ike = "aes256gcm16-prfsha256-x25519";
-    struct h_peer *a = h_peer_add(w, "alice", ALICE, conf(ALICE, BOB, PSK1, ike, "alice"));
-    struct h_peer *b = h_peer_add(w, "bob", BOB, conf(BOB, ALICE, PSK1, ike, "bob"));
+    struct h_peer *a, *b;
+    struct h_world *w = pair(ike, "alice", "bob", &a, &b);
     assert_true(establish(w, a, b));
     const struct hk_secret *pad = creds_of(b)->psk_pad[0];
     assert_non_null(pad);
@@ -118,10 +127,9 @@ static void psk_pad_rebuilt_on_reload(void **s)
 static void psk_pad_per_prf(void **s)
 {
     (void)s;
-    struct h_world *w = h_world_new();
     const char *ike = "aes256gcm16-prfsha384-x25519";
-    struct h_peer *a = h_peer_add(w, "alice", ALICE, conf(ALICE, BOB, PSK1, ike, "alice"));
-    struct h_peer *b = h_peer_add(w, "bob", BOB, conf(BOB, ALICE, PSK1, ike, "bob"));
+    struct h_peer *a, *b;
+    struct h_world *w = pair(ike, "alice", "bob", &a, &b);
     assert_true(establish(w, a, b));
     assert_null(creds_of(b)->psk_pad[0]);
     assert_non_null(creds_of(b)->psk_pad[1]);
@@ -139,10 +147,9 @@ static size_t hdr_len(const uint8_t *m)
 static void messages_kept_at_exact_length(void **s)
 {
     (void)s;
-    struct h_world *w = h_world_new();
     const char *ike = "aes256gcm16-prfsha256-x25519";
-    struct h_peer *a = h_peer_add(w, "alice", ALICE, conf(ALICE, BOB, PSK1, ike, "a"));
-    struct h_peer *b = h_peer_add(w, "bob", BOB, conf(BOB, ALICE, PSK1, ike, "b"));
+    struct h_peer *a, *b;
+    struct h_world *w = pair(ike, "a", "b", &a, &b);
     size_t first = 0;
     for (int round = 0; round < 2; round++) {
         assert_true(establish(w, a, b));
@@ -182,10 +189,9 @@ static bool keep_auth_request(struct h_world *w, struct h_pkt *k, void *arg)
 static void retransmission_known_by_icv(void **s)
 {
     (void)s;
-    struct h_world *w = h_world_new();
     const char *ike = "aes256gcm16-prfsha256-x25519";
-    struct h_peer *a = h_peer_add(w, "alice", ALICE, conf(ALICE, BOB, PSK1, ike, "alice"));
-    struct h_peer *b = h_peer_add(w, "bob", BOB, conf(BOB, ALICE, PSK1, ike, "bob"));
+    struct h_peer *a, *b;
+    struct h_world *w = pair(ike, "alice", "bob", &a, &b);
     struct h_pkt req = {0};
     w->filter = keep_auth_request;
     w->filter_arg = &req;
