@@ -57,7 +57,7 @@ uint8_t *hk_cbb_detach(struct hk_cbb *b, size_t *len)
     return p;
 }
 
-static int grow_slow(struct hk_cbb *b, size_t n, uint8_t **at)
+__attribute__((noinline)) static int grow_slow(struct hk_cbb *b, size_t n, uint8_t **at)
 {
     if (b->err)
         return b->err;
@@ -90,7 +90,7 @@ static int grow_slow(struct hk_cbb *b, size_t n, uint8_t **at)
 
 /* Room for n more octets at *at. Encoders call this per field (a few hundred times per
  * message): the common case, room and no error, stays inline and short. */
-static inline int grow(struct hk_cbb *b, size_t n, uint8_t **at)
+__attribute__((always_inline)) static inline int grow(struct hk_cbb *b, size_t n, uint8_t **at)
 {
     if (!b->err && n <= b->cap - b->len && (!b->max || b->len + n <= b->max)) {
         *at = b->buf + b->len;
