@@ -73,7 +73,7 @@ result=$here/results/ike-$date.md
         "($VIP_POOL) and tunnels it to $INNER_NET; responder on CPU $BENCH_CPU_RESP," \
         "hike-load on CPU $BENCH_CPU_GEN; $BENCH_NSRC source addresses x 64 ports;" \
         "rate: $BENCH_RATE_COUNT SAs, window $BENCH_RATE_WINDOW, each deleted once up;" \
-        "hiked: userspace data plane (TUN, a route per client), log level warn;" \
+        "hiked: userspace data plane (TUN, one route for the address pool), log level warn;" \
         "charon: kernel-libipsec, $([ -n "${BENCH_CHARON_THREADS:-}" ] && echo "$BENCH_CHARON_THREADS" || echo 16) threads," \
         "logging off, cookies and DoS limits off, install_routes = no, unique = never."
     if [ -s "$NOTES" ]; then

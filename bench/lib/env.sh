@@ -92,8 +92,8 @@ charon_responder() {
     local auth=$1 d=$NETNS_WORK/charon.d
     rm -rf "$d"
     # Logging off, thresholds up, a hash table sized for 100,000 IKE SAs; routes for the
-    # virtual addresses would be 100,000 kernel routes: off (hiked's userspace plane adds
-    # one per client into its TUN device: the difference is on hiked's side).
+    # virtual addresses would be 100,000 kernel routes: off (hiked's userspace plane routes
+    # the pool into its TUN device once).
     CHARON_LOG="default=-1" charon_start resp resp "
     threads = ${BENCH_CHARON_THREADS:-16}
     ikesa_table_size = 65536

@@ -20,6 +20,20 @@ void hk_arena_init(struct hk_arena *a, size_t limit)
     a->limit = limit;
 }
 
+void hk_arena_init_buf(struct hk_arena *a, size_t limit, void *buf, size_t len)
+{
+    hk_arena_init(a, limit);
+    const uintptr_t align = alignof(struct hk_arena_chunk);
+    uintptr_t p = (uintptr_t)buf, start = (p + align - 1) & ~(align - 1);
+    if (!buf || len < start - p + sizeof(struct hk_arena_chunk) + alignof(max_align_t))
+        return; /* too small to be worth it: the heap from the first allocation */
+    struct hk_arena_chunk *c = (struct hk_arena_chunk *)start;
+    c->next = NULL;
+    c->cap = len - (start - p) - sizeof(*c);
+    c->used = 0;
+    a->head = a->fixed = c;
+}
+
 void *hk_arena_alloc(struct hk_arena *a, size_t size)
 {
     const size_t align = alignof(max_align_t);
@@ -60,9 +74,11 @@ void hk_arena_free(struct hk_arena *a)
     struct hk_arena_chunk *c = a->head;
     while (c) {
         struct hk_arena_chunk *n = c->next;
-        free(c);
+        if (c != a->fixed)
+            free(c);
         c = n;
     }
     a->head = NULL;
+    a->fixed = NULL;
     a->used = 0;
 }

@@ -18,9 +18,19 @@ int hk_cbb_init(struct hk_cbb *b, size_t reserve, size_t max)
     return HK_OK;
 }
 
+void hk_cbb_init_buf(struct hk_cbb *b, uint8_t *buf, size_t len, size_t max)
+{
+    memset(b, 0, sizeof(*b));
+    b->max = max;
+    b->buf = buf;
+    b->cap = buf ? len : 0;
+    b->borrowed = buf != NULL;
+}
+
 void hk_cbb_free(struct hk_cbb *b)
 {
-    free(b->buf);
+    if (!b->borrowed)
+        free(b->buf);
     memset(b, 0, sizeof(*b));
 }
 
@@ -36,11 +46,18 @@ uint8_t *hk_cbb_detach(struct hk_cbb *b, size_t *len)
     uint8_t *p = b->buf;
     if (len)
         *len = b->len;
+    if (b->borrowed) {
+        p = b->len ? malloc(b->len) : NULL;
+        if (p)
+            memcpy(p, b->buf, b->len);
+        else if (len)
+            *len = 0;
+    }
     memset(b, 0, sizeof(*b));
     return p;
 }
 
-static int grow(struct hk_cbb *b, size_t n, uint8_t **at)
+__attribute__((noinline)) static int grow_slow(struct hk_cbb *b, size_t n, uint8_t **at)
 {
     if (b->err)
         return b->err;
@@ -59,14 +76,28 @@ static int grow(struct hk_cbb *b, size_t n, uint8_t **at)
         /* The old block may hold key material: never leave it behind in the heap. */
         if (b->buf) {
             OPENSSL_cleanse(b->buf, b->cap);
-            free(b->buf);
+            if (!b->borrowed)
+                free(b->buf);
         }
         b->buf = nb;
         b->cap = cap;
+        b->borrowed = 0;
     }
     *at = b->buf + b->len;
     b->len = need;
     return HK_OK;
+}
+
+/* Room for n more octets at *at. Encoders call this per field (a few hundred times per
+ * message): the common case, room and no error, stays inline and short. */
+__attribute__((always_inline)) static inline int grow(struct hk_cbb *b, size_t n, uint8_t **at)
+{
+    if (!b->err && n <= b->cap - b->len && (!b->max || b->len + n <= b->max)) {
+        *at = b->buf + b->len;
+        b->len += n;
+        return HK_OK;
+    }
+    return grow_slow(b, n, at);
 }
 
 static int add_be(struct hk_cbb *b, uint64_t v, size_t n)
@@ -125,7 +156,7 @@ int hk_cbb_reserve(struct hk_cbb *b, size_t *pos, size_t width)
     if (width != 1 && width != 2 && width != 4)
         return b->err ? b->err : (b->err = HK_E_INVALID);
     *pos = b->len;
-    return hk_cbb_add_zeros(b, width);
+    return add_be(b, 0, width);
 }
 
 int hk_cbb_fill(struct hk_cbb *b, size_t pos, size_t width, uint64_t v)

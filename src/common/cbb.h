@@ -15,14 +15,23 @@ struct hk_cbb {
     size_t cap;
     size_t max; /* hard limit on len; 0 = none */
     int err;
+    int borrowed; /* buf is the caller's (hk_cbb_init_buf): never freed here */
 };
 
 /* Starts empty; reserve is an initial capacity hint, max a hard size limit (0 = none). */
 int hk_cbb_init(struct hk_cbb *b, size_t reserve, size_t max);
+/*
+ * Starts empty, writing into the caller's buffer (len octets, e.g. on its stack) and moving
+ * to the heap only when that is full: a message that is encoded, used and copied or dropped
+ * costs no malloc. The buffer must outlive the writer; what is left in it is the caller's
+ * to wipe.
+ */
+void hk_cbb_init_buf(struct hk_cbb *b, uint8_t *buf, size_t len, size_t max);
 /* Frees the buffer; wipes it first when it may have held secrets. */
 void hk_cbb_free(struct hk_cbb *b);
 void hk_cbb_free_wipe(struct hk_cbb *b);
-/* Hands the buffer to the caller (who frees it) and resets the writer. */
+/* Hands the buffer to the caller (who frees it) and resets the writer; a borrowed buffer is
+ * handed over as a heap copy of its contents (NULL when out of memory or empty). */
 uint8_t *hk_cbb_detach(struct hk_cbb *b, size_t *len);
 static inline int hk_cbb_err(const struct hk_cbb *b)
 {

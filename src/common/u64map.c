@@ -103,9 +103,21 @@ void *hk_u64map_del(struct hk_u64map *m, uint64_t key)
     if (!s)
         return NULL;
     void *v = s->val;
-    s->val = TOMB;
+    size_t mask = m->cap - 1, i = (size_t)(s - m->slots);
     m->count--;
-    m->tombs++;
+    if (m->slots[(i + 1) & mask].val) {
+        s->val = TOMB; /* a probe may have to go on past it */
+        m->tombs++;
+        return v;
+    }
+    /* No probe goes past an empty slot, so none needs this one, nor the tombstones just
+     * before it: they become empty too. Under steady churn (SAs come and go) tombstones then
+     * rarely pile up to force a rehash. Nothing moves, so iteration stays valid. */
+    s->val = NULL;
+    for (i = (i - 1) & mask; m->slots[i].val == TOMB; i = (i - 1) & mask) {
+        m->slots[i].val = NULL;
+        m->tombs--;
+    }
     return v;
 }
 

@@ -184,6 +184,7 @@ static int parse_pool(struct hk_cfg_ctx *c, const config_setting_t *g, struct hk
     const config_setting_t *as = hk_cfg_member(g, "addrs");
     if (hk_ip_range_parse(s, &p->range, &is_prefix, msg, sizeof(msg)) < 0)
         return hk_cfg_fail(c, as, "%s", msg);
+    p->block = p->range;
     /* A CIDR pool keeps its network address (and the IPv4 broadcast address) for itself. */
     int prefix = is_prefix ? hk_ip_range_prefix(&p->range) : -1;
     size_t alen = p->range.family == AF_INET ? 4 : 16;

@@ -153,6 +153,7 @@ struct hk_conn {
 struct hk_pool {
     char *name;
     struct hk_ip_range range; /* the addresses handed out */
+    struct hk_ip_range block; /* addrs as written (a CIDR pool's whole block): routed */
     struct hk_ip *dns;
     size_t ndns;
 };

@@ -176,8 +176,25 @@ static struct hk_dataplane *dp_choose(struct hiked *d)
     return dp ? dp : hk_dataplane_log_new(&d->log);
 }
 
+/* The pools' routes into the data plane (one per prefix, not one per client). */
+static void dp_set_pools(struct hiked *d)
+{
+    size_t n = d->cfg->npools;
+    struct hk_ip_range *r = n ? calloc(n, sizeof(*r)) : NULL;
+    if (n && !r) {
+        hk_err(&d->log, "dataplane: no memory for the address pools' routes");
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        r[i] = d->cfg->pools[i].block;
+    d->dp->ops->set_pools(d->dp, r, n);
+    free(r);
+}
+
 void hiked_start_conns(struct hiked *d)
 {
+    if (d->dp->ops->set_pools)
+        dp_set_pools(d);
     if (d->dp->ops->trap_clear)
         d->dp->ops->trap_clear(d->dp);
     for (size_t i = 0; i < d->cfg->nconns; i++) {
@@ -326,9 +343,8 @@ int main(int argc, char **argv)
                         : (enum hk_log_level)d.cfg->daemon.log_level;
     signal(SIGPIPE, SIG_IGN);
     rc = 1;
-    d.rxbuf = malloc(HIKED_RX_MAX);
     d.base = event_base_new();
-    if (!d.rxbuf || !d.base || hk_crypto_init(&d.crypto)) {
+    if (!d.base || hk_crypto_init(&d.crypto)) {
         fprintf(stderr, "hiked: cannot initialise (memory, libevent or OpenSSL)\n");
         goto out;
     }
@@ -359,8 +375,7 @@ int main(int argc, char **argv)
         goto out;
     }
     hiked_start_conns(&d);
-    event_base_dispatch(d.base);
-    rc = 0;
+    rc = hiked_net_run(&d) ? 1 : 0;
     hk_info(&d.log, "hiked stopped");
 out:
     hiked_control_close(&d);
@@ -380,6 +395,5 @@ out:
     hk_config_free(d.cfg);
     if (d.base)
         event_base_free(d.base);
-    free(d.rxbuf);
     return rc;
 }

@@ -56,46 +56,54 @@ static void dispatch(struct hiked *d, const struct hiked_sock *s, const struct s
     ike_engine_recv(&d->engine, to, from, p, len);
 }
 
+/* Datagram i of the batch just read from s: its destination from IP(V6)_PKTINFO, split
+ * into its segments if UDP GRO coalesced several. */
+static void datagram(struct hiked *d, const struct hiked_sock *s, size_t i)
+{
+    struct msghdr *mh = &d->rx.mm[i].msg_hdr;
+    const uint8_t *buf = hk_rxbatch_data(&d->rx, i);
+    size_t n = d->rx.mm[i].msg_len, seg = n;
+    struct sockaddr_storage to = {0};
+    to.ss_family = (sa_family_t)s->family;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+            struct in_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+            ((struct sockaddr_in *)&to)->sin_addr = pi.ipi_addr;
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+            struct in6_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+            ((struct sockaddr_in6 *)&to)->sin6_addr = pi.ipi6_addr;
+        } else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+            int gso; /* the kernel coalesced datagrams of gso octets (the last shorter) */
+            memcpy(&gso, CMSG_DATA(c), sizeof(gso));
+            if (gso > 0)
+                seg = (size_t)gso;
+        }
+    }
+    set_port(&to, s->port);
+    for (size_t off = 0; off < n; off += seg)
+        dispatch(d, s, &to, &d->rx.from[i], buf + off, n - off < seg ? n - off : seg);
+}
+
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
     struct hiked_sock *s = arg;
     struct hiked *d = s->d;
-    uint8_t *buf = d->rxbuf;
     (void)what;
-    for (int burst = 0; burst < 64; burst++) {
-        struct sockaddr_storage from = {0}, to = {0};
-        char cbuf[256];
-        struct iovec iov = {.iov_base = buf, .iov_len = HIKED_RX_MAX};
-        struct msghdr mh = {.msg_name = &from,
-                            .msg_namelen = sizeof(from),
-                            .msg_iov = &iov,
-                            .msg_iovlen = 1,
-                            .msg_control = cbuf,
-                            .msg_controllen = sizeof(cbuf)};
-        ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
-        if (n < 0)
+    for (size_t burst = 0; burst < HIKED_RX_BURST;) {
+        size_t want =
+            HIKED_RX_BURST - burst < HIKED_RX_BATCH ? HIKED_RX_BURST - burst : HIKED_RX_BATCH;
+        int n = hk_rxbatch_recv(&d->rx, fd, want);
+        if (n <= 0)
             break;
-        size_t seg = (size_t)n;
-        to.ss_family = (sa_family_t)s->family;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-            if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-                struct in_pktinfo pi;
-                memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-                ((struct sockaddr_in *)&to)->sin_addr = pi.ipi_addr;
-            } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
-                struct in6_pktinfo pi;
-                memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-                ((struct sockaddr_in6 *)&to)->sin6_addr = pi.ipi6_addr;
-            } else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
-                int gso; /* the kernel coalesced datagrams of gso octets (the last shorter) */
-                memcpy(&gso, CMSG_DATA(c), sizeof(gso));
-                if (gso > 0)
-                    seg = (size_t)gso;
-            }
-        }
-        set_port(&to, s->port);
-        for (size_t off = 0; off < (size_t)n; off += seg)
-            dispatch(d, s, &to, &from, buf + off, (size_t)n - off < seg ? (size_t)n - off : seg);
+        for (size_t i = 0; i < (size_t)n; i++)
+            datagram(d, s, i);
+        burst += (size_t)n;
+        /* A short batch drained the socket; the event is level-triggered, so what arrives
+         * now wakes us again: no read just to see EAGAIN. */
+        if ((size_t)n < want)
+            break;
     }
     if (d->dp && d->dp->ops->esp_flush)
         d->dp->ops->esp_flush(d->dp);
@@ -175,6 +183,11 @@ static int open_one(struct hiked *d, const struct hk_ip *ip, uint16_t port, bool
 int hiked_net_open(struct hiked *d)
 {
     const struct hk_daemon_conf *dc = &d->cfg->daemon;
+    /* Control messages per datagram: IP(V6)_PKTINFO and UDP_GRO's segment size. */
+    size_t cspace = CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int));
+    if (hk_rxbatch_init(&d->rx, HIKED_RX_BATCH, HIKED_RX_MAX, cspace) ||
+        hk_txq_init(&d->txq, NULL, NULL))
+        return HK_E_NOMEM;
     for (size_t i = 0; i < dc->nlisten; i++) {
         int rc = open_one(d, &dc->listen[i], dc->port, false);
         if (!rc && dc->natt_port)
@@ -189,11 +202,42 @@ int hiked_net_open(struct hiked *d)
 
 void hiked_net_close(struct hiked *d)
 {
+    if (d->txq.ent)
+        hiked_net_flush(d);
     for (size_t i = 0; i < d->nsocks; i++) {
         event_free(d->socks[i].ev);
         close(d->socks[i].fd);
     }
     d->nsocks = 0;
+    hk_txq_free(&d->txq);
+    hk_rxbatch_free(&d->rx);
+}
+
+void hiked_net_flush(struct hiked *d)
+{
+    size_t failed = hk_txq_flush(&d->txq);
+    if (failed) {
+        d->stats.tx_errors += failed;
+        hk_debug(&d->log, "sendmmsg: %zu datagrams not sent: %s", failed,
+                 strerror(d->txq.last_errno));
+    }
+}
+
+int hiked_net_run(struct hiked *d)
+{
+    /* One round of callbacks at a time: whatever they queued (answers to a burst of
+     * requests, retransmissions from the timer, a hikectl initiate) leaves right after the
+     * round, before the loop waits again. */
+    for (;;) {
+        hiked_net_flush(d);
+        int rc = event_base_loop(d->base, EVLOOP_ONCE);
+        if (rc < 0)
+            return HK_E_IO;
+        if (rc > 0 || event_base_got_exit(d->base) || event_base_got_break(d->base))
+            break;
+    }
+    hiked_net_flush(d);
+    return HK_OK;
 }
 
 static struct hiked_sock *sock_for(struct hiked *d, const struct sockaddr_storage *local,
@@ -255,6 +299,7 @@ static int sock_send(struct hiked_sock *s, const struct sockaddr_storage *local,
     return sendmsg(s->fd, &mh, 0) < 0 ? errno : 0;
 }
 
+/* Queued: hiked_net_run sends it with the others of this round of callbacks. */
 void hiked_net_send(void *arg, const struct sockaddr_storage *local,
                     const struct sockaddr_storage *remote, const uint8_t *buf, size_t len)
 {
@@ -263,11 +308,16 @@ void hiked_net_send(void *arg, const struct sockaddr_storage *local,
     static const uint8_t marker[4] = {0};
     struct iovec iov[2] = {{.iov_base = (void *)marker, .iov_len = 4},
                            {.iov_base = (void *)buf, .iov_len = len}};
+    if (!s)
+        return;
     /* RFC 3948 2.2: IKE on the NAT-T port goes behind the non-ESP marker. */
-    int e = s ? sock_send(s, local, remote, s->natt ? iov : iov + 1, s->natt ? 2 : 1, 0) : 0;
-    if (e) {
+    int rc = hk_txq_add(&d->txq, s->fd, local, remote, s->natt ? iov : iov + 1, s->natt ? 2 : 1);
+    if (rc < 0) {
         d->stats.tx_errors++;
-        hk_debug(&d->log, "sendmsg: %s", strerror(e));
+        hk_warn(&d->log, "IKE datagram of %zu octets not sent: %s", len, hk_strerror(rc));
+    } else if (rc > 0) {
+        d->stats.tx_errors += (uint64_t)rc;
+        hk_debug(&d->log, "sendmmsg: %d datagrams not sent: %s", rc, strerror(d->txq.last_errno));
     }
 }
 

@@ -8,6 +8,7 @@
 #define HIKE_ESP_DATAPLANE_H
 
 #include "common/log.h"
+#include "config/ts_conf.h"
 #include "ike/sa.h"
 
 struct hk_dataplane;
@@ -46,6 +47,10 @@ struct hk_dataplane_ops {
      * exempts it from IPsec policies and has the kernel take the ESP in UDP arriving on the
      * NAT-T port. Optional. */
     int (*prepare_socket)(struct hk_dataplane *dp, int fd, int family, bool natt);
+    /* The address pools hiked hands out (config pools), at start and after each reload. The
+     * userspace plane routes them into its TUN device once; a child whose remote selector lies
+     * inside one adds no route of its own. Optional. */
+    int (*set_pools)(struct hk_dataplane *dp, const struct hk_ip_range *pools, size_t n);
     /* The backend's own counters (drops by reason...), at most HK_DP_MAX_COUNTERS;
      * returns how many it wrote. Optional. */
     size_t (*counters)(struct hk_dataplane *dp, struct hk_dp_counter *out);

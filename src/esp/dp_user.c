@@ -31,41 +31,68 @@
 #define DP_RCVBUF  (8 * 1024 * 1024)
 #define DP_GRACE   2 /* seconds a removed inbound SA still accepts packets */
 
-/* Volume limits of one direction (RFC 4301 4.4.2.1: each SA has its own). */
+/* Volume limits of a Child SA: the same values each way, counted and fired per direction
+ * (RFC 4301 4.4.2.1: each SA has its own). */
 struct dp_limits {
     uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets;
-    bool soft_fired, hard_fired;
+};
+
+struct dp_fired {
+    bool soft, hard;
+};
+
+/* An address with its port (a sockaddr_storage would take 128 octets per SA and side). */
+union dp_addr {
+    struct sockaddr sa;
+    struct sockaddr_in v4;
+    struct sockaddr_in6 v6;
 };
 
 struct dp_in {
     uint32_t spi;
-    uint64_t child;
-    time_t dies;        /* removed: still accepted until then (in-flight packets), 0 = alive */
-    struct hk_sel *sel; /* its own copy: checked even while dying (RFC 4301 5.2) */
-    bool no_replay;     /* replay_window = 0 */
-    struct dp_limits lim;
-    time_t last_activity;
+    bool no_replay;         /* replay_window = 0 */
+    bool transport, tp_fix; /* transport mode; tp_fix: recompute checksums (RFC 3948 3.1.2) */
+    struct dp_fired fired;
+    uint32_t last_activity; /* in 100 ms ticks, compared for change only */
+    time_t dies;            /* removed: still accepted until then (in-flight packets), 0 = alive */
     struct hk_esp_sa_crypto cr;
     struct hk_replay rw;
     uint64_t packets, bytes, replay_drops, auth_fails;
-    bool transport, tp_fix; /* transport mode; tp_fix: recompute checksums (RFC 3948 3.1.2) */
-    struct hk_tp_addrs tp;  /* transport mode: the addresses of the rebuilt IP header */
 };
 
 struct dp_out {
-    uint64_t child;
-    struct dp_limits lim;
-    struct hk_esp_sa_crypto cr;
-    uint64_t seq; /* last used */
+    bool live; /* in service: the SPD points here (not after removal) */
     bool esn, udp, transport;
-    struct sockaddr_storage local, remote; /* with ports: the NAT-T ports when udp */
+    struct dp_fired fired;
+    uint64_t seq; /* last used */
+    struct hk_esp_sa_crypto cr;
+    union dp_addr local, remote; /* with ports: the NAT-T ports when udp */
     uint64_t packets, bytes, seq_exhausted;
 };
+
+/*
+ * One Child SA: both directions and its selectors in one block (a remote-access gateway
+ * holds one per client). The outbound half goes out of service with the SA's removal; the
+ * block goes DP_GRACE seconds later, with the inbound half.
+ */
+struct dp_sa {
+    uint64_t child;
+    struct dp_limits lim;
+    struct dp_in in;
+    struct dp_out out;
+    /* then the selectors (sa_sel): checked inbound even while dying (RFC 4301 5.2); transport
+     * mode rebuilds the IP header from their addresses */
+};
+
+static const struct hk_sel *sa_sel(const struct dp_sa *s)
+{
+    return (const struct hk_sel *)(s + 1);
+}
 
 /* Where one batched ESP packet goes. */
 struct dp_dest {
     bool udp;
-    struct sockaddr_storage local, remote;
+    union dp_addr local, remote;
 };
 
 /*
@@ -106,9 +133,9 @@ struct dp_user {
     int raw4, raw6;
     struct hk_rtnl rtnl;
     struct hk_spd spd;
-    struct hk_u64map in_by_spi, out_by_child;
+    struct hk_u64map in_by_spi;  /* inbound SPI -> struct dp_sa (the SPD finds outbound) */
     struct hk_route_refs routes; /* tunnel mode: the remote selectors' prefixes */
-    uint64_t tun_drops, no_policy, bad_in, trap_queued, trap_dropped;
+    uint64_t tun_drops, no_policy, bad_in, nomem_in, trap_queued, trap_dropped;
     struct dp_trap traps[DP_MAX_TRAPS];
     size_t ntraps;
     uint8_t *buf, *obuf;
@@ -132,60 +159,123 @@ static void report(struct dp_user *u, uint64_t child, enum hk_dp_event ev)
         u->conf.event(u->conf.send_arg, child, ev);
 }
 
-/* Checks one direction's counters against its limits; true once the hard limit is reached. */
-static bool over_limit(struct dp_user *u, uint64_t child, struct dp_limits *l, uint64_t packets,
-                       uint64_t bytes)
+/* Checks one direction's counters against the limits; true once the hard limit is reached. */
+static bool over_limit(struct dp_user *u, const struct dp_sa *s, struct dp_fired *f,
+                       uint64_t packets, uint64_t bytes)
 {
-    if (l->hard_fired)
+    const struct dp_limits *l = &s->lim;
+    if (f->hard)
         return true;
     if ((l->hard_bytes && bytes >= l->hard_bytes) ||
         (l->hard_packets && packets >= l->hard_packets)) {
-        l->hard_fired = true;
-        report(u, child, HK_DP_HARD_EXPIRED);
+        f->hard = true;
+        report(u, s->child, HK_DP_HARD_EXPIRED);
         return true;
     }
-    if (!l->soft_fired && ((l->soft_bytes && bytes >= l->soft_bytes) ||
-                           (l->soft_packets && packets >= l->soft_packets))) {
-        l->soft_fired = true;
-        report(u, child, HK_DP_SOFT_EXPIRED);
+    if (!f->soft && ((l->soft_bytes && bytes >= l->soft_bytes) ||
+                     (l->soft_packets && packets >= l->soft_packets))) {
+        f->soft = true;
+        report(u, s->child, HK_DP_SOFT_EXPIRED);
     }
     return false;
 }
 
 /* ---- routes for the remote selectors ---- */
 
-static void route_add(void *arg, const struct hk_ip *dst, uint8_t len)
+static int route_add(void *arg, const struct hk_ip *dst, uint8_t len)
 {
     struct dp_user *u = arg;
-    if (hk_rtnl_route_add(&u->rtnl, u->ifindex, dst, len, NULL, 0))
+    int rc = hk_rtnl_route_add(&u->rtnl, u->ifindex, dst, len, NULL, 0);
+    if (rc)
         hk_warn(u->base.log, "dataplane: route via %s: %s", u->ifname, u->rtnl.err);
+    return rc;
 }
 
-static void route_del(void *arg, const struct hk_ip *dst, uint8_t len)
+static int route_del(void *arg, const struct hk_ip *dst, uint8_t len)
 {
     struct dp_user *u = arg;
-    hk_rtnl_route_del(&u->rtnl, u->ifindex, dst, len, NULL, 0);
+    return hk_rtnl_route_del(&u->rtnl, u->ifindex, dst, len, NULL, 0);
 }
 
-/* A route needs prefixes: a selector's range may take several. */
-static void route_ref(struct dp_user *u, const struct ike_ts *ts, int delta)
+/* The prefixes of a selector's range (a route needs prefixes: a range may take several). */
+static size_t ts_prefixes(const struct ike_ts *ts, struct hk_ip *pfx, uint8_t *lens)
 {
     struct hk_ip_range r = {.family = ts->type == IKE_TS_IPV6_ADDR_RANGE ? AF_INET6 : AF_INET};
     size_t alen = r.family == AF_INET6 ? 16 : 4;
     memcpy(r.start, ts->start_addr, alen);
     memcpy(r.end, ts->end_addr, alen);
+    size_t n = hk_range_to_prefixes(&r, pfx, lens, HK_PREFIX_MAX_V6);
+    return n < HK_PREFIX_MAX_V6 ? n : HK_PREFIX_MAX_V6;
+}
+
+static void route_ref(struct dp_user *u, const struct ike_ts *ts, int delta)
+{
     struct hk_ip pfx[HK_PREFIX_MAX_V6];
     uint8_t lens[HK_PREFIX_MAX_V6];
-    memset(pfx, 0, sizeof(pfx)); /* the table compares whole addresses */
-    size_t n = hk_range_to_prefixes(&r, pfx, lens, HK_PREFIX_MAX_V6);
-    for (size_t i = 0; i < n && i < HK_PREFIX_MAX_V6; i++)
+    size_t n = ts_prefixes(ts, pfx, lens);
+    for (size_t i = 0; i < n; i++)
         if (delta < 0)
             hk_route_refs_unref(&u->routes, &pfx[i], lens[i]);
         else if (hk_route_refs_ref(&u->routes, &pfx[i], lens[i]))
             hk_warn(u->base.log, "dataplane: no memory for a route via %s", u->ifname);
 }
 
-static void send_esp(struct dp_user *u, struct dp_out *o, const uint8_t *pkt, size_t len);
+/* Every route ref held (hk_route_refs_set_permanent): the remote selectors of the tunnel-mode
+ * SAs in service, as install took them, and of the trap policies. */
+static void visit_sel(struct hk_route_refs *r, const struct hk_sel *sel, hk_route_visit visit)
+{
+    struct hk_ip pfx[HK_PREFIX_MAX_V6];
+    uint8_t lens[HK_PREFIX_MAX_V6];
+    for (size_t k = 0; k < sel->nremote; k++) {
+        size_t n = ts_prefixes(&hk_sel_remote(sel)[k], pfx, lens);
+        for (size_t i = 0; i < n; i++)
+            visit(r, &pfx[i], lens[i]);
+    }
+}
+
+static void routes_each(void *arg, struct hk_route_refs *r, hk_route_visit visit)
+{
+    struct dp_user *u = arg;
+    size_t pos = 0;
+    const struct dp_sa *sa;
+    while ((sa = hk_u64map_next(&u->in_by_spi, &pos, NULL)))
+        if (sa->out.live && !sa->out.transport)
+            visit_sel(r, sa_sel(sa), visit);
+    for (size_t k = 0; k < u->ntraps; k++)
+        visit_sel(r, u->traps[k].sel, visit);
+}
+
+/* The pools' prefixes become permanent routes into the TUN device. */
+static int user_set_pools(struct hk_dataplane *dp, const struct hk_ip_range *pools, size_t n)
+{
+    struct dp_user *u = U(dp);
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += hk_range_to_prefixes(&pools[i], NULL, NULL, 0);
+    struct hk_route_pfx *p = total ? calloc(total, sizeof(*p)) : NULL;
+    struct hk_ip *ips = total ? calloc(total, sizeof(*ips)) : NULL;
+    uint8_t *lens = total ? calloc(total, 1) : NULL;
+    int rc = total && (!p || !ips || !lens) ? HK_E_NOMEM : HK_OK;
+    for (size_t i = 0, k = 0; !rc && i < n; i++) {
+        size_t m = hk_range_to_prefixes(&pools[i], ips + k, lens + k, total - k);
+        for (size_t j = k; j < k + m; j++)
+            p[j] = (struct hk_route_pfx){.dst = ips[j], .len = lens[j]};
+        k += m;
+    }
+    if (!rc)
+        rc = hk_route_refs_set_permanent(&u->routes, p, total, routes_each, u);
+    free(p);
+    free(ips);
+    free(lens);
+    if (rc)
+        hk_err(dp->log, "dataplane: address pool routes via %s: %s", u->ifname, hk_strerror(rc));
+    else if (total)
+        hk_info(dp->log, "dataplane: %zu address pool prefixes routed via %s (%zu in the kernel)",
+                total, u->ifname, u->routes.nperm);
+    return rc;
+}
+
+static void send_esp(struct dp_user *u, struct dp_sa *s, const uint8_t *pkt, size_t len);
 static void trap_flush(struct dp_user *u);
 
 /* ---- install / remove ---- */
@@ -194,6 +284,22 @@ static uint16_t port_of(const struct sockaddr_storage *a)
 {
     return ntohs(a->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)a)->sin6_port
                                           : ((const struct sockaddr_in *)a)->sin_port);
+}
+
+/* The address and port of a peer or of ours, as the IKE SA has it. */
+static union dp_addr addr_of(const struct sockaddr_storage *a)
+{
+    union dp_addr d = {0};
+    memcpy(&d, a, a->ss_family == AF_INET6 ? sizeof(d.v6) : sizeof(d.v4));
+    return d;
+}
+
+static void free_sa(struct dp_sa *s)
+{
+    hk_esp_sa_crypto_clear(&s->in.cr);
+    hk_esp_sa_crypto_clear(&s->out.cr);
+    hk_replay_free(&s->in.rw);
+    free(s);
 }
 
 static int user_install(struct hk_dataplane *dp, const struct ike_sa *sa, const struct child_sa *c)
@@ -208,6 +314,11 @@ static int user_install(struct hk_dataplane *dp, const struct ike_sa *sa, const 
                 c->spi_in);
         return HK_E_UNSUPPORTED;
     }
+    if (c->nts_local > HK_SPD_MAX_TS || c->nts_remote > HK_SPD_MAX_TS) {
+        hk_err(dp->log, "dataplane: SA %08x has more than %d selectors a side", c->spi_in,
+               HK_SPD_MAX_TS);
+        return HK_E_INVALID;
+    }
     const struct hk_child_keys *k = &c->keys;
     /* 2.17: the ir keys protect what the exchange initiator sends. */
     const struct hk_secret *eo = c->initiator ? k->encr_ir : k->encr_ri;
@@ -215,11 +326,17 @@ static int user_install(struct hk_dataplane *dp, const struct ike_sa *sa, const 
     const struct hk_secret *ei = c->initiator ? k->encr_ri : k->encr_ir;
     const struct hk_secret *ii = c->initiator ? k->integ_ri : k->integ_ir;
     bool esn = c->chosen.esn == 1;
-    struct dp_in *in = calloc(1, sizeof(*in));
-    struct dp_out *out = calloc(1, sizeof(*out));
-    int rc = in && out ? HK_OK : HK_E_NOMEM;
-    if (!rc)
-        rc = hk_esp_sa_crypto_init(&in->cr, u->crypto, c->spi_in, esn, c->chosen.encr,
+    struct dp_sa *s = calloc(1, sizeof(*s) + hk_sel_size(c->nts_local, c->nts_remote));
+    if (!s) {
+        hk_err(dp->log, "dataplane: cannot install ESP SA %08x/%08x: %s", c->spi_in, c->spi_out,
+               hk_strerror(HK_E_NOMEM));
+        return HK_E_NOMEM;
+    }
+    struct dp_in *in = &s->in;
+    struct dp_out *out = &s->out;
+    struct hk_sel *sel = (struct hk_sel *)(s + 1);
+    hk_sel_fill(sel, c->ts_local, c->nts_local, c->ts_remote, c->nts_remote);
+    int rc = hk_esp_sa_crypto_init(&in->cr, u->crypto, c->spi_in, esn, c->chosen.encr,
                                    c->chosen.encr_key_bits, c->chosen.integ, ei->data, ei->len,
                                    ii ? ii->data : NULL, ii ? ii->len : 0);
     if (!rc)
@@ -232,44 +349,28 @@ static int user_install(struct hk_dataplane *dp, const struct ike_sa *sa, const 
     window = (window + 63) / 64 * 64; /* the window works in 64-packet words */
     if (!rc)
         rc = hk_replay_init(&in->rw, window, esn);
-    if (!rc)
-        in->no_replay = c->replay_window == 0;
     if (!rc) {
-        struct dp_limits lim = {.soft_bytes = c->rekey_bytes,
-                                .hard_bytes = c->life_bytes,
-                                .soft_packets = c->rekey_packets,
-                                .hard_packets = c->life_packets};
-        in->lim = out->lim = lim;
+        in->no_replay = c->replay_window == 0;
+        s->lim = (struct dp_limits){.soft_bytes = c->rekey_bytes,
+                                    .hard_bytes = c->life_bytes,
+                                    .soft_packets = c->rekey_packets,
+                                    .hard_packets = c->life_packets};
         in->spi = c->spi_in;
-        in->sel = hk_sel_new(c->ts_local, c->nts_local, c->ts_remote, c->nts_remote);
-        in->child = out->child = c->id;
+        s->child = c->id;
         out->esn = esn;
-        out->local = sa->local;
-        out->remote = sa->remote;
+        out->local = addr_of(&sa->local);
+        out->remote = addr_of(&sa->remote);
         /* RFC 3948: UDP encapsulation when a NAT is in the path (IKE then runs on 4500). */
         out->udp = sa->nat_local || sa->nat_remote || port_of(&sa->local) != 500;
         out->transport = in->transport = c->transport;
-        in->tp = tp;
         in->tp_fix = out->udp; /* a NAT may have changed what the sender's checksums cover */
-        rc = in->sel ? hk_u64map_put(&u->in_by_spi, c->spi_in, in) : HK_E_NOMEM;
+        out->live = true;
+        rc = hk_u64map_put(&u->in_by_spi, c->spi_in, s);
     }
-    if (!rc && (rc = hk_u64map_put(&u->out_by_child, c->id, out)))
+    if (!rc && (rc = hk_spd_add_sel(&u->spd, c->id, sel, s, c->initiator)))
         hk_u64map_del(&u->in_by_spi, c->spi_in);
-    if (!rc && (rc = hk_spd_add(&u->spd, c->id, c->ts_local, c->nts_local, c->ts_remote,
-                                c->nts_remote, c->initiator))) {
-        hk_u64map_del(&u->in_by_spi, c->spi_in);
-        hk_u64map_del(&u->out_by_child, c->id);
-    }
     if (rc) {
-        if (in) {
-            hk_esp_sa_crypto_clear(&in->cr);
-            hk_replay_free(&in->rw);
-            free(in->sel);
-        }
-        if (out)
-            hk_esp_sa_crypto_clear(&out->cr);
-        free(in);
-        free(out);
+        free_sa(s);
         hk_err(dp->log, "dataplane: cannot install ESP SA %08x/%08x: %s", c->spi_in, c->spi_out,
                hk_strerror(rc));
         return rc;
@@ -287,31 +388,23 @@ static int user_install(struct hk_dataplane *dp, const struct ike_sa *sa, const 
     return HK_OK;
 }
 
-static void free_in(struct dp_in *in)
-{
-    hk_esp_sa_crypto_clear(&in->cr);
-    hk_replay_free(&in->rw);
-    free(in->sel);
-    free(in);
-}
-
-/* Frees the inbound SAs whose grace period is over. */
+/* Frees the SAs whose grace period is over. */
 static void on_reaper(evutil_socket_t fd, short what, void *arg)
 {
     struct dp_user *u = arg;
     struct timeval now;
     size_t pos = 0;
     uint64_t spi;
-    struct dp_in *in;
+    struct dp_sa *s;
     bool more = false;
     (void)fd, (void)what;
     event_base_gettimeofday_cached(u->evb, &now);
-    while ((in = hk_u64map_next(&u->in_by_spi, &pos, &spi))) {
-        if (!in->dies)
+    while ((s = hk_u64map_next(&u->in_by_spi, &pos, &spi))) {
+        if (!s->in.dies)
             continue;
-        if (in->dies <= now.tv_sec) {
+        if (s->in.dies <= now.tv_sec) {
             hk_u64map_del(&u->in_by_spi, spi);
-            free_in(in);
+            free_sa(s);
         } else {
             more = true;
         }
@@ -325,27 +418,28 @@ static void on_reaper(evutil_socket_t fd, short what, void *arg)
 static void user_remove(struct hk_dataplane *dp, const struct child_sa *c)
 {
     struct dp_user *u = U(dp);
-    struct dp_in *in = hk_u64map_get(&u->in_by_spi, c->spi_in);
-    struct dp_out *out = hk_u64map_del(&u->out_by_child, c->id);
-    hk_spd_del(&u->spd, c->id);
+    struct dp_sa *s = hk_u64map_get(&u->in_by_spi, c->spi_in);
+    if (s && s->child != c->id)
+        s = NULL;
     struct hk_tp_addrs tp;
-    if (out && out->transport &&
-        !hk_tp_addrs_from_ts(c->ts_local, c->nts_local, c->ts_remote, c->nts_remote, &tp))
-        hk_tp_route_unref(&u->tpr, &tp);
-    else if (out)
-        for (size_t i = 0; i < c->nts_remote; i++)
-            route_ref(u, &c->ts_remote[i], -1);
-    if (in && !in->dies) {
+    if (s && s->out.live) {
+        hk_spd_del(&u->spd, c->id);
+        if (s->out.transport &&
+            !hk_tp_addrs_from_ts(c->ts_local, c->nts_local, c->ts_remote, c->nts_remote, &tp))
+            hk_tp_route_unref(&u->tpr, &tp);
+        else if (!s->out.transport)
+            for (size_t i = 0; i < c->nts_remote; i++)
+                route_ref(u, &c->ts_remote[i], -1);
+        hk_esp_sa_crypto_clear(&s->out.cr);
+        s->out.live = false;
+    }
+    if (s && !s->in.dies) {
         /* Packets the peer sent before its DELETE may arrive after it (another socket):
          * the inbound SA takes them for DP_GRACE more seconds, then goes. */
         struct timeval now, one = {.tv_sec = 1};
         event_base_gettimeofday_cached(u->evb, &now);
-        in->dies = now.tv_sec + DP_GRACE;
+        s->in.dies = now.tv_sec + DP_GRACE;
         evtimer_add(u->reaper, &one);
-    }
-    if (out) {
-        hk_esp_sa_crypto_clear(&out->cr);
-        free(out);
     }
     dp->removed++;
 }
@@ -367,6 +461,9 @@ static void tx_flush(struct dp_user *u)
         while (j < t->n && t->dest[j] == t->dest[i])
             j++;
         if (d->udp) {
+            struct sockaddr_storage local = {0}, remote = {0};
+            memcpy(&local, &d->local, sizeof(d->local));
+            memcpy(&remote, &d->remote, sizeof(d->remote));
             /* UDP GSO needs equal sizes but for a shorter last one, under 64 KiB in all. */
             size_t k = i;
             while (k < j) {
@@ -374,12 +471,13 @@ static void tx_flush(struct dp_user *u)
                 while (end < j && t->len[end - 1] == seg && t->len[end] <= seg &&
                        total + t->len[end] <= DP_GSO_MAX)
                     total += t->len[end++];
-                u->conf.send_udp(u->conf.send_arg, &d->local, &d->remote, iov + k, end - k,
+                u->conf.send_udp(u->conf.send_arg, &local, &remote, iov + k, end - k,
                                  end - k > 1 ? seg : 0);
                 k = end;
             }
         } else {
-            struct sockaddr_storage dst = d->remote;
+            struct sockaddr_storage dst = {0};
+            memcpy(&dst, &d->remote, sizeof(d->remote));
             socklen_t dlen = sizeof(struct sockaddr_in);
             if (dst.ss_family == AF_INET6) {
                 ((struct sockaddr_in6 *)&dst)->sin6_port = 0;
@@ -416,7 +514,8 @@ static uint8_t *tx_slot(struct dp_user *u)
     return u->tx.slots + u->tx.n * DP_SLOT;
 }
 
-/* Queues the ESP packet just built in tx_slot (olen octets) for o's peer. */
+/* Queues the ESP packet just built in tx_slot (olen octets) for o's peer. The addresses are
+ * zero-filled unions (addr_of), so comparing them whole is exact. */
 static void tx_push(struct dp_user *u, const struct dp_out *o, size_t olen)
 {
     struct dp_tx *t = &u->tx;
@@ -434,13 +533,16 @@ static void tx_push(struct dp_user *u, const struct dp_out *o, size_t olen)
  * Protects one wire-sized inner packet for o into the next batch slot. The packet may
  * already sit at that slot's payload position (zero copy, as send_esp_gso puts it).
  */
-static void send_esp(struct dp_user *u, struct dp_out *o, const uint8_t *pkt, size_t len)
+static void send_esp(struct dp_user *u, struct dp_sa *s, const uint8_t *pkt, size_t len)
 {
+    struct dp_out *o = &s->out;
+    if (!o->live)
+        return; /* removed meanwhile (a hard limit reported in this burst) */
     if (!o->esn && o->seq == UINT32_MAX) {
         o->seq_exhausted++; /* RFC 4303 3.3.3: never cycle; the SA must be rekeyed */
         return;
     }
-    if (over_limit(u, o->child, &o->lim, o->packets, o->bytes))
+    if (over_limit(u, s, &o->fired, o->packets, o->bytes))
         return;
     uint8_t nh = (pkt[0] >> 4) == 6 ? HK_ESP_NH_IPV6 : HK_ESP_NH_IPV4;
     /* Transport mode protects the upper-layer payload; Next Header = its protocol (RFC 4303
@@ -468,12 +570,12 @@ static void send_esp(struct dp_user *u, struct dp_out *o, const uint8_t *pkt, si
 
 /* A packet from the TUN device (with its offload header, if any) for o: cut into
  * wire-sized segments, each written straight into a batch slot and protected there. */
-static void send_esp_gso(struct dp_user *u, struct dp_out *o, struct hk_gso *g)
+static void send_esp_gso(struct dp_user *u, struct dp_sa *s, struct hk_gso *g)
 {
-    size_t hdr = hk_esp_hdr_len(&o->cr), plen;
+    size_t hdr = hk_esp_hdr_len(&s->out.cr), plen;
     uint8_t *slot;
     while ((slot = tx_slot(u)), hk_gso_next(g, slot + hdr, DP_SLOT - hdr - 64, &plen) == HK_OK)
-        send_esp(u, o, slot + hdr, plen);
+        send_esp(u, s, slot + hdr, plen);
 }
 
 /* ---- trap policies ---- */
@@ -560,10 +662,9 @@ static void trap_flush(struct dp_user *u)
         size_t keep = 0;
         for (size_t i = 0; i < t->nq; i++) {
             struct hk_pkt_sel sel;
-            uint64_t id = 0;
+            struct dp_sa *o = NULL;
             if (!hk_pkt_sel_parse(t->q[i].p, t->q[i].len, &sel))
-                id = hk_spd_lookup_out(&u->spd, &sel);
-            struct dp_out *o = id ? hk_u64map_get(&u->out_by_child, id) : NULL;
+                o = hk_spd_lookup_arg(&u->spd, &sel);
             if (o) {
                 send_esp(u, o, t->q[i].p, t->q[i].len);
                 free(t->q[i].p);
@@ -616,8 +717,7 @@ static void on_tun(evutil_socket_t fd, short what, void *arg)
             u->tun_drops++;
             continue;
         }
-        uint64_t id = hk_spd_lookup_out(&u->spd, &sel);
-        struct dp_out *o = id ? hk_u64map_get(&u->out_by_child, id) : NULL;
+        struct dp_sa *o = hk_spd_lookup_arg(&u->spd, &sel);
         if (!o)
             trap_gso(u, &sel, &g);
         else
@@ -670,7 +770,8 @@ static void esp_in(struct dp_user *u, uint8_t *pkt, size_t len)
         u->bad_in++;
         return;
     }
-    struct dp_in *in = hk_u64map_get(&u->in_by_spi, spi);
+    struct dp_sa *s = hk_u64map_get(&u->in_by_spi, spi);
+    struct dp_in *in = s ? &s->in : NULL;
     if (!in) {
         u->bad_in++;
         hk_debug(u->base.log, "dataplane: ESP for unknown SPI %08x dropped", spi);
@@ -689,7 +790,12 @@ static void esp_in(struct dp_user *u, uint8_t *pkt, size_t len)
         hk_debug(u->base.log, "dataplane: SPI %08x seq %u: %s", spi, seq_lo, hk_strerror(drc));
         return;
     }
-    if (hk_replay_update(&in->rw, seq) && !in->no_replay) {
+    int urc = hk_replay_update(&in->rw, seq);
+    if (urc == HK_E_NOMEM) {
+        u->nomem_in++; /* the first packet found no memory for the window: drop, count */
+        return;
+    }
+    if (urc && !in->no_replay) {
         in->replay_drops++; /* a copy that passed the check while this one was decrypted */
         return;
     }
@@ -698,34 +804,38 @@ static void esp_in(struct dp_user *u, uint8_t *pkt, size_t len)
     /* Transport mode: the IP header (peer -> us) rebuilt in front of the payload, then the
      * same selector check as tunnel mode. */
     size_t tplen;
+    struct hk_tp_addrs tp;
     if (in->transport) {
-        if (hk_tp_rebuild(&in->tp, nh, inner, ilen, in->tp_fix, u->tpbuf, DP_BUF, &tplen)) {
+        /* the selectors name the two addresses (checked at install) */
+        hk_tp_addrs_from_ts(sa_sel(s)->ts, sa_sel(s)->nlocal, hk_sel_remote(sa_sel(s)),
+                            sa_sel(s)->nremote, &tp);
+        if (hk_tp_rebuild(&tp, nh, inner, ilen, in->tp_fix, u->tpbuf, DP_BUF, &tplen)) {
             u->base.esp_dropped++;
             hk_debug(u->base.log, "dataplane: SPI %08x: transport payload too short or long", spi);
             return;
         }
         inner = u->tpbuf;
         ilen = tplen;
-        nh = in->tp.family == AF_INET6 ? HK_ESP_NH_IPV6 : HK_ESP_NH_IPV4;
+        nh = tp.family == AF_INET6 ? HK_ESP_NH_IPV6 : HK_ESP_NH_IPV4;
     }
     struct hk_pkt_sel sel;
     if ((nh != HK_ESP_NH_IPV4 && nh != HK_ESP_NH_IPV6) || hk_pkt_sel_parse(inner, ilen, &sel) ||
-        !hk_sel_in(in->sel, &sel)) {
+        !hk_sel_in(sa_sel(s), &sel)) {
         u->bad_in++; /* RFC 4301 5.2: outside the SA's selectors */
         hk_debug(u->base.log, "dataplane: SPI %08x: inner packet outside the selectors", spi);
         return;
     }
-    if (over_limit(u, in->child, &in->lim, in->packets, in->bytes))
+    if (over_limit(u, s, &in->fired, in->packets, in->bytes))
         return;
     in->packets++;
     in->bytes += ilen;
     /* Liveness for DPD, reported at most every 100 ms: fine enough for short dpd_delays. */
     struct timeval now;
     event_base_gettimeofday_cached(u->evb, &now);
-    time_t tick = now.tv_sec * 10 + now.tv_usec / 100000;
+    uint32_t tick = (uint32_t)(now.tv_sec * 10 + now.tv_usec / 100000);
     if (tick != in->last_activity) {
         in->last_activity = tick;
-        report(u, in->child, HK_DP_ACTIVITY);
+        report(u, s->child, HK_DP_ACTIVITY);
     }
     tun_write(u, inner, ilen);
 }
@@ -784,10 +894,11 @@ static int user_child_stats(struct hk_dataplane *dp, const struct child_sa *c,
                             struct hk_dp_child_stats *o)
 {
     struct dp_user *u = U(dp);
-    const struct dp_in *in = hk_u64map_get(&u->in_by_spi, c->spi_in);
-    const struct dp_out *out = hk_u64map_get(&u->out_by_child, c->id);
-    if (!in || !out)
+    const struct dp_sa *s = hk_u64map_get(&u->in_by_spi, c->spi_in);
+    if (!s || s->child != c->id || !s->out.live)
         return HK_E_NOTFOUND;
+    const struct dp_in *in = &s->in;
+    const struct dp_out *out = &s->out;
     *o = (struct hk_dp_child_stats){.packets_in = in->packets,
                                     .bytes_in = in->bytes,
                                     .packets_out = out->packets,
@@ -804,6 +915,7 @@ static size_t user_counters(struct hk_dataplane *dp, struct hk_dp_counter *out)
         {"tun_drops", u->tun_drops},       /* unparsable from TUN, or TUN write failed */
         {"no_policy", u->no_policy},       /* clear traffic matching no SA and no trap */
         {"esp_bad_in", u->bad_in},         /* unknown SPI, truncated, outside selectors */
+        {"esp_nomem_in", u->nomem_in},     /* no memory for a replay window's bitmap */
         {"offload_bad", u->gso_bad},       /* a TUN offload header we cannot honour */
         {"esp_tx_errors", u->tx_errors},   /* raw ESP the kernel would not take */
         {"trap_queued", u->trap_queued},   /* packets held for an on-demand SA */
@@ -818,15 +930,9 @@ static void user_destroy(struct hk_dataplane *dp)
 {
     struct dp_user *u = U(dp);
     size_t pos = 0;
-    struct dp_in *in;
-    struct dp_out *out;
-    while ((in = hk_u64map_next(&u->in_by_spi, &pos, NULL)))
-        free_in(in);
-    pos = 0;
-    while ((out = hk_u64map_next(&u->out_by_child, &pos, NULL))) {
-        hk_esp_sa_crypto_clear(&out->cr);
-        free(out);
-    }
+    struct dp_sa *s;
+    while ((s = hk_u64map_next(&u->in_by_spi, &pos, NULL)))
+        free_sa(s);
     for (size_t k = 0; k < u->ntraps; k++) {
         trap_clear_queue(&u->traps[k]);
         free(u->traps[k].sel);
@@ -835,7 +941,6 @@ static void user_destroy(struct hk_dataplane *dp)
     hk_tp_routing_flush(&u->tpr);
     free(u->tpbuf);
     hk_u64map_free(&u->in_by_spi);
-    hk_u64map_free(&u->out_by_child);
     hk_spd_free(&u->spd);
     if (u->tun_ev)
         event_free(u->tun_ev);
@@ -870,6 +975,7 @@ static const struct hk_dataplane_ops user_ops = {
     .trap_add = user_trap_add,
     .trap_clear = user_trap_clear,
     .counters = user_counters,
+    .set_pools = user_set_pools,
     .destroy = user_destroy,
 };
 
@@ -892,7 +998,6 @@ struct hk_dataplane *hk_dp_user_new(struct event_base *base, const struct hk_cry
     hk_spd_init(&u->spd, (uint64_t)(uintptr_t)u ^ 0x5d5d);
     hk_route_refs_init(&u->routes, (uint64_t)(uintptr_t)u ^ 0xa5a5, route_add, route_del, u);
     hk_u64map_init(&u->in_by_spi, (uint64_t)(uintptr_t)u);
-    hk_u64map_init(&u->out_by_child, (uint64_t)(uintptr_t)u ^ 0x5555);
     u->buf = malloc(DP_BUF);
     u->obuf = malloc(DP_BUF);
     u->tx.slots = malloc((size_t)DP_BATCH * DP_SLOT);

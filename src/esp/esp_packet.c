@@ -64,7 +64,7 @@ static int cbc_init(struct hk_esp_sa_crypto *sa, const struct hk_crypto *c, uint
         return HK_E_INVALID;
     sa->iv_len = CBC_BLOCK;
     sa->align = CBC_BLOCK;
-    sa->icv_len = (size_t)EVP_MD_get_size(md) / 2;
+    sa->icv_len = (uint8_t)(EVP_MD_get_size(md) / 2);
 
     sa->cbc_enc = EVP_CIPHER_CTX_new();
     sa->cbc_dec = EVP_CIPHER_CTX_new();
@@ -101,8 +101,8 @@ int hk_esp_sa_crypto_init(struct hk_esp_sa_crypto *sa, const struct hk_crypto *c
     } else {
         rc = hk_sk_cipher_new(c, encr, key_bits, integ, ekey, eklen, ikey, iklen, &sa->aead);
         if (!rc) {
-            sa->iv_len = hk_sk_cipher_iv_len(sa->aead);
-            sa->icv_len = hk_sk_cipher_icv_len(sa->aead);
+            sa->iv_len = (uint8_t)hk_sk_cipher_iv_len(sa->aead);
+            sa->icv_len = (uint8_t)hk_sk_cipher_icv_len(sa->aead);
             sa->align = AEAD_ALIGN; /* RFC 4106 3, RFC 7634 3: no block alignment */
         }
     }

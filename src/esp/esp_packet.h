@@ -38,9 +38,11 @@
 
 /* One direction of an ESP SA: fill with hk_esp_sa_crypto_init, release with _clear. */
 struct hk_esp_sa_crypto {
-    uint32_t spi; /* host order */
-    bool esn;     /* extended (64-bit) sequence numbers negotiated */
-    size_t iv_len, align, icv_len;
+    uint32_t spi;  /* host order */
+    bool esn;      /* extended (64-bit) sequence numbers negotiated */
+    bool iv_spent; /* see iv_next */
+    /* at most 16, 16 and 32: octets are enough (one of these per SA and direction) */
+    uint8_t iv_len, align, icv_len;
     struct hk_sk_cipher *aead; /* AES-GCM-16, ChaCha20-Poly1305; NULL for CBC */
     /* AES-CBC + HMAC-SHA2: cipher contexts and the MAC, keyed once. */
     EVP_CIPHER_CTX *cbc_enc, *cbc_dec;
@@ -52,7 +54,6 @@ struct hk_esp_sa_crypto {
      * after a take-over also jumps the IV. iv_spent: UINT64_MAX was used, no IV is left.
      */
     uint64_t iv_next;
-    bool iv_spent;
 };
 
 /*

@@ -22,10 +22,7 @@ int hk_replay_init(struct hk_replay *w, uint32_t size, bool esn)
     uint32_t need = size / 64 + 1, nwords = 1;
     while (nwords < need)
         nwords <<= 1;
-    w->bits = calloc(nwords, sizeof(*w->bits));
-    if (!w->bits)
-        return HK_E_NOMEM;
-    w->mask = nwords - 1;
+    w->mask = (uint16_t)(nwords - 1);
     w->size = size;
     w->esn = esn;
     return HK_OK;
@@ -37,6 +34,19 @@ void hk_replay_free(struct hk_replay *w)
         return;
     free(w->bits);
     memset(w, 0, sizeof(*w));
+}
+
+/* The bitmap, allocated when the window first has something to remember. */
+static int bits_alloc(struct hk_replay *w)
+{
+    if (!w->bits)
+        w->bits = calloc((size_t)w->mask + 1, sizeof(*w->bits));
+    return w->bits ? HK_OK : HK_E_NOMEM;
+}
+
+size_t hk_replay_bitmap_bytes(const struct hk_replay *w)
+{
+    return w->bits ? ((size_t)w->mask + 1) * sizeof(*w->bits) : 0;
 }
 
 static uint64_t *word_of(const struct hk_replay *w, uint64_t seq)
@@ -78,6 +88,8 @@ int hk_replay_check(const struct hk_replay *w, uint32_t seq_lo, uint64_t *seq_ou
         return HK_OK;
     if (too_old(w, seq))
         return HK_E_STATE;
+    if (!w->bits) /* nothing received yet: only set_top or update make a top > 0 */
+        return HK_OK;
     return (*word_of(w, seq) & bit_of(seq)) ? HK_E_EXISTS : HK_OK;
 }
 
@@ -101,6 +113,8 @@ int hk_replay_update(struct hk_replay *w, uint64_t seq)
 {
     if (seq == 0 || (!w->esn && seq > UINT32_MAX))
         return HK_E_STATE;
+    if (bits_alloc(w))
+        return HK_E_NOMEM;
     if (seq > w->top) {
         slide(w, seq);
     } else if (too_old(w, seq)) {
@@ -126,6 +140,8 @@ int hk_replay_set_top(struct hk_replay *w, uint64_t top)
 {
     if (!w->esn && top > UINT32_MAX)
         return HK_E_INVALID;
+    if (bits_alloc(w))
+        return HK_E_NOMEM;
     memset(w->bits, 0xff, ((size_t)w->mask + 1) * sizeof(*w->bits));
     unsigned b = (unsigned)(top & 63);
     *word_of(w, top) = b == 63 ? UINT64_MAX : ((uint64_t)1 << (b + 1)) - 1;

@@ -58,7 +58,43 @@ static struct hk_route_ref *find(const struct hk_route_refs *r, uint64_t h, cons
     return x;
 }
 
-int hk_route_refs_ref(struct hk_route_refs *r, const struct hk_ip *dst, uint8_t len)
+/* Whether p covers dst/len: the same family, no longer, and dst inside it. */
+static bool pfx_covers(const struct hk_route_pfx *p, const struct hk_ip *dst, uint8_t len)
+{
+    if (p->dst.family != dst->family || len < p->len)
+        return false;
+    size_t full = p->len / 8;
+    unsigned rest = p->len % 8;
+    if (memcmp(p->dst.addr, dst->addr, full))
+        return false;
+    uint8_t m = (uint8_t)(0xff << (8 - rest));
+    return !rest || !((p->dst.addr[full] ^ dst->addr[full]) & m);
+}
+
+static bool covered_by(const struct hk_route_pfx *p, size_t n, const struct hk_ip *dst, uint8_t len)
+{
+    for (size_t i = 0; i < n; i++)
+        if (pfx_covers(&p[i], dst, len))
+            return true;
+    return false;
+}
+
+static bool exact_in(const struct hk_route_pfx *p, size_t n, const struct hk_ip *dst, uint8_t len)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i].len == len && p[i].dst.family == dst->family &&
+            !memcmp(p[i].dst.addr, dst->addr, sizeof(dst->addr)))
+            return true;
+    return false;
+}
+
+bool hk_route_refs_covered(const struct hk_route_refs *r, const struct hk_ip *dst, uint8_t len)
+{
+    return covered_by(r->perm, r->nperm, dst, len);
+}
+
+/* One more user of a route of its own; kernel: add it to the kernel with its first user. */
+static int store_ref(struct hk_route_refs *r, const struct hk_ip *dst, uint8_t len, bool kernel)
 {
     uint64_t h = hash(r, dst, len);
     struct hk_route_ref *x = find(r, h, dst, len);
@@ -79,9 +115,18 @@ int hk_route_refs_ref(struct hk_route_refs *r, const struct hk_ip *dst, uint8_t 
         return HK_E_NOMEM;
     }
     r->count++;
-    if (r->add)
+    if (kernel && r->add)
         r->add(r->arg, dst, len);
     return HK_OK;
+}
+
+int hk_route_refs_ref(struct hk_route_refs *r, const struct hk_ip *dst, uint8_t len)
+{
+    if (covered_by(r->perm, r->nperm, dst, len)) {
+        r->covered++;
+        return HK_OK;
+    }
+    return store_ref(r, dst, len, true);
 }
 
 /* Takes x out of its chain; a head is replaced by its successor's contents, so the map's
@@ -107,21 +152,86 @@ static void drop(struct hk_route_refs *r, uint64_t h, struct hk_route_ref *x)
     r->count--;
 }
 
-void hk_route_refs_unref(struct hk_route_refs *r, const struct hk_ip *dst, uint8_t len)
+/* One user less of a route of its own; kernel: the last deletes it from the kernel. */
+static void store_unref(struct hk_route_refs *r, const struct hk_ip *dst, uint8_t len, bool kernel)
 {
     uint64_t h = hash(r, dst, len);
     struct hk_route_ref *x = find(r, h, dst, len);
     if (!x || --x->users)
         return;
-    if (r->del)
+    if (kernel && r->del)
         r->del(r->arg, dst, len);
     drop(r, h, x);
+}
+
+void hk_route_refs_unref(struct hk_route_refs *r, const struct hk_ip *dst, uint8_t len)
+{
+    if (!covered_by(r->perm, r->nperm, dst, len))
+        store_unref(r, dst, len, true);
+    else if (r->covered)
+        r->covered--;
 }
 
 unsigned hk_route_refs_users(const struct hk_route_refs *r, const struct hk_ip *dst, uint8_t len)
 {
     const struct hk_route_ref *x = find(r, hash(r, dst, len), dst, len);
     return x ? x->users : 0;
+}
+
+/*
+ * A held ref while the permanent routes change from perm to next (both in the kernel now):
+ * it moves to a route of its own or under a permanent one. A route of its own with exactly
+ * a permanent route's prefix is that route already: no kernel call for it.
+ */
+static void move_ref(struct hk_route_refs *r, const struct hk_ip *dst, uint8_t len)
+{
+    bool was = covered_by(r->perm, r->nperm, dst, len);
+    bool now = covered_by(r->next, r->nnext, dst, len);
+    bool kernel = !exact_in(r->perm, r->nperm, dst, len) && !exact_in(r->next, r->nnext, dst, len);
+    if (was && !now) {
+        if (r->covered)
+            r->covered--;
+        if (store_ref(r, dst, len, kernel))
+            r->lost++; /* no memory: this prefix stays without a route (unref ignores it) */
+    } else if (!was && now) {
+        store_unref(r, dst, len, kernel);
+        r->covered++;
+    }
+}
+
+int hk_route_refs_set_permanent(struct hk_route_refs *r, const struct hk_route_pfx *p, size_t n,
+                                hk_route_each each, void *each_arg)
+{
+    struct hk_route_pfx *next = n ? calloc(n, sizeof(*next)) : NULL;
+    if (n && !next)
+        return HK_E_NOMEM;
+    size_t nn = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct hk_ip *d = &p[i].dst;
+        if (exact_in(next, nn, d, p[i].len))
+            continue;
+        /* Already in the kernel (as a permanent route or a ref's own), or added now. */
+        if (exact_in(r->perm, r->nperm, d, p[i].len) ||
+            find(r, hash(r, d, p[i].len), d, p[i].len) || !r->add || !r->add(r->arg, d, p[i].len))
+            next[nn++] = p[i];
+    }
+    r->next = next;
+    r->nnext = nn;
+    r->lost = 0;
+    if (each)
+        each(each_arg, r, move_ref);
+    for (size_t i = 0; i < r->nperm; i++) {
+        const struct hk_route_pfx *q = &r->perm[i];
+        if (!exact_in(next, nn, &q->dst, q->len) &&
+            !find(r, hash(r, &q->dst, q->len), &q->dst, q->len) && r->del)
+            r->del(r->arg, &q->dst, q->len);
+    }
+    free(r->perm);
+    r->perm = next;
+    r->nperm = nn;
+    r->next = NULL;
+    r->nnext = 0;
+    return r->lost ? HK_E_NOMEM : HK_OK;
 }
 
 void hk_route_refs_flush(struct hk_route_refs *r)
@@ -137,5 +247,11 @@ void hk_route_refs_flush(struct hk_route_refs *r)
             x = n;
         }
     hk_u64map_free(&r->by_hash);
-    r->count = 0;
+    for (size_t i = 0; i < r->nperm; i++)
+        if (r->del)
+            r->del(r->arg, &r->perm[i].dst, r->perm[i].len);
+    free(r->perm);
+    r->perm = NULL;
+    r->nperm = 0;
+    r->count = r->covered = 0;
 }

@@ -111,20 +111,30 @@ static bool any_match(const struct ike_ts *ts, size_t n, int family, const uint8
     return false;
 }
 
-struct hk_sel *hk_sel_new(const struct ike_ts *local, size_t nlocal, const struct ike_ts *remote,
-                          size_t nremote)
+size_t hk_sel_size(size_t nlocal, size_t nremote)
 {
-    if (nlocal > UINT8_MAX || nremote > UINT8_MAX)
-        return NULL;
-    struct hk_sel *s = malloc(sizeof(*s) + (nlocal + nremote) * sizeof(s->ts[0]));
-    if (!s)
-        return NULL;
+    return sizeof(struct hk_sel) + (nlocal + nremote) * sizeof(struct ike_ts);
+}
+
+void hk_sel_fill(struct hk_sel *s, const struct ike_ts *local, size_t nlocal,
+                 const struct ike_ts *remote, size_t nremote)
+{
     s->nlocal = (uint8_t)nlocal;
     s->nremote = (uint8_t)nremote;
     if (nlocal)
         memcpy(s->ts, local, nlocal * sizeof(*local));
     if (nremote)
         memcpy(s->ts + nlocal, remote, nremote * sizeof(*remote));
+}
+
+struct hk_sel *hk_sel_new(const struct ike_ts *local, size_t nlocal, const struct ike_ts *remote,
+                          size_t nremote)
+{
+    if (nlocal > UINT8_MAX || nremote > UINT8_MAX)
+        return NULL;
+    struct hk_sel *s = malloc(hk_sel_size(nlocal, nremote));
+    if (s)
+        hk_sel_fill(s, local, nlocal, remote, nremote);
     return s;
 }
 

@@ -38,6 +38,11 @@ struct hk_sel {
 /* NULL when out of memory or more than 255 per side. Free with free(). */
 struct hk_sel *hk_sel_new(const struct ike_ts *local, size_t nlocal, const struct ike_ts *remote,
                           size_t nremote);
+/* For a caller that keeps the selectors inside a block of its own: the octets they take, and
+ * filling them in (at an address aligned for struct hk_sel; at most 255 per side). */
+size_t hk_sel_size(size_t nlocal, size_t nremote);
+void hk_sel_fill(struct hk_sel *s, const struct ike_ts *local, size_t nlocal,
+                 const struct ike_ts *remote, size_t nremote);
 static inline const struct ike_ts *hk_sel_remote(const struct hk_sel *s)
 {
     return s->ts + s->nlocal;

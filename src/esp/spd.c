@@ -9,9 +9,11 @@
 struct hk_spd_entry {
     uint64_t id;
     int64_t order; /* lower goes first */
-    struct hk_sel *sel;
+    const struct hk_sel *sel;
+    void *arg;      /* the caller's, returned by hk_spd_lookup_arg */
     uint8_t nnodes; /* indexed: one per remote selector; else one, in the scan list */
     bool indexed;
+    bool own_sel; /* sel is a copy of the entry's own (hk_spd_add), else the caller's */
     struct hk_spd_node nodes[];
 };
 
@@ -113,7 +115,8 @@ void hk_spd_init(struct hk_spd *s, uint64_t seed)
 
 static void entry_free(struct hk_spd_entry *e)
 {
-    free(e->sel);
+    if (e->own_sel)
+        free((void *)e->sel);
     free(e);
 }
 
@@ -173,26 +176,34 @@ static void entry_unlink(struct hk_spd *s, struct hk_spd_entry *e, size_t nlinke
             list_unlink(&s->scan, &e->nodes[i]);
 }
 
-int hk_spd_add(struct hk_spd *s, uint64_t id, const struct ike_ts *local, size_t nlocal,
-               const struct ike_ts *remote, size_t nremote, bool first)
+/* Adds the entry of id over sel; own: the entry frees sel with itself (also on failure). */
+static int spd_add(struct hk_spd *s, uint64_t id, const struct hk_sel *sel, bool own, void *arg,
+                   bool first)
 {
-    if (nlocal > HK_SPD_MAX_TS || nremote > HK_SPD_MAX_TS)
+    if (!sel)
+        return HK_E_NOMEM;
+    if (sel->nlocal > HK_SPD_MAX_TS || sel->nremote > HK_SPD_MAX_TS) {
+        if (own)
+            free((void *)sel);
         return HK_E_INVALID;
+    }
     hk_spd_del(s, id);
     int lens[HK_SPD_MAX_TS];
-    bool indexed = nremote > 0;
-    for (size_t i = 0; i < nremote; i++)
+    const struct ike_ts *remote = hk_sel_remote(sel);
+    bool indexed = sel->nremote > 0;
+    for (size_t i = 0; i < sel->nremote; i++)
         if ((lens[i] = ts_prefix_len(&remote[i])) < 0)
             indexed = false;
-    size_t nn = indexed ? nremote : 1;
+    size_t nn = indexed ? sel->nremote : 1;
     struct hk_spd_entry *e = calloc(1, sizeof(*e) + nn * sizeof(e->nodes[0]));
-    if (!e)
-        return HK_E_NOMEM;
-    e->sel = hk_sel_new(local, nlocal, remote, nremote);
-    if (!e->sel) {
-        free(e);
+    if (!e) {
+        if (own)
+            free((void *)sel);
         return HK_E_NOMEM;
     }
+    e->sel = sel;
+    e->own_sel = own;
+    e->arg = arg;
     e->id = id;
     e->order = first ? --s->lo : ++s->hi;
     e->nnodes = (uint8_t)nn;
@@ -210,6 +221,19 @@ int hk_spd_add(struct hk_spd *s, uint64_t id, const struct ike_ts *local, size_t
     if (rc)
         entry_free(e);
     return rc;
+}
+
+int hk_spd_add(struct hk_spd *s, uint64_t id, const struct ike_ts *local, size_t nlocal,
+               const struct ike_ts *remote, size_t nremote, bool first)
+{
+    if (nlocal > HK_SPD_MAX_TS || nremote > HK_SPD_MAX_TS)
+        return HK_E_INVALID;
+    return spd_add(s, id, hk_sel_new(local, nlocal, remote, nremote), true, NULL, first);
+}
+
+int hk_spd_add_sel(struct hk_spd *s, uint64_t id, const struct hk_sel *sel, void *arg, bool first)
+{
+    return spd_add(s, id, sel, false, arg, first);
 }
 
 void hk_spd_del(struct hk_spd *s, uint64_t id)
@@ -240,7 +264,7 @@ static const struct hk_spd_entry *first_match(const struct hk_spd_list *l,
     return best;
 }
 
-uint64_t hk_spd_lookup_out(const struct hk_spd *s, const struct hk_pkt_sel *p)
+static const struct hk_spd_entry *lookup_out(const struct hk_spd *s, const struct hk_pkt_sel *p)
 {
     const struct hk_spd_entry *best = NULL;
     bool v6 = p->family == AF_INET6;
@@ -251,8 +275,19 @@ uint64_t hk_spd_lookup_out(const struct hk_spd *s, const struct hk_pkt_sel *p)
         if (b)
             best = first_match(b, p, best);
     }
-    best = first_match(&s->scan, p, best);
-    return best ? best->id : 0;
+    return first_match(&s->scan, p, best);
+}
+
+uint64_t hk_spd_lookup_out(const struct hk_spd *s, const struct hk_pkt_sel *p)
+{
+    const struct hk_spd_entry *e = lookup_out(s, p);
+    return e ? e->id : 0;
+}
+
+void *hk_spd_lookup_arg(const struct hk_spd *s, const struct hk_pkt_sel *p)
+{
+    const struct hk_spd_entry *e = lookup_out(s, p);
+    return e ? e->arg : NULL;
 }
 
 bool hk_spd_check_in(const struct hk_spd *s, uint64_t id, const struct hk_pkt_sel *p)

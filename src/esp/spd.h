@@ -54,10 +54,15 @@ void hk_spd_free(struct hk_spd *s);
  */
 int hk_spd_add(struct hk_spd *s, uint64_t id, const struct ike_ts *local, size_t nlocal,
                const struct ike_ts *remote, size_t nremote, bool first);
+/* The same over selectors the caller keeps unchanged until hk_spd_del (no copy: the data
+ * plane's SA holds them already), with arg for hk_spd_lookup_arg. */
+int hk_spd_add_sel(struct hk_spd *s, uint64_t id, const struct hk_sel *sel, void *arg, bool first);
 void hk_spd_del(struct hk_spd *s, uint64_t id);
 size_t hk_spd_count(const struct hk_spd *s);
 /* The Child SA for an outbound packet (source in local, destination in remote), or 0. */
 uint64_t hk_spd_lookup_out(const struct hk_spd *s, const struct hk_pkt_sel *p);
+/* The same lookup, returning the arg its entry was added with (NULL: none). */
+void *hk_spd_lookup_arg(const struct hk_spd *s, const struct hk_pkt_sel *p);
 /* Whether an inbound packet decapsulated from Child SA id fits its selectors (RFC 4301
  * 5.2: a packet that does not must be dropped). */
 bool hk_spd_check_in(const struct hk_spd *s, uint64_t id, const struct hk_pkt_sel *p);

@@ -1,6 +1,8 @@
 #include "ike/creds.h"
 
 #include "common/err.h"
+#include "crypto/alg.h"
+#include "crypto/prf.h"
 #include "ike/engine_internal.h"
 
 #include <stdio.h>
@@ -12,6 +14,8 @@ static void creds_free(struct ike_conn_creds *c)
     hk_cred_free(c->cred);
     hk_trust_free(c->trust);
     X509_free(c->pin);
+    for (size_t i = 0; i < IKE_CREDS_PSK_PADS; i++)
+        hk_secret_free(&c->psk_pad[i]);
     free(c);
 }
 
@@ -40,11 +44,12 @@ static int load(struct ike_engine *e, const struct hk_conn *conn, struct ike_con
     return rc;
 }
 
-const struct ike_conn_creds *ike_creds_get(struct ike_engine *e, const struct hk_conn *conn)
+/* The connection's entry, loaded on first use; a failed load is an entry too (with error). */
+static struct ike_conn_creds *entry(struct ike_engine *e, const struct hk_conn *conn)
 {
     for (size_t i = 0; i < e->ncreds; i++)
         if (!strcmp(e->creds[i]->conn, conn->name))
-            return e->creds[i]->error ? NULL : e->creds[i];
+            return e->creds[i];
     struct ike_conn_creds *c = calloc(1, sizeof(*c));
     struct ike_conn_creds **n = realloc(e->creds, (e->ncreds + 1) * sizeof(*n));
     if (!c || !n) {
@@ -57,5 +62,38 @@ const struct ike_conn_creds *ike_creds_get(struct ike_engine *e, const struct hk
     snprintf(c->conn, sizeof(c->conn), "%s", conn->name);
     c->error = load(e, conn, c);
     e->creds[e->ncreds++] = c;
-    return c->error ? NULL : c;
+    return c;
+}
+
+const struct ike_conn_creds *ike_creds_get(struct ike_engine *e, const struct hk_conn *conn)
+{
+    const struct ike_conn_creds *c = entry(e, conn);
+    return c && !c->error ? c : NULL;
+}
+
+/* RFC 7296 2.15: the 17 ASCII octets, without a NUL. */
+static const uint8_t key_pad[] = {'K', 'e', 'y', ' ', 'P', 'a', 'd', ' ', 'f',
+                                  'o', 'r', ' ', 'I', 'K', 'E', 'v', '2'};
+
+const struct hk_secret *ike_creds_psk_pad(struct ike_engine *e, const struct hk_conn *conn,
+                                          uint16_t prf)
+{
+    size_t slot = (size_t)prf - HK_PRF_HMAC_SHA2_256;
+    size_t len = hk_prf_out_len(prf);
+    if (!conn->psk || !len || slot >= IKE_CREDS_PSK_PADS)
+        return NULL;
+    /* Certificates that failed to load (the other side's) do not matter for the PSK. */
+    struct ike_conn_creds *c = entry(e, conn);
+    if (!c)
+        return NULL;
+    if (!c->psk_pad[slot]) {
+        struct hk_secret *pad = hk_secret_new(len);
+        if (!pad || hk_prf(e->crypto, prf, conn->psk->data, conn->psk->len, key_pad,
+                           sizeof(key_pad), pad->data)) {
+            hk_secret_free(&pad);
+            return NULL;
+        }
+        c->psk_pad[slot] = pad;
+    }
+    return c->psk_pad[slot];
 }

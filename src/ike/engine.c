@@ -10,6 +10,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdalign.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,13 @@
 /* RFC 7383 2.5.1: fragment so that a message fits a minimal path MTU. */
 #define IKE_FRAG_LEN_V4 576
 #define IKE_FRAG_LEN_V6 1280
+/* Stack room for encoding one message: IKE_AUTH with a Child SA and CP fits; certificate
+ * chains move to the heap. */
+#define IKE_SEND_SCRATCH 2048
+/* Stack room for a received message and its decoded payloads: the common exchanges fit,
+ * certificate chains and big CREATE_CHILD_SA requests go to the heap. */
+#define IKE_RX_COPY  2048
+#define IKE_RX_ARENA 4096
 /* Arena bound for decoding one message: generous for certificate chains, finite for attackers. */
 #define IKE_RX_ARENA_LIMIT (1u << 20)
 /* Retransmission back-off stops growing here (2.4 leaves the schedule to us). */
@@ -71,10 +80,17 @@ int ike_engine_init(struct ike_engine *e, const struct hk_crypto *crypto, const 
     hk_u64map_init(&e->child_by_spi, random_u64());
     hk_timerq_init(&e->timers);
     e->next_id = 1;
+    e->natd_md = EVP_MD_CTX_new();
+    if (!e->natd_md)
+        return HK_E_NOMEM;
     int rc = engine_pools_sync(e);
-    if (rc)
-        return rc;
-    return hk_random(e->cookie_secret, sizeof(e->cookie_secret));
+    if (!rc)
+        rc = hk_random(e->cookie_secret, sizeof(e->cookie_secret));
+    if (rc) {
+        EVP_MD_CTX_free(e->natd_md);
+        e->natd_md = NULL;
+    }
+    return rc;
 }
 
 void ike_engine_free(struct ike_engine *e)
@@ -96,6 +112,8 @@ void ike_engine_free(struct ike_engine *e)
     ike_creds_flush(e);
     engine_pools_free(e);
     hk_wipe(e->cookie_secret, sizeof(e->cookie_secret));
+    EVP_MD_CTX_free(e->natd_md);
+    e->natd_md = NULL;
 }
 
 void ike_engine_set_config(struct ike_engine *e, const struct hk_config *cfg)
@@ -320,22 +338,6 @@ static void send_pkts(struct ike_engine *e, struct ike_sa *sa, const struct ike_
     }
 }
 
-static int take_cbb(struct ike_sent *s, struct hk_cbb *b)
-{
-    struct ike_bytes *p = realloc(s->pkts, (s->npkts + 1) * sizeof(*p));
-    if (!p)
-        return HK_E_NOMEM;
-    s->pkts = p;
-    p[s->npkts].p = hk_cbb_detach(b, &p[s->npkts].len);
-    /* Kept until answered, or as the cached response for the SA's life: only its length,
-     * not the writer's spare room (1-2 KiB per idle SA otherwise). */
-    uint8_t *fit = p[s->npkts].len ? realloc(p[s->npkts].p, p[s->npkts].len) : NULL;
-    if (fit)
-        p[s->npkts].p = fit;
-    s->npkts++;
-    return HK_OK;
-}
-
 /* "[ SA KE No N(NATD_S_IP) ... ]": what a message carries, for the debug log (never keys:
  * only payload types and notify names). */
 static char *summary(const struct ike_payload *pl, size_t n, char *buf, size_t len)
@@ -381,14 +383,16 @@ int engine_send(struct ike_engine *e, struct ike_sa *sa, bool response, uint32_t
     h.flags = (sa->initiator ? IKE_FLAG_INITIATOR : 0) | (response ? IKE_FLAG_RESPONSE : 0);
 
     struct ike_sent s = {.msg_id = msg_id, .exchange = exchange};
+    /* Encoded on the stack, then kept at its exact length: one malloc per message. */
+    uint8_t scratch[IKE_SEND_SCRATCH];
     struct hk_cbb b;
     int rc;
-    hk_cbb_init(&b, 1024, 0);
+    hk_cbb_init_buf(&b, scratch, sizeof(scratch), 0);
     if (exchange == IKE_SA_INIT || !sa->sk_out) {
         struct ike_msg m = {.hdr = h, .npayloads = n, .payloads = (struct ike_payload *)pl};
         rc = ike_msg_encode(&m, &b);
         if (!rc)
-            rc = take_cbb(&s, &b);
+            rc = ike_sent_set(&s, &b, 1);
     } else {
         rc = ike_sk_seal(sa->sk_out, &h, pl, n, &b);
         size_t limit = sa->remote.ss_family == AF_INET6 ? IKE_FRAG_LEN_V6 : IKE_FRAG_LEN_V4;
@@ -396,14 +400,15 @@ int engine_send(struct ike_engine *e, struct ike_sa *sa, bool response, uint32_t
             /* RFC 7383 2.5: only encrypted messages are fragmented. */
             struct ike_frags f;
             rc = ike_skf_seal(sa->sk_out, &h, pl, n, limit, &f);
-            for (size_t i = 0; !rc && i < f.n; i++)
-                rc = take_cbb(&s, &f.msgs[i]);
             if (!rc)
-                ike_frags_free(&f);
+                rc = ike_sent_set(&s, f.msgs, f.n);
+            ike_frags_free(&f);
         } else if (!rc) {
-            rc = take_cbb(&s, &b);
+            rc = ike_sent_set(&s, &b, 1);
         }
     }
+    /* No wipe: the scratch holds the message as sent (SK is sealed in place, and a failed
+     * seal wipes its plaintext), and a writer moving to the heap wipes what it leaves. */
     hk_cbb_free(&b);
     if (rc) {
         ike_sent_clear(&s);
@@ -747,17 +752,25 @@ static int frag_in(struct ike_engine *e, struct ike_sa *sa, uint8_t *buf, size_t
     return ike_payloads_decode(first, all, off, msg, a, d);
 }
 
-/* A short digest of a datagram, to recognise an exact retransmission of a request. */
-static uint64_t datagram_hash(const struct ike_engine *e, const uint8_t *buf, size_t len)
+/*
+ * Remembers the authenticated request a response answers (2.1). Its last octets are its ICV,
+ * which covers everything before it: a datagram with the same length and tail is a copy of
+ * it, or a forgery made by someone who saw it and could as well have replayed it. Either way
+ * only the cached response goes out, to the peer. Cheaper than hashing the whole request.
+ */
+static void note_request(struct ike_sa *sa, uint16_t frag_num, const uint8_t *buf, size_t len)
 {
-    uint8_t md[32];
-    unsigned int n = 0;
-    uint64_t h = 0;
-    if (EVP_Digest(buf, len, md, &n, e->crypto->sha256, NULL) != 1)
-        return 0;
-    for (int i = 0; i < 8; i++)
-        h = (h << 8) | md[i];
-    return h;
+    sa->resp_req_len = 0;
+    if (frag_num || len < IKE_REQ_TAIL || len > UINT32_MAX)
+        return; /* fragments are answered on fragment 1 only (RFC 7383 2.6.1) */
+    sa->resp_req_len = (uint32_t)len;
+    memcpy(sa->resp_req_tail, buf + len - IKE_REQ_TAIL, IKE_REQ_TAIL);
+}
+
+static bool is_last_request(const struct ike_sa *sa, const uint8_t *buf, size_t len)
+{
+    return sa->resp_req_len && len == sa->resp_req_len &&
+           !memcmp(buf + len - IKE_REQ_TAIL, sa->resp_req_tail, IKE_REQ_TAIL);
 }
 
 /* Message-ID window (2.3) and retransmission detection (2.1). Returns true to process. */
@@ -781,9 +794,9 @@ static bool check_msg_id(struct ike_engine *e, struct ike_sa *sa, const struct i
          * A fragmented one is answered once, on its first fragment (RFC 7383 2.6.1). */
         if (frag_num > 1)
             return false;
-        /* Only the same request again, byte for byte, gets the response again: a forged
-         * copy must not make us send to the peer (2.1 leaves this to us). */
-        if (!frag_num && datagram_hash(e, buf, len) != sa->resp_req_hash) {
+        /* Only the same request again gets the response again: a forged one must not make
+         * us send to the peer (2.1 leaves this to us; note_request says how it is known). */
+        if (!frag_num && !is_last_request(sa, buf, len)) {
             engine_drop(e, IKE_DROP_MSGID, from, "not a retransmission of the last request");
             return false;
         }
@@ -818,10 +831,12 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
     static const uint8_t zero[IKE_SPI_LEN];
 
     uint64_t sa_id = 0; /* an existing SA the message is for */
-    /* Work on a private copy: SK is decrypted in place, and the raw form is signed. */
-    uint8_t *copy = malloc(len);
+    /* Work on a private copy: SK is decrypted in place, and the raw form is signed. The
+     * copy and the decoded payloads live on the stack unless the message is large. */
+    alignas(max_align_t) uint8_t copy_buf[IKE_RX_COPY], arena_buf[IKE_RX_ARENA];
+    uint8_t *copy = len <= sizeof(copy_buf) ? copy_buf : malloc(len);
     struct hk_arena a;
-    hk_arena_init(&a, IKE_RX_ARENA_LIMIT);
+    hk_arena_init_buf(&a, IKE_RX_ARENA_LIMIT, arena_buf, sizeof(arena_buf));
     struct ike_rx rx = {.local = local, .remote = remote, .raw = buf, .raw_len = len, .arena = &a};
     if (!copy)
         goto out;
@@ -913,7 +928,7 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
             .type = IKE_PL_NOTIFY,
             .u.notify = {.type = IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD, .data = {&t, 1}}};
         sa->peer_req_next++;
-        sa->resp_req_hash = frag_num ? 0 : datagram_hash(e, buf, len);
+        note_request(sa, frag_num, buf, len);
         engine_drop(e, IKE_DROP_UNEXPECTED, remote, "unsupported critical payload");
         engine_send(e, sa, true, h.msg_id, h.exchange, &n, 1);
         goto out;
@@ -932,7 +947,7 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
         sa->peer_req_next++;
         /* The request the coming response answers (a fragmented one: its last fragment,
          * which is not used: fragments are answered on fragment 1 only). */
-        sa->resp_req_hash = frag_num ? 0 : datagram_hash(e, buf, len);
+        note_request(sa, frag_num, buf, len);
         dispatch_request(e, sa, &rx);
     }
     /* The handler may have freed the SA; a window that came free runs queued work. */
@@ -947,7 +962,8 @@ out:
     hk_arena_free(&a);
     if (copy) {
         hk_wipe(copy, len);
-        free(copy);
+        if (copy != copy_buf)
+            free(copy);
     }
 }
 

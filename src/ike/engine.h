@@ -87,6 +87,9 @@ struct ike_engine {
     uint64_t next_id;
     unsigned nhalf_open;
     uint8_t cookie_secret[32];
+    /* A digest context kept for the NAT-D hashes (4 per IKE SA, public inputs only): making
+     * and freeing one per hash cost more than the hash. */
+    EVP_MD_CTX *natd_md;
     struct ike_stats stats;
 };
 

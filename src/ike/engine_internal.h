@@ -4,6 +4,10 @@
 
 #include "ike/engine.h"
 
+/* Stack room for the payloads an exchange builds (proposals, CP, selectors) before they are
+ * encoded: hk_arena_init_buf, with the heap past it. */
+#define IKE_BUILD_ARENA 1024
+
 /* Timer kinds (index into ike_sa.timer_gen). */
 enum ike_timer_kind {
     IKE_TIMER_RETRANSMIT = 0,

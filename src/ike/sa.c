@@ -33,11 +33,35 @@ void ike_bytes_clear(struct ike_bytes *b)
     b->len = 0;
 }
 
+int ike_sent_set(struct ike_sent *s, const struct hk_cbb *msgs, size_t n)
+{
+    size_t total = n * sizeof(*s->pkts);
+    for (size_t i = 0; i < n; i++)
+        total += msgs[i].len;
+    struct ike_bytes *pkts = n ? malloc(total) : NULL;
+    if (!pkts)
+        return n ? HK_E_NOMEM : HK_OK;
+    uint8_t *at = (uint8_t *)(pkts + n);
+    for (size_t i = 0; i < n; i++) {
+        pkts[i] = (struct ike_bytes){at, msgs[i].len};
+        if (msgs[i].len)
+            memcpy(at, msgs[i].buf, msgs[i].len);
+        at += msgs[i].len;
+    }
+    s->pkts = pkts;
+    s->npkts = n;
+    return HK_OK;
+}
+
 void ike_sent_clear(struct ike_sent *s)
 {
-    for (size_t i = 0; i < s->npkts; i++)
-        ike_bytes_clear(&s->pkts[i]);
-    free(s->pkts);
+    if (s->pkts) {
+        size_t total = s->npkts * sizeof(*s->pkts);
+        for (size_t i = 0; i < s->npkts; i++)
+            total += s->pkts[i].len;
+        hk_wipe(s->pkts, total);
+        free(s->pkts);
+    }
     memset(s, 0, sizeof(*s));
 }
 

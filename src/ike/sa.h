@@ -48,15 +48,24 @@ enum ike_ext {
     IKE_EXT_SIG_HASH = 1u << 6,      /* RFC 7427 SIGNATURE_HASH_ALGORITHMS */
 };
 
+/* Octets at the end of a request kept to recognise its retransmission: the whole ICV of
+ * every integrity algorithm we have (16 for AES-GCM-16 and HMAC-SHA2-256-128, 12 for
+ * HMAC-SHA1-96, plus ciphertext). */
+#define IKE_REQ_TAIL 16
+
 /* An IKE message we sent, kept for retransmission or as the cached response (2.1). */
 struct ike_sent {
     uint32_t msg_id;
     uint8_t exchange;
     size_t npkts; /* > 1 when fragmented */
+    /* One allocation: the npkts entries, then the packets they point to, each at its exact
+     * length (kept for an SA's life as its cached response: no spare room). */
     struct ike_bytes *pkts;
     unsigned tries;
     uint64_t next_ms; /* next retransmission */
 };
+/* s (empty) takes copies of n encoded packets; HK_E_NOMEM leaves it empty. */
+int ike_sent_set(struct ike_sent *s, const struct hk_cbb *msgs, size_t n);
 void ike_sent_clear(struct ike_sent *s);
 
 /* Fragments of one message being put back together (RFC 7383 2.6). */
@@ -103,7 +112,10 @@ struct ike_sa {
     uint32_t peer_req_next; /* ID we expect of the peer's next request */
     struct ike_sent out;    /* our outstanding request (out.npkts == 0: none) */
     struct ike_sent resp;   /* our last response, for a retransmitted request */
-    uint64_t resp_req_hash; /* of the request resp answers: only its exact copy gets resp again */
+    /* The request resp answers, known by its length and last octets, which end in its ICV
+     * (3.14): only its copy gets resp again. 0: none (or a fragmented request). */
+    uint32_t resp_req_len;
+    uint8_t resp_req_tail[IKE_REQ_TAIL];
     struct ike_frag_in frag;
 
     /* Addresses. local/remote as in use now; NAT state from NAT-D (2.23). */

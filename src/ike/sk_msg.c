@@ -20,67 +20,65 @@ static size_t pad_len_for(const struct hk_sk_cipher *c, size_t clen)
 }
 
 /*
- * Writes one protected message: hdr | (SK or SKF header) | IV | sealed(content |
- * padding | pad length) | ICV. The codec writes the header and payload framing
- * around a body laid out in clear; the body is then sealed in place.
+ * Writes one protected message straight into out: hdr | SK or SKF header | IV | content |
+ * padding | pad length | room for the ICV, then seals it in place. The content is either
+ * the inner payloads, encoded where they will be encrypted (no plaintext copy), or a
+ * chunk of them already encoded (a fragment).
  */
 static int seal_one(struct hk_sk_cipher *c, const struct ike_hdr *hdr, uint8_t type,
-                    uint8_t first_inner, uint16_t frag_num, uint16_t total, const uint8_t *content,
-                    size_t clen, struct hk_cbb *out)
+                    uint8_t first_inner, uint16_t frag_num, uint16_t total,
+                    const struct ike_payload *inner, size_t n, const uint8_t *content, size_t clen,
+                    struct hk_cbb *out)
 {
     size_t iv_len = hk_sk_cipher_iv_len(c), icv_len = hk_sk_cipher_icv_len(c);
-    size_t pad = pad_len_for(c, clen);
-    size_t ct_len = clen + pad + 1;
-    size_t body_len = iv_len + ct_len + icv_len;
-    uint8_t *body = calloc(1, body_len);
-    if (!body)
-        return HK_E_NOMEM;
-    int rc = hk_sk_cipher_new_iv(c, body);
-    if (rc)
-        goto out;
-    if (clen)
-        memcpy(body + iv_len, content, clen);
-    body[iv_len + clen + pad] = (uint8_t)pad; /* padding itself stays zero */
-
-    struct ike_payload pl = {.type = type};
-    if (type == IKE_PL_SK) {
-        pl.u.sk.first_inner = first_inner;
-        pl.u.sk.body = (struct ike_view){body, body_len};
-    } else {
-        pl.u.skf.first_inner = first_inner;
-        pl.u.skf.frag_num = frag_num;
-        pl.u.skf.total_frags = total;
-        pl.u.skf.body = (struct ike_view){body, body_len};
+    size_t start = out->len, len_pos, pl_start, pl_len_pos;
+    uint8_t *iv;
+    int rc = ike_hdr_encode(hdr, type, out, &len_pos);
+    pl_start = out->len;
+    /* Generic payload header (3.2): next payload names the first inner one (3.14). */
+    hk_cbb_add_u8(out, first_inner);
+    hk_cbb_add_u8(out, 0);
+    hk_cbb_reserve(out, &pl_len_pos, 2);
+    if (type == IKE_PL_SKF) {
+        hk_cbb_add_u16(out, frag_num);
+        hk_cbb_add_u16(out, total);
     }
-    struct ike_msg m = {.hdr = *hdr, .npayloads = 1, .payloads = &pl};
-    size_t start = out->len;
-    rc = ike_msg_encode(&m, out);
-    if (rc)
-        goto out;
-    uint8_t *msg = out->buf + start;
-    size_t msg_len = out->len - start;
-    size_t body_off = msg_len - body_len;
-    rc = hk_sk_cipher_seal(c, msg, body_off, msg + body_off, msg + body_off + iv_len, ct_len,
-                           msg + body_off + iv_len + ct_len);
-    if (rc)
-        hk_cbb_truncate(out, start);
-out:
-    hk_wipe(body, body_len);
-    free(body);
+    if (!rc && !(rc = hk_cbb_add_space(out, &iv, iv_len)))
+        rc = hk_sk_cipher_new_iv(c, iv);
+    size_t iv_off = out->len - iv_len - start, ct_start = out->len;
+    if (!rc)
+        rc =
+            inner ? ike_payloads_encode(inner, n, NULL, out) : hk_cbb_add_bytes(out, content, clen);
+    if (!rc) {
+        size_t pad = pad_len_for(c, out->len - ct_start);
+        hk_cbb_add_zeros(out, pad); /* padding itself stays zero */
+        hk_cbb_add_u8(out, (uint8_t)pad);
+        hk_cbb_add_zeros(out, icv_len);
+        hk_cbb_fill(out, pl_len_pos, 2, out->len - pl_start);
+        rc = hk_cbb_fill(out, len_pos, 4, out->len - start);
+    }
+    if (!rc) {
+        uint8_t *msg = out->buf + start;
+        size_t ct_len = out->len - icv_len - ct_start;
+        rc = hk_sk_cipher_seal(c, msg, iv_off, msg + iv_off, msg + iv_off + iv_len, ct_len,
+                               msg + iv_off + iv_len + ct_len);
+    }
+    if (rc) {
+        /* Never leave plaintext behind: a failed encoder may have written past what it
+         * kept, so everything from our start to the end of the buffer goes. */
+        if (out->buf && out->cap > start)
+            hk_wipe(out->buf + start, out->cap - start);
+        if (!hk_cbb_err(out))
+            hk_cbb_truncate(out, start);
+    }
     return rc;
 }
 
 int ike_sk_seal(struct hk_sk_cipher *c, const struct ike_hdr *hdr, const struct ike_payload *inner,
                 size_t n, struct hk_cbb *out)
 {
-    struct hk_cbb plain;
-    uint8_t first = IKE_PL_NONE;
-    hk_cbb_init(&plain, 512, 0);
-    int rc = ike_payloads_encode(inner, n, &first, &plain);
-    if (!rc)
-        rc = seal_one(c, hdr, IKE_PL_SK, first, 0, 0, plain.buf, plain.len, out);
-    hk_cbb_free_wipe(&plain);
-    return rc;
+    return seal_one(c, hdr, IKE_PL_SK, n ? inner[0].type : IKE_PL_NONE, 0, 0, inner, n, NULL, 0,
+                    out);
 }
 
 /*
@@ -188,7 +186,7 @@ int ike_skf_seal(struct hk_sk_cipher *c, const struct ike_hdr *hdr, const struct
         out->n = i + 1;
         /* RFC 7383 2.5: Next Payload names the first inner payload in fragment 1 only. */
         rc = seal_one(c, hdr, IKE_PL_SKF, i == 0 ? first : IKE_PL_NONE, (uint16_t)(i + 1),
-                      (uint16_t)total, plain.buf + off, clen, &out->msgs[i]);
+                      (uint16_t)total, NULL, 0, plain.buf + off, clen, &out->msgs[i]);
     }
 out:
     hk_cbb_free_wipe(&plain);

@@ -5,6 +5,7 @@
 #include "common/secret.h"
 #include "crypto/auth.h"
 #include "crypto/kdf.h"
+#include "crypto/prf.h"
 #include "ike/codec/notify.h"
 #include "ike/auth_cert.h"
 #include "ike/conn_match.h"
@@ -13,7 +14,14 @@
 #include "ike/ts.h"
 
 #include <stdio.h>
+#include <stdalign.h>
+#include <stddef.h>
 #include <string.h>
+
+/* Stack room for our ID payload body and AUTH value (a long identity or an RSA signature
+ * moves to the heap). */
+#define IKE_ID_SCRATCH   256
+#define IKE_AUTH_SCRATCH 256
 
 /* The signed octets of 2.15 for one side: its IKE_SA_INIT message, the other's nonce,
  * prf(SK_p, RestOfIDPayload). */
@@ -39,25 +47,59 @@ static int local_id(struct ike_engine *e, const struct ike_sa *sa, const struct 
     return conn_local_id(conn, &sa->local, out);
 }
 
+/*
+ * The PSK AUTH value of one side (2.15): prf(prf(PSK, "Key Pad for IKEv2"), RealMessage |
+ * NonceOfPeer | prf(SK_p, RestOfIDPayload)). The key pad is per connection (cached with its
+ * credentials), and the octets go to the PRF in pieces instead of being copied together.
+ */
+static int psk_auth(struct ike_engine *e, const struct ike_sa *sa, const struct hk_conn *conn,
+                    bool of_initiator, const uint8_t *id_body, size_t idlen,
+                    uint8_t out[HK_AUTH_PSK_MAX], size_t *outlen)
+{
+    const struct ike_bytes *msg = of_initiator ? &sa->init_req : &sa->init_resp;
+    const struct ike_bytes *nonce = of_initiator ? &sa->nr : &sa->ni;
+    const struct hk_secret *skp = of_initiator ? sa->keys.sk_pi : sa->keys.sk_pr;
+    size_t len = hk_prf_out_len(sa->alg.prf);
+    if (!conn->psk)
+        return HK_E_CONFIG;
+    if (!len || len > HK_AUTH_PSK_MAX)
+        return HK_E_UNSUPPORTED;
+    /* RestOfIDPayload is at least ID Type | RESERVED (3.5). */
+    if (!msg->len || !nonce->len || !skp || !skp->len || idlen < 4)
+        return HK_E_INVALID;
+    const struct hk_secret *pad = ike_creds_psk_pad(e, conn, sa->alg.prf);
+    if (!pad)
+        return HK_E_NOMEM;
+    uint8_t mac[HK_PRF_MAX_OUT];
+    int rc = hk_prf(e->crypto, sa->alg.prf, skp->data, skp->len, id_body, idlen, mac);
+    if (!rc) {
+        const struct hk_prf_seg oct[3] = {{msg->p, msg->len}, {nonce->p, nonce->len}, {mac, len}};
+        rc = hk_prf_segs(e->crypto, sa->alg.prf, pad->data, pad->len, oct, 3, out);
+    }
+    hk_wipe(mac, sizeof(mac));
+    *outlen = len;
+    return rc;
+}
+
 /* Our AUTH payload data into out: PSK (2.15) or a signature (RFC 7427, RFC 4754). */
 static int make_auth(struct ike_engine *e, const struct ike_sa *sa, const struct hk_conn *conn,
                      const uint8_t *id_body, size_t idlen, struct hk_cbb *out, uint8_t *method)
 {
-    struct hk_cbb oct;
-    char err[256] = "";
-    hk_cbb_init(&oct, 1024, 0);
-    int rc = auth_octets(e, sa, sa->initiator, id_body, idlen, &oct);
-    if (!rc && conn->local.auth == HK_AUTH_CONF_PSK) {
+    if (conn->local.auth == HK_AUTH_CONF_PSK) {
         uint8_t v[HK_AUTH_PSK_MAX];
-        size_t vlen = sizeof(v);
-        rc = conn->psk ? hk_auth_psk_compute(e->crypto, sa->alg.prf, conn->psk->data,
-                                             conn->psk->len, oct.buf, oct.len, v, &vlen)
-                       : HK_E_CONFIG;
+        size_t vlen = 0;
+        int rc = psk_auth(e, sa, conn, sa->initiator, id_body, idlen, v, &vlen);
         if (!rc)
             rc = hk_cbb_add_bytes(out, v, vlen);
         hk_wipe(v, sizeof(v));
         *method = IKE_AUTH_SHARED_KEY;
-    } else if (!rc) {
+        return rc;
+    }
+    struct hk_cbb oct;
+    char err[256] = "";
+    hk_cbb_init(&oct, 1024, 0);
+    int rc = auth_octets(e, sa, sa->initiator, id_body, idlen, &oct);
+    if (!rc) {
         const struct ike_conn_creds *cr = ike_creds_get(e, conn);
         rc = cr && cr->cred
                  ? auth_cert_sign(e->crypto, cr->cred, conn->local.signature == HK_SIG_CONF_RFC7427,
@@ -68,6 +110,20 @@ static int make_auth(struct ike_engine *e, const struct ike_sa *sa, const struct
                    err[0] ? err : hk_strerror(rc));
     }
     hk_cbb_free_wipe(&oct);
+    return rc;
+}
+
+/* 0 when auth is the peer's PSK AUTH value (compared in constant time), HK_E_AUTH if not. */
+static int check_psk(struct ike_engine *e, const struct ike_sa *sa, const struct hk_conn *conn,
+                     const uint8_t *id_body, size_t idlen, const struct ike_pl_auth *auth)
+{
+    uint8_t want[HK_AUTH_PSK_MAX];
+    size_t wlen = 0;
+    int rc = psk_auth(e, sa, conn, !sa->initiator, id_body, idlen, want, &wlen);
+    /* the length is public; only the value is compared in constant time */
+    if (!rc && (auth->data.len != wlen || hk_memeq_ct(want, auth->data.p, wlen)))
+        rc = HK_E_AUTH;
+    hk_wipe(want, sizeof(want));
     return rc;
 }
 
@@ -83,30 +139,30 @@ static int check_auth(struct ike_engine *e, const struct ike_sa *sa, const struc
     body[0] = id->type;
     memcpy(body + 1, id->reserved, 3);
     memcpy(body + 4, id->data.p, id->data.len);
-    struct hk_cbb oct;
-    hk_cbb_init(&oct, 1024, 0);
-    int rc = auth_octets(e, sa, !sa->initiator, body, 4 + id->data.len, &oct);
-    if (rc) {
-        /* nothing to check against */
-    } else if (conn->remote.auth == HK_AUTH_CONF_PSK) {
+    int rc;
+    if (conn->remote.auth == HK_AUTH_CONF_PSK) {
         rc = auth->method == IKE_AUTH_SHARED_KEY && conn->psk
-                 ? hk_auth_psk_verify(e->crypto, sa->alg.prf, conn->psk->data, conn->psk->len,
-                                      oct.buf, oct.len, auth->data.p, auth->data.len)
+                 ? check_psk(e, sa, conn, body, 4 + id->data.len, auth)
                  : HK_E_AUTH;
         if (rc)
             snprintf(err, sizeof(err), "%s",
                      auth->method == IKE_AUTH_SHARED_KEY ? "pre-shared key AUTH does not verify"
                                                          : "peer did not use a pre-shared key");
     } else {
-        const struct ike_conn_creds *cr = ike_creds_get(e, conn);
-        rc = cr && (cr->trust || cr->pin)
-                 ? auth_cert_verify(e->crypto, cr->trust, m, id, auth, oct.buf, oct.len, cr->pin,
-                                    err, sizeof(err))
-                 : HK_E_AUTH;
-        if (!cr)
-            snprintf(err, sizeof(err), "no trust anchors loaded");
+        struct hk_cbb oct;
+        hk_cbb_init(&oct, 1024, 0);
+        rc = auth_octets(e, sa, !sa->initiator, body, 4 + id->data.len, &oct);
+        if (!rc) {
+            const struct ike_conn_creds *cr = ike_creds_get(e, conn);
+            rc = cr && (cr->trust || cr->pin)
+                     ? auth_cert_verify(e->crypto, cr->trust, m, id, auth, oct.buf, oct.len,
+                                        cr->pin, err, sizeof(err))
+                     : HK_E_AUTH;
+            if (!cr)
+                snprintf(err, sizeof(err), "no trust anchors loaded");
+        }
+        hk_cbb_free(&oct);
     }
-    hk_cbb_free(&oct);
     if (rc) {
         char name[40];
         hk_info(e->log, "IKE SA %s [%s]: peer authentication failed: %s",
@@ -184,11 +240,13 @@ int x_auth_start(struct ike_engine *e, struct ike_sa *sa)
     struct hk_cbb idb, auth;
     uint8_t method;
     struct hk_arena a;
+    alignas(max_align_t) uint8_t abuf[IKE_BUILD_ARENA];
     struct ike_payload pl[12 + AUTH_CERT_MAX_CERTS];
     size_t n = 0;
-    hk_cbb_init(&idb, 64, 0);
-    hk_cbb_init(&auth, 512, 0);
-    hk_arena_init(&a, 0);
+    uint8_t idbuf[IKE_ID_SCRATCH], authbuf[IKE_AUTH_SCRATCH];
+    hk_cbb_init_buf(&idb, idbuf, sizeof(idbuf), 0);
+    hk_cbb_init_buf(&auth, authbuf, sizeof(authbuf), 0);
+    hk_arena_init_buf(&a, 0, abuf, sizeof(abuf));
     /* 1.2: IDi, [CERT,] [CERTREQ,] [IDr,] AUTH, ...: 8 entries kept for what follows. */
     int rc = our_identity(e, sa, conn, IKE_PL_IDI, &idb, &auth, &method, &a, pl,
                           sizeof(pl) / sizeof(pl[0]), 8, &n);
@@ -359,7 +417,8 @@ static const struct hk_conn *find_conn_for_id(struct ike_engine *e, const struct
         struct ike_pl_sa offer;
         struct ike_chosen c;
         struct hk_arena a;
-        hk_arena_init(&a, 0);
+        alignas(max_align_t) uint8_t abuf[IKE_BUILD_ARENA];
+        hk_arena_init_buf(&a, 0, abuf, sizeof(abuf));
         bool ok = conn_matches_addrs(k, &sa->local, &sa->remote) &&
                   conn_matches_id(k, id->type, id->data.p, id->data.len) &&
                   !ike_sa_build_chosen(&sa->chosen, NULL, 0, &a, &offer) &&
@@ -448,14 +507,15 @@ void x_auth_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *r
 
     struct hk_cbb idb, authv;
     uint8_t method;
-    struct hk_arena a;
+    /* Built payloads live in the request's arena (stack first, freed with the message). */
+    struct hk_arena *a = rx->arena;
     struct ike_payload pl[10 + AUTH_CERT_MAX_CERTS];
     size_t n = 0;
-    hk_cbb_init(&idb, 64, 0);
-    hk_cbb_init(&authv, 512, 0);
-    hk_arena_init(&a, 0);
+    uint8_t idbuf[IKE_ID_SCRATCH], authbuf[IKE_AUTH_SCRATCH];
+    hk_cbb_init_buf(&idb, idbuf, sizeof(idbuf), 0);
+    hk_cbb_init_buf(&authv, authbuf, sizeof(authbuf), 0);
     /* 1.2: IDr, [CERT,] AUTH, ...: 6 entries kept for what follows. */
-    int rc = our_identity(e, sa, conn, IKE_PL_IDR, &idb, &authv, &method, &a, pl,
+    int rc = our_identity(e, sa, conn, IKE_PL_IDR, &idb, &authv, &method, a, pl,
                           sizeof(pl) / sizeof(pl[0]), 6, &n);
     if (rc) {
         struct ike_payload f = {.type = IKE_PL_NOTIFY,
@@ -473,7 +533,7 @@ void x_auth_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *r
     if (cpreq && cpreq->u.cp.cfg_type == IKE_CFG_REQUEST && conn->npools) {
         /* 2.19 / 3.15.4: an address from our pools, or INTERNAL_ADDRESS_FAILURE and no child. */
         pl[n] = (struct ike_payload){.type = IKE_PL_CP};
-        if (!engine_vip_assign(e, sa, conn, &cpreq->u.cp, &a, &pl[n].u.cp))
+        if (!engine_vip_assign(e, sa, conn, &cpreq->u.cp, a, &pl[n].u.cp))
             n++;
         else
             child_err = IKE_N_INTERNAL_ADDRESS_FAILURE;
@@ -485,7 +545,7 @@ void x_auth_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *r
         spi[0] = (uint8_t)(c->spi_in >> 24), spi[1] = (uint8_t)(c->spi_in >> 16);
         spi[2] = (uint8_t)(c->spi_in >> 8), spi[3] = (uint8_t)c->spi_in;
         pl[n] = (struct ike_payload){.type = IKE_PL_SA};
-        ike_sa_build_chosen(&c->chosen, spi, 4, &a, &pl[n++].u.sa);
+        ike_sa_build_chosen(&c->chosen, spi, 4, a, &pl[n++].u.sa);
         pl[n++] = (struct ike_payload){.type = IKE_PL_TSI,
                                        .u.ts = {.nts = c->nts_remote, .ts = c->ts_remote}};
         pl[n++] = (struct ike_payload){.type = IKE_PL_TSR,
@@ -510,5 +570,4 @@ void x_auth_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *r
 out:
     hk_cbb_free(&authv);
     hk_cbb_free(&idb);
-    hk_arena_free(&a);
 }

@@ -12,6 +12,8 @@
 #include "ike/conn_match.h"
 #include "ike/ts.h"
 
+#include <stdalign.h>
+#include <stddef.h>
 #include <string.h>
 
 #define NONCE_LEN 32
@@ -95,9 +97,10 @@ static int child_request(struct ike_engine *e, struct ike_sa *sa, const struct h
     sa->create.child_id = c->id;
     sa->create.old_child_id = old ? old->id : 0;
     struct hk_arena a;
+    alignas(max_align_t) uint8_t abuf[IKE_BUILD_ARENA];
     struct ike_payload pl[8];
     size_t n = 0;
-    hk_arena_init(&a, 0);
+    hk_arena_init_buf(&a, 0, abuf, sizeof(abuf));
     spi_bytes(c->spi_in, spi);
     if (old) {
         /* 1.3.3: REKEY_SA names the SA being rekeyed by our inbound SPI. */
@@ -271,8 +274,9 @@ int x_rekey_ike_start(struct ike_engine *e, struct ike_sa *sa)
     }
     sa->create.new_sa_id = ns->id;
     struct hk_arena a;
+    alignas(max_align_t) uint8_t abuf[IKE_BUILD_ARENA];
     struct ike_payload pl[3];
-    hk_arena_init(&a, 0);
+    hk_arena_init_buf(&a, 0, abuf, sizeof(abuf));
     pl[0] = (struct ike_payload){.type = IKE_PL_SA};
     /* 3.3.1: in an IKE rekey, the SA payload carries the new SA's initiator SPI. */
     rc = ike_sa_build(conn->ike, conn->nike, IKE_PROTO_IKE, ns->spi_i, IKE_SPI_LEN, false, &a,
@@ -465,8 +469,9 @@ static void ike_rekey_request(struct ike_engine *e, struct ike_sa *sa, struct ik
         return;
     }
     struct hk_arena a;
+    alignas(max_align_t) uint8_t abuf[IKE_BUILD_ARENA];
     struct ike_payload pl[3];
-    hk_arena_init(&a, 0);
+    hk_arena_init_buf(&a, 0, abuf, sizeof(abuf));
     pl[0] = (struct ike_payload){.type = IKE_PL_SA};
     rc = ike_sa_build_chosen(&c, ns->spi_r, IKE_SPI_LEN, &a, &pl[0].u.sa);
     pl[1] = (struct ike_payload){.type = IKE_PL_NONCE, .u.nonce.data = {nonce, sizeof(nonce)}};
@@ -562,9 +567,10 @@ static void child_request_in(struct ike_engine *e, struct ike_sa *sa, struct ike
         }
         hk_secret_free(&g_ir);
         struct hk_arena a;
+        alignas(max_align_t) uint8_t abuf[IKE_BUILD_ARENA];
         struct ike_payload pl[6];
         size_t n = 0;
-        hk_arena_init(&a, 0);
+        hk_arena_init_buf(&a, 0, abuf, sizeof(abuf));
         if (!rc) {
             spi_bytes(c->spi_in, spi);
             pl[n] = (struct ike_payload){.type = IKE_PL_SA};

@@ -9,6 +9,8 @@
 #include "ike/conn_match.h"
 
 #include <arpa/inet.h>
+#include <stdalign.h>
+#include <stddef.h>
 #include <string.h>
 
 #define NONCE_LEN      32 /* 2.10: at least half the PRF key size; 256 bits covers all PRFs */
@@ -25,14 +27,17 @@ static int natd_hash(const struct ike_engine *e, const uint8_t *spi_i, const uin
     size_t iplen;
     uint16_t port;
     engine_addr_bytes(a, &ip, &iplen, &port);
-    uint8_t pbe[2] = {(uint8_t)(port >> 8), (uint8_t)port};
-    EVP_MD_CTX *m = EVP_MD_CTX_new();
+    /* One update of the whole input, in the engine's digest context. */
+    uint8_t in[2 * IKE_SPI_LEN + 16 + 2];
+    memcpy(in, spi_i, IKE_SPI_LEN);
+    memcpy(in + IKE_SPI_LEN, spi_r, IKE_SPI_LEN);
+    memcpy(in + 2 * IKE_SPI_LEN, ip, iplen);
+    in[2 * IKE_SPI_LEN + iplen] = (uint8_t)(port >> 8);
+    in[2 * IKE_SPI_LEN + iplen + 1] = (uint8_t)port;
     unsigned int len = 0;
-    int ok = m && EVP_DigestInit_ex(m, e->crypto->sha1, NULL) &&
-             EVP_DigestUpdate(m, spi_i, IKE_SPI_LEN) && EVP_DigestUpdate(m, spi_r, IKE_SPI_LEN) &&
-             EVP_DigestUpdate(m, ip, iplen) && EVP_DigestUpdate(m, pbe, 2) &&
-             EVP_DigestFinal_ex(m, out, &len);
-    EVP_MD_CTX_free(m);
+    int ok = EVP_DigestInit_ex(e->natd_md, e->crypto->sha1, NULL) &&
+             EVP_DigestUpdate(e->natd_md, in, 2 * IKE_SPI_LEN + iplen + 2) &&
+             EVP_DigestFinal_ex(e->natd_md, out, &len);
     return ok && len == NATD_LEN ? HK_OK : HK_E_CRYPTO;
 }
 
@@ -181,9 +186,10 @@ int x_init_start(struct ike_engine *e, struct ike_sa *sa)
         return rc;
 
     struct hk_arena a;
+    alignas(max_align_t) uint8_t abuf[IKE_BUILD_ARENA];
     struct ike_payload pl[12];
     size_t n = 0;
-    hk_arena_init(&a, 0);
+    hk_arena_init_buf(&a, 0, abuf, sizeof(abuf));
     if (sa->cookie.len) /* 2.6: COOKIE first */
         pl[n++] = (struct ike_payload){
             .type = IKE_PL_NOTIFY,
@@ -391,24 +397,23 @@ void x_init_on_request(struct ike_engine *e, struct ike_rx *rx)
     uint8_t natd_src[NATD_LEN], natd_dst[NATD_LEN];
     natd_hash(e, sa->spi_i, sa->spi_r, &sa->local, natd_src);
     natd_hash(e, sa->spi_i, sa->spi_r, &sa->remote, natd_dst);
-    struct hk_arena a;
+    /* Built payloads live in the request's arena (stack first, freed with the message). */
+    struct hk_arena *a = rx->arena;
     struct ike_payload pl[12];
     size_t n = 0;
-    hk_arena_init(&a, 0);
     pl[n] = (struct ike_payload){.type = IKE_PL_SA};
-    rc = ike_sa_build_chosen(&c, NULL, 0, &a, &pl[n++].u.sa);
+    rc = ike_sa_build_chosen(&c, NULL, 0, a, &pl[n++].u.sa);
     pl[n++] =
         (struct ike_payload){.type = IKE_PL_KE, .u.ke = {.group = c.ke, .data = {pub, publen}}};
     pl[n++] = (struct ike_payload){.type = IKE_PL_NONCE, .u.nonce.data = {nonce, NONCE_LEN}};
     init_notifies(e, pl, &n, natd_src, natd_dst, sa->ext & IKE_EXT_FRAGMENTATION);
-    x_auth_add_certreq(e, conn, &a, pl, &n); /* 1.2: CERTREQ in the IKE_SA_INIT response */
+    x_auth_add_certreq(e, conn, a, pl, &n); /* 1.2: CERTREQ in the IKE_SA_INIT response */
     if (!rc)
         rc = engine_send(e, sa, true, 0, IKE_SA_INIT, pl, n);
     if (!rc)
         rc = ike_bytes_set(&sa->init_resp, sa->resp.pkts[0].p, sa->resp.pkts[0].len);
     if (!rc)
         rc = engine_half_open_add(e, sa);
-    hk_arena_free(&a);
     if (rc) {
         engine_delete_sa(e, sa, hk_strerror(rc));
         return;

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdalign.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/arena.h"
@@ -159,6 +161,102 @@ static void u64map_put_get_del(void **state)
     hk_u64map_free(&m);
 }
 
+/* A writer on the caller's buffer stays there while it fits, moves to the heap (wiping the
+ * buffer) when it does not, and hands out heap copies of exact length. */
+static void cbb_on_caller_buffer(void **state)
+{
+    (void)state;
+    uint8_t buf[16];
+    struct hk_cbb b;
+    hk_cbb_init_buf(&b, buf, sizeof(buf), 0);
+    assert_int_equal(hk_cbb_add_bytes(&b, "0123456789", 10), 0);
+    assert_ptr_equal(b.buf, buf);
+    size_t len = 0;
+    uint8_t *copy = hk_cbb_detach(&b, &len);
+    assert_int_equal(len, 10);
+    assert_true(copy != buf);
+    assert_memory_equal(copy, "0123456789", 10);
+    free(copy);
+    assert_null(b.buf);
+
+    hk_cbb_init_buf(&b, buf, sizeof(buf), 0);
+    assert_int_equal(hk_cbb_add_bytes(&b, "0123456789", 10), 0);
+    assert_int_equal(hk_cbb_add_bytes(&b, "abcdefghij", 10), 0);
+    assert_true(b.buf != buf);
+    assert_memory_equal(b.buf, "0123456789abcdefghij", 20);
+    static const uint8_t zero[16];
+    assert_memory_equal(buf, zero, sizeof(buf)); /* what it left behind is wiped */
+    hk_cbb_free(&b);
+
+    hk_cbb_init_buf(&b, buf, sizeof(buf), 4); /* the limit still holds */
+    assert_int_equal(hk_cbb_add_bytes(&b, "01234", 5), HK_E_OVERFLOW);
+    hk_cbb_free(&b); /* never frees the caller's buffer (ASan would see it) */
+}
+
+/* An arena on the caller's buffer serves from it first, then from the heap. */
+static void arena_on_caller_buffer(void **state)
+{
+    (void)state;
+    alignas(max_align_t) uint8_t buf[512];
+    struct hk_arena a;
+    memset(buf, 0xaa, sizeof(buf));
+    hk_arena_init_buf(&a, 0, buf, sizeof(buf));
+    uint8_t *p = hk_arena_alloc(&a, 100);
+    assert_true(p >= buf && p + 100 <= buf + sizeof(buf));
+    assert_int_equal((uintptr_t)p % alignof(max_align_t), 0);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(p[i], 0);
+    uint8_t *q = hk_arena_alloc(&a, 1000); /* does not fit: heap */
+    assert_true(q + 1000 <= buf || q >= buf + sizeof(buf));
+    uint8_t *r = hk_arena_alloc(&a, 16);
+    assert_non_null(r);
+    hk_arena_free(&a); /* frees the heap chunk only (ASan would see a stack free) */
+
+    /* Misaligned or too small: still correct, from the heap. */
+    hk_arena_init_buf(&a, 0, buf + 1, 8);
+    assert_non_null(hk_arena_alloc(&a, 32));
+    hk_arena_free(&a);
+    hk_arena_init_buf(&a, 64, buf + 3, 200);
+    p = hk_arena_alloc(&a, 48);
+    assert_true(p > buf && p < buf + sizeof(buf));
+    assert_int_equal((uintptr_t)p % alignof(max_align_t), 0);
+    assert_null(hk_arena_alloc(&a, 48)); /* the limit counts the caller's buffer too */
+    hk_arena_free(&a);
+}
+
+/* SAs come and go with few alive: deleted slots are reused, no rehash per few inserts. */
+static void u64map_churn_stays_small(void **state)
+{
+    (void)state;
+    struct hk_u64map m;
+    static int vals[8];
+    hk_u64map_init(&m, 7);
+    uint64_t live[8] = {0};
+    for (uint64_t k = 1; k <= 100000; k++) {
+        size_t i = k % 8;
+        if (live[i])
+            assert_ptr_equal(hk_u64map_del(&m, live[i]), &vals[i]);
+        live[i] = k * 0x9e3779b97f4a7c15ULL;
+        assert_int_equal(hk_u64map_put(&m, live[i], &vals[i]), 0);
+        for (size_t j = 0; j < 8; j++)
+            if (live[j])
+                assert_ptr_equal(hk_u64map_get(&m, live[j]), &vals[j]);
+    }
+    assert_int_equal(m.cap, 16);
+    assert_int_equal(hk_u64map_count(&m), 8);
+    /* Deleting the current key while iterating visits every other one exactly once. */
+    size_t pos = 0, seen = 0;
+    uint64_t key;
+    while (hk_u64map_next(&m, &pos, &key)) {
+        assert_non_null(hk_u64map_del(&m, key));
+        seen++;
+    }
+    assert_int_equal(seen, 8);
+    assert_int_equal(hk_u64map_count(&m), 0);
+    assert_int_equal(m.tombs, 0);
+    hk_u64map_free(&m);
+}
+
 static void timerq_orders_deadlines(void **state)
 {
     (void)state;
@@ -190,7 +288,8 @@ int main(void)
         cmocka_unit_test(cbb_reserve_and_fill),    cmocka_unit_test(cbb_respects_max_and_grows),
         cmocka_unit_test(secret_lifecycle),        cmocka_unit_test(arena_limit),
         cmocka_unit_test(errors_have_names),       cmocka_unit_test(u64map_put_get_del),
-        cmocka_unit_test(timerq_orders_deadlines),
+        cmocka_unit_test(timerq_orders_deadlines), cmocka_unit_test(cbb_on_caller_buffer),
+        cmocka_unit_test(arena_on_caller_buffer),  cmocka_unit_test(u64map_churn_stays_small),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,14 @@
 
 #define SUB ((uint64_t)1 << 32) /* one ESN subspace */
 
+/* Linked with -Wl,--wrap=calloc (CMakeLists.txt): the out-of-memory test fails it on demand. */
+void *__real_calloc(size_t n, size_t size);
+static bool fail_calloc;
+void *__wrap_calloc(size_t n, size_t size)
+{
+    return fail_calloc ? NULL : __real_calloc(n, size);
+}
+
 /* check, then (as if the ICV verified) update; returns the check's result. */
 static int recv_pkt(struct hk_replay *w, uint32_t lo, uint64_t *seq)
 {
@@ -311,6 +319,56 @@ static void set_top(void **state)
     hk_replay_free(&w);
 }
 
+/* An idle window holds no bitmap; the first authenticated packet makes it. */
+static void bitmap_on_first_packet(void **state)
+{
+    (void)state;
+    struct hk_replay w;
+    uint64_t s;
+    assert_int_equal(hk_replay_init(&w, 1024, true), HK_OK);
+    assert_int_equal(hk_replay_bitmap_bytes(&w), 0);
+    expect(&w, 1, HK_OK, 1); /* the check alone allocates nothing */
+    expect(&w, 0, HK_E_STATE, 0);
+    assert_int_equal(hk_replay_bitmap_bytes(&w), 0);
+    assert_int_equal(recv_pkt(&w, 1, &s), HK_OK);
+    assert_int_equal(hk_replay_bitmap_bytes(&w), 32 * 8); /* 1024 / 64 + 1 words, rounded up */
+    expect(&w, 1, HK_E_EXISTS, 1);
+    hk_replay_free(&w);
+    assert_int_equal(hk_replay_bitmap_bytes(&w), 0);
+    /* set_top (a take-over) needs the bitmap as well */
+    assert_int_equal(hk_replay_init(&w, 64, false), HK_OK);
+    assert_int_equal(hk_replay_set_top(&w, 500), HK_OK);
+    assert_int_not_equal(hk_replay_bitmap_bytes(&w), 0);
+    expect(&w, 500, HK_E_EXISTS, 500);
+    hk_replay_free(&w);
+}
+
+/* No memory for the bitmap: the packet is refused and the window stays as it was, so the
+ * same packet is accepted once memory is back. */
+static void bitmap_out_of_memory(void **state)
+{
+    (void)state;
+    struct hk_replay w;
+    uint64_t s;
+    assert_int_equal(hk_replay_init(&w, 128, false), HK_OK);
+    assert_int_equal(hk_replay_check(&w, 7, &s), HK_OK);
+    fail_calloc = true;
+    assert_int_equal(hk_replay_update(&w, s), HK_E_NOMEM);
+    assert_int_equal(hk_replay_set_top(&w, 3), HK_E_NOMEM);
+    fail_calloc = false;
+    assert_int_equal(hk_replay_window_top(&w), 0);
+    assert_int_equal(hk_replay_bitmap_bytes(&w), 0);
+    expect(&w, 7, HK_OK, 7);
+    assert_int_equal(hk_replay_update(&w, 7), HK_OK);
+    expect(&w, 7, HK_E_EXISTS, 7);
+    /* once allocated, updates never allocate again */
+    fail_calloc = true;
+    assert_int_equal(hk_replay_update(&w, 8), HK_OK);
+    assert_int_equal(hk_replay_set_top(&w, 100), HK_OK);
+    fail_calloc = false;
+    hk_replay_free(&w);
+}
+
 /* --- randomized comparison with a reference model ---------------------------- */
 
 static uint64_t rng_next(uint64_t *x) /* splitmix64 */
@@ -461,6 +519,8 @@ int main(void)
         cmocka_unit_test(esn_window_spans_wrap),
         cmocka_unit_test(esn_counter_end),
         cmocka_unit_test(set_top),
+        cmocka_unit_test(bitmap_on_first_packet),
+        cmocka_unit_test(bitmap_out_of_memory),
         cmocka_unit_test(random_vs_model_32),
         cmocka_unit_test(random_vs_model_esn),
     };

@@ -6,6 +6,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -460,6 +461,91 @@ static void fragments(void **s)
     world_free(w);
 }
 
+/* Whether needle occurs anywhere in hay. */
+static bool contains(const uint8_t *hay, size_t len, const uint8_t *needle, size_t nlen)
+{
+    for (size_t i = 0; i + nlen <= len; i++)
+        if (!memcmp(hay + i, needle, nlen))
+            return true;
+    return false;
+}
+
+/*
+ * ike_sk_seal writes the message in place, after what out already holds, into a caller's
+ * buffer or the heap: the framing is right, it opens, the prefix is untouched, and no
+ * plaintext is left anywhere in the buffer (sealed, or wiped when sealing fails).
+ */
+static void seal_in_place(uint16_t encr, uint16_t bits, uint16_t integ)
+{
+    struct world *w = world_new(encr, bits, integ);
+    static const uint8_t secret[] = "plaintext-that-must-not-stay-in-the-buffer";
+    struct ike_payload pl[] = {
+        {.type = IKE_PL_NOTIFY, .u.notify = {.type = 40000, .data = {secret, sizeof(secret)}}},
+        {.type = IKE_PL_DELETE, .u.del = {.protocol = IKE_PROTO_IKE}},
+    };
+    struct ike_hdr h = auth_hdr(w);
+    h.exchange = IKE_INFORMATIONAL;
+    /* Big enough to stay in the buffer, then too small (moves to the heap mid-message). */
+    static const size_t room[] = {1024, 40};
+    for (size_t k = 0; k < 2; k++) {
+        uint8_t buf[1024];
+        struct hk_cbb out;
+        memset(buf, 0xee, sizeof(buf));
+        hk_cbb_init_buf(&out, buf, room[k], 0);
+        assert_int_equal(hk_cbb_add_bytes(&out, "prefix!", 7), 0);
+        assert_int_equal(ike_sk_seal(w->i.out, &h, pl, 2, &out), 0);
+        assert_int_equal(out.buf == buf, k == 0);
+        assert_memory_equal(out.buf, "prefix!", 7);
+        const uint8_t *m = out.buf + 7;
+        size_t mlen = out.len - 7;
+        assert_int_equal((size_t)m[24] << 24 | m[25] << 16 | m[26] << 8 | m[27], mlen);
+        assert_int_equal(m[16], IKE_PL_SK);
+        assert_int_equal(m[28], IKE_PL_NOTIFY);
+        assert_int_equal((size_t)m[30] << 8 | m[31], mlen - IKE_HDR_LEN);
+        assert_false(contains(buf, sizeof(buf), secret, sizeof(secret)));
+        assert_false(contains(out.buf, out.len, secret, sizeof(secret)));
+
+        struct hk_cbb wire;
+        struct hk_diag d = {0};
+        struct hk_arena a;
+        struct ike_msg msg;
+        hk_cbb_init(&wire, 0, 0);
+        hk_cbb_add_bytes(&wire, m, mlen);
+        hk_arena_init(&a, 1 << 16);
+        assert_int_equal(ike_msg_decode(wire.buf, wire.len, &msg, &a, &d), 0);
+        assert_int_equal(ike_sk_open(w->r.in, wire.buf, wire.len, &msg, &a, &d), 0);
+        assert_int_equal(msg.npayloads, 3); /* SK, then the two inner ones */
+        assert_int_equal(msg.payloads[1].u.notify.type, 40000);
+        assert_memory_equal(msg.payloads[1].u.notify.data.p, secret, sizeof(secret));
+        assert_int_equal(msg.payloads[2].type, IKE_PL_DELETE);
+        hk_arena_free(&a);
+        hk_cbb_free(&wire);
+        hk_cbb_free(&out);
+    }
+    /* A payload that cannot be encoded after one that was: nothing stays behind. */
+    struct ike_payload bad[] = {pl[0], {.type = IKE_PL_NONE}};
+    uint8_t buf[1024];
+    struct hk_cbb out;
+    hk_cbb_init_buf(&out, buf, sizeof(buf), 0);
+    assert_int_equal(ike_sk_seal(w->i.out, &h, bad, 2, &out), HK_E_INVALID);
+    assert_int_equal(out.len, 0);
+    assert_false(contains(buf, sizeof(buf), secret, sizeof(secret)));
+    hk_cbb_free(&out);
+    world_free(w);
+}
+
+static void seal_in_place_gcm(void **s)
+{
+    (void)s;
+    seal_in_place(HK_ENCR_AES_GCM_16, 256, HK_AUTH_NONE);
+}
+
+static void seal_in_place_cbc(void **s)
+{
+    (void)s;
+    seal_in_place(HK_ENCR_AES_CBC, 128, HK_AUTH_HMAC_SHA2_256_128);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -472,6 +558,8 @@ int main(void)
         cmocka_unit_test(tamper_cbc),
         cmocka_unit_test(bad_padding),
         cmocka_unit_test(fragments),
+        cmocka_unit_test(seal_in_place_gcm),
+        cmocka_unit_test(seal_in_place_cbc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -297,6 +298,9 @@ static void differential(void **s)
 {
     (void)s;
     static struct ref_spd ref;
+    /* Half the entries borrow the test's selectors (hk_spd_add_sel), with an arg each. */
+    static struct hk_sel *lent[201];
+    static char args[201];
     size_t hits = 0, lookups = 0;
     for (uint64_t seed = 1; seed <= 8; seed++) {
         uint64_t st = 0x9e3779b97f4a7c15ULL * seed;
@@ -309,17 +313,30 @@ static void differential(void **s)
                 struct ref_entry x;
                 rnd_entry(&st, &x);
                 bool first = pick(&st, 2);
-                assert_int_equal(hk_spd_add(&spd, x.id, x.l, x.nl, x.r, x.nr, first), 0);
+                struct hk_sel *old = lent[x.id];
+                lent[x.id] = NULL;
+                if (pick(&st, 2)) {
+                    assert_int_equal(hk_spd_add(&spd, x.id, x.l, x.nl, x.r, x.nr, first), 0);
+                } else {
+                    lent[x.id] = hk_sel_new(x.l, x.nl, x.r, x.nr);
+                    assert_non_null(lent[x.id]);
+                    assert_int_equal(hk_spd_add_sel(&spd, x.id, lent[x.id], &args[x.id], first), 0);
+                }
+                free(old); /* the SPD let go of it with the replaced entry */
                 ref_add(&ref, &x, first);
             } else if (what < 6) {
                 uint64_t id = 1 + pick(&st, 200);
                 hk_spd_del(&spd, id);
+                free(lent[id]);
+                lent[id] = NULL;
                 ref_del(&ref, id);
             } else {
                 struct hk_pkt_sel p;
                 rnd_packet(&st, &p);
                 uint64_t want = ref_lookup(&ref, &p);
                 assert_int_equal(hk_spd_lookup_out(&spd, &p), want);
+                assert_ptr_equal(hk_spd_lookup_arg(&spd, &p),
+                                 want && lent[want] ? &args[want] : NULL);
                 uint64_t id = 1 + pick(&st, 200);
                 assert_int_equal(hk_spd_check_in(&spd, id, &p), ref_check_in(&ref, id, &p));
                 lookups++;
@@ -328,6 +345,10 @@ static void differential(void **s)
             assert_int_equal(hk_spd_count(&spd), ref.n);
         }
         hk_spd_free(&spd);
+        for (size_t i = 0; i < 201; i++) {
+            free(lent[i]);
+            lent[i] = NULL;
+        }
     }
     /* The space is small enough that lookups find policies, and large enough that not all. */
     assert_true(hits > lookups / 10);

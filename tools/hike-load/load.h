@@ -15,6 +15,8 @@
 #include <sys/socket.h>
 
 #include "common/log.h"
+#include "common/rxbatch.h"
+#include "common/txq.h"
 #include "config/ts_conf.h"
 #include "ike/engine.h"
 
@@ -80,17 +82,20 @@ struct load;
 struct load_sock {
     struct load *l;
     int fd;
-    struct sockaddr_storage addr; /* bound: address and port */
+    struct sockaddr_storage addr; /* bound: the wildcard address and the port */
     struct event *ev;
 };
 
-/* Opens nsrc * nports sockets (or nports on the route's source toward target). */
+/* Opens one socket per port, for nsrc * nports local addresses (or nports on the route's
+ * source toward target). */
 int load_net_open(struct load *l);
 void load_net_close(struct load *l);
 /* The local address of the i-th SA: sockets are used in turn. */
 const struct sockaddr_storage *load_net_local(const struct load *l, uint64_t i);
+/* Queues one IKE datagram; load_net_flush sends the queue (one sendmmsg per socket). */
 void load_net_send(void *arg, const struct sockaddr_storage *local,
                    const struct sockaddr_storage *remote, const uint8_t *buf, size_t len);
+void load_net_flush(struct load *l);
 
 /* ---- the run ---- */
 
@@ -110,9 +115,12 @@ struct load {
     struct hk_crypto crypto;
     struct hk_config *cfg;
     struct ike_engine engine;
-    struct load_sock *socks;
+    struct load_sock *socks; /* one per port */
     size_t nsocks;
-    uint8_t *rxbuf;
+    struct sockaddr_storage *locals; /* (address, port) of each SA in turn, port-major */
+    size_t nlocals;
+    struct hk_rxbatch rx; /* shared by the sockets */
+    struct hk_txq txq;
     struct load_sa *sas;    /* one per SA to start, in order */
     struct hk_u64map by_id; /* engine IKE SA id -> struct load_sa */
     uint64_t *check;        /* ids of SAs up without their Child SA yet (checked after recv) */

@@ -235,7 +235,20 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     give_up(arg, "run time limit (--timeout) reached");
 }
 
-/* One socket per source address and port, and room for the kernel's own descriptors. */
+/* event_base_dispatch, sending what a round of callbacks queued before waiting again. */
+static void run(struct load *l)
+{
+    load_kick(l);
+    for (;;) {
+        load_net_flush(l);
+        int rc = event_base_loop(l->base, EVLOOP_ONCE);
+        if (rc || event_base_got_exit(l->base) || event_base_got_break(l->base))
+            break;
+    }
+    load_net_flush(l);
+}
+
+/* One socket per port, and room for the kernel's own descriptors. */
 static void raise_fd_limit(size_t need)
 {
     struct rlimit rl;
@@ -260,7 +273,7 @@ static int setup(struct load *l)
         fprintf(stderr, "hike-load: invalid settings: %s\n", err);
         return 2;
     }
-    raise_fd_limit((l->o->nsrc ? l->o->nsrc : 1) * (size_t)l->o->nports);
+    raise_fd_limit(l->o->nports);
     l->sas = calloc(l->o->count, sizeof(*l->sas));
     l->base = event_base_new();
     if (!l->sas || !l->base || load_stats_init(&l->stats, l->o->count) ||
@@ -333,8 +346,7 @@ int main(int argc, char **argv)
     rc = setup(&l);
     if (!rc) {
         l.stats.cpu_s = cpu_seconds();
-        load_kick(&l);
-        event_base_dispatch(l.base);
+        run(&l);
         rc = l.stats.established == o->count ? 0 : 1;
     }
     teardown(&l);

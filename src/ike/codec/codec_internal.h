@@ -15,8 +15,7 @@
 #include "common/err.h"
 #include "ike/codec/msg.h"
 
-/* Header (hdr.c). */
-int ike_hdr_encode(const struct ike_hdr *hdr, uint8_t first, struct hk_cbb *out, size_t *len_pos);
+/* Header (hdr.c): ike_hdr_encode is in msg.h. */
 
 /* SA (sa.c). */
 int ike_sa_decode(struct hk_cbs *body, struct ike_pl_sa *sa, struct hk_arena *a, struct hk_diag *d);

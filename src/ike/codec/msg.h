@@ -318,6 +318,12 @@ struct ike_msg {
  * caller can answer INVALID_MAJOR_VERSION (3.1, 2.5); below 2, HK_E_SYNTAX.
  */
 int ike_hdr_decode(const uint8_t *buf, size_t len, struct ike_hdr *hdr, struct hk_diag *d);
+/*
+ * Writes the 28-octet header with first as its next payload and reserves the 4-octet
+ * length at *len_pos, for a caller that lays out the payloads itself and fills the length
+ * last (the SK payload is sealed in place, ike/sk_msg.c).
+ */
+int ike_hdr_encode(const struct ike_hdr *hdr, uint8_t first, struct hk_cbb *out, size_t *len_pos);
 
 /*
  * Decodes a whole message: header and the payload chain up to and including an SK
