@@ -3,27 +3,9 @@
 #include "crypto/hmac.h"
 #include "crypto/ke.h"
 
-#include <openssl/core_names.h>
 #include <openssl/rand.h>
 #include <limits.h>
 #include <string.h>
-
-/* An HMAC context for md with a dummy key: OpenSSL cannot duplicate an unkeyed one. */
-static EVP_MAC_CTX *hmac_template(EVP_MAC *hmac, const EVP_MD *md)
-{
-    static const uint8_t dummy[1];
-    if (!hmac || !md)
-        return NULL;
-    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(hmac);
-    OSSL_PARAM p[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)EVP_MD_get0_name(md), 0),
-        OSSL_PARAM_construct_end(),
-    };
-    if (ctx && EVP_MAC_init(ctx, dummy, sizeof(dummy), p))
-        return ctx;
-    EVP_MAC_CTX_free(ctx);
-    return NULL;
-}
 
 int hk_crypto_init(struct hk_crypto *c)
 {
@@ -40,14 +22,10 @@ int hk_crypto_init(struct hk_crypto *c)
     c->aes192_cbc = EVP_CIPHER_fetch(l, "AES-192-CBC", NULL);
     c->aes256_cbc = EVP_CIPHER_fetch(l, "AES-256-CBC", NULL);
     c->chacha20_poly1305 = EVP_CIPHER_fetch(l, "ChaCha20-Poly1305", NULL);
-    c->hmac_sha256 = hmac_template(c->hmac, c->sha256);
-    c->hmac_sha384 = hmac_template(c->hmac, c->sha384);
-    c->hmac_sha512 = hmac_template(c->hmac, c->sha512);
-    if (!c->hmac_sha256 || !c->hmac_sha384 || !c->hmac_sha512 || !c->hmac || !c->sha1 ||
-        !c->sha256 || !c->sha384 || !c->sha512 || !c->aes128_gcm || !c->aes256_gcm ||
-        !c->aes128_cbc || !c->aes192_cbc || !c->aes256_cbc || !c->chacha20_poly1305 ||
-        hk_rng_new(l, false, &c->rng) || hk_rng_new(l, true, &c->rng_priv) || hk_hmac_prefetch(c) ||
-        hk_ke_prefetch(c)) {
+    if (!c->hmac || !c->sha1 || !c->sha256 || !c->sha384 || !c->sha512 || !c->aes128_gcm ||
+        !c->aes256_gcm || !c->aes128_cbc || !c->aes192_cbc || !c->aes256_cbc ||
+        !c->chacha20_poly1305 || hk_rng_new(l, false, &c->rng) ||
+        hk_rng_new(l, true, &c->rng_priv) || hk_hmac_prefetch(c) || hk_ke_prefetch(c)) {
         hk_crypto_free(c);
         return HK_E_CRYPTO;
     }
@@ -60,9 +38,6 @@ void hk_crypto_free(struct hk_crypto *c)
     hk_hmac_prefetch_free(c);
     hk_rng_free(c->rng);
     hk_rng_free(c->rng_priv);
-    EVP_MAC_CTX_free(c->hmac_sha256);
-    EVP_MAC_CTX_free(c->hmac_sha384);
-    EVP_MAC_CTX_free(c->hmac_sha512);
     EVP_MAC_free(c->hmac);
     EVP_MD_free(c->sha1);
     EVP_MD_free(c->sha256);
@@ -88,15 +63,6 @@ const EVP_MD *hk_crypto_md_by_len(const struct hk_crypto *c, size_t len)
         return c->sha512;
     }
     return NULL;
-}
-
-EVP_MAC_CTX *hk_crypto_hmac_new(const struct hk_crypto *c, size_t len)
-{
-    const EVP_MAC_CTX *t = len == 32   ? c->hmac_sha256
-                           : len == 48 ? c->hmac_sha384
-                           : len == 64 ? c->hmac_sha512
-                                       : NULL;
-    return t ? EVP_MAC_CTX_dup(t) : NULL;
 }
 
 const char *hk_crypto_md_name(const EVP_MD *md)

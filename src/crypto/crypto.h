@@ -3,7 +3,7 @@
  * call, because an EVP fetch per operation costs more than the operation itself
  * for small inputs. One per daemon (or test); passed explicitly, never global.
  * Some members change as they are used, through a const pointer too (buffered random
- * octets, the HMAC digest states, the X25519 peer key): one thread at a time, and a forked
+ * octets, the HMAC contexts, the X25519 peer key): one thread at a time, and a forked
  * child that goes on using it calls hk_crypto_after_fork first.
  */
 #ifndef HIKE_CRYPTO_CRYPTO_H
@@ -14,7 +14,7 @@
 #include "crypto/rng.h"
 
 #define HK_CRYPTO_KE_GROUPS 4
-#define HK_CRYPTO_HMAC_CTX  3
+#define HK_CRYPTO_HMAC_MDS  3
 
 struct hk_crypto {
     OSSL_LIB_CTX *libctx; /* NULL: OpenSSL's default context */
@@ -30,17 +30,11 @@ struct hk_crypto {
     EVP_CIPHER *aes256_cbc;
     EVP_CIPHER *chacha20_poly1305;
     /*
-     * HMAC contexts with their digest set (and a dummy key, so they can be duplicated), for
-     * hk_crypto_hmac_new. The PRFs no longer use them (crypto/hmac.h).
+     * HMAC contexts for the PRFs (crypto/hmac.h), one per digest (SHA-256, -384, -512, in
+     * that order), digest set once: keyed per PRF key, re-keyed with the empty key after.
+     * Behind a pointer, like rng: one that cannot be cleared is replaced through a const c.
      */
-    EVP_MAC_CTX *hmac_sha256;
-    EVP_MAC_CTX *hmac_sha384;
-    EVP_MAC_CTX *hmac_sha512;
-    /*
-     * Digest contexts for the PRFs' HMAC (crypto/hmac.h): the keyed inner and outer states
-     * and a work context, reused by every PRF call and cleared after each.
-     */
-    EVP_MD_CTX *hmac_md[HK_CRYPTO_HMAC_CTX];
+    EVP_MAC_CTX **hmac_ctx;
     /*
      * Key generation contexts, one per key exchange group (ke.c's table order), set up
      * once: making one per key fetched the key manager by name. EVP_PKEY_generate
@@ -71,9 +65,6 @@ void hk_crypto_free(struct hk_crypto *c);
 const EVP_MD *hk_crypto_md_by_len(const struct hk_crypto *c, size_t len);
 /* Name of the digest ("SHA256"...) for EVP_MAC parameters. */
 const char *hk_crypto_md_name(const EVP_MD *md);
-/* A fresh HMAC context for a hash size in octets (32, 48, 64), to be keyed with
- * EVP_MAC_init; NULL for another size or when out of memory. */
-EVP_MAC_CTX *hk_crypto_hmac_new(const struct hk_crypto *c, size_t len);
 
 /* Fills buf with cryptographically strong random bytes, straight from OpenSSL. */
 int hk_random(void *buf, size_t len);

@@ -1,18 +1,54 @@
 #include "crypto/hmac.h"
 #include "common/err.h"
-#include "common/secret.h"
 
-#include <string.h>
+#include <openssl/core_names.h>
+#include <stdlib.h>
 
-/* The largest digest block (SHA-384/512: 128 octets, FIPS 180-4). */
-#define MAX_BLOCK 128
+/*
+ * The key a context holds when idle: the empty key, not secret. A non-NULL pointer, because
+ * EVP_MAC_init with a NULL key means "the previous key again", not "the empty key".
+ */
+static const uint8_t empty_key[1];
+
+/* An HMAC context for md, keyed with the empty key so that it is never left unkeyed. */
+static EVP_MAC_CTX *hmac_ctx_new(EVP_MAC *mac, const EVP_MD *md)
+{
+    if (!mac || !md)
+        return NULL;
+    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
+    OSSL_PARAM p[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)EVP_MD_get0_name(md), 0),
+        OSSL_PARAM_construct_end(),
+    };
+    if (ctx && EVP_MAC_init(ctx, empty_key, 0, p))
+        return ctx;
+    EVP_MAC_CTX_free(ctx);
+    return NULL;
+}
+
+/* c->hmac_ctx's slot for md, one of c's digests; NULL for another. */
+static EVP_MAC_CTX **slot_of(const struct hk_crypto *c, const EVP_MD *md)
+{
+    if (!md || !c->hmac_ctx)
+        return NULL;
+    const EVP_MD *mds[HK_CRYPTO_HMAC_MDS] = {c->sha256, c->sha384, c->sha512};
+    for (size_t i = 0; i < HK_CRYPTO_HMAC_MDS; i++) {
+        if (md == mds[i])
+            return &c->hmac_ctx[i];
+    }
+    return NULL;
+}
 
 int hk_hmac_prefetch(struct hk_crypto *c)
 {
-    for (size_t i = 0; i < HK_CRYPTO_HMAC_CTX; i++) {
-        if (!(c->hmac_md[i] = EVP_MD_CTX_new())) {
+    /* Behind a pointer so that hk_hmac_done can replace a context through a const c. */
+    if (!(c->hmac_ctx = calloc(HK_CRYPTO_HMAC_MDS, sizeof(*c->hmac_ctx))))
+        return HK_E_NOMEM;
+    const EVP_MD *mds[HK_CRYPTO_HMAC_MDS] = {c->sha256, c->sha384, c->sha512};
+    for (size_t i = 0; i < HK_CRYPTO_HMAC_MDS; i++) {
+        if (!(c->hmac_ctx[i] = hmac_ctx_new(c->hmac, mds[i]))) {
             hk_hmac_prefetch_free(c);
-            return HK_E_NOMEM;
+            return HK_E_CRYPTO;
         }
     }
     return HK_OK;
@@ -20,101 +56,80 @@ int hk_hmac_prefetch(struct hk_crypto *c)
 
 void hk_hmac_prefetch_free(struct hk_crypto *c)
 {
-    for (size_t i = 0; i < HK_CRYPTO_HMAC_CTX; i++) {
-        EVP_MD_CTX_free(c->hmac_md[i]);
-        c->hmac_md[i] = NULL;
-    }
+    if (!c->hmac_ctx)
+        return;
+    for (size_t i = 0; i < HK_CRYPTO_HMAC_MDS; i++)
+        EVP_MAC_CTX_free(c->hmac_ctx[i]); /* OpenSSL clears the key and states it frees */
+    free(c->hmac_ctx);
+    c->hmac_ctx = NULL;
 }
 
 void hk_hmac_done(struct hk_hmac *h)
 {
-    /* Reset frees each provider digest state, which OpenSSL clears first. */
-    if (h->ki)
-        EVP_MD_CTX_reset(h->ki);
-    if (h->ko)
-        EVP_MD_CTX_reset(h->ko);
-    if (h->w)
-        EVP_MD_CTX_reset(h->w);
-}
-
-/* ctx = the digest state after one block of key ^ pad. */
-static int pad_state(EVP_MD_CTX *ctx, const EVP_MD *md, const uint8_t *k0, size_t block,
-                     uint8_t pad)
-{
-    uint8_t b[MAX_BLOCK];
-    for (size_t i = 0; i < block; i++)
-        b[i] = k0[i] ^ pad;
-    int ok = EVP_DigestInit_ex2(ctx, md, NULL) && EVP_DigestUpdate(ctx, b, block);
-    hk_wipe(b, block);
-    return ok ? HK_OK : HK_E_CRYPTO;
+    if (!h->ctx)
+        return;
+    /*
+     * Re-keying with the empty key replaces everything the secret key left: OpenSSL 3.0's
+     * HMAC clears and frees its copy of the key and recomputes the inner and outer states
+     * (freeing the old ones cleared). It costs two hash blocks and a small allocation (about
+     * 0.3 us), less than freeing the context and building a new one (a digest fetch by name
+     * and half a dozen allocations). Should it fail (out of memory), the context goes, and
+     * the next init builds another.
+     */
+    if (*h->ctx && !EVP_MAC_init(*h->ctx, empty_key, 0, NULL)) {
+        EVP_MAC_CTX_free(*h->ctx);
+        *h->ctx = NULL;
+    }
+    h->ctx = NULL;
 }
 
 int hk_hmac_init(struct hk_hmac *h, const struct hk_crypto *c, const EVP_MD *md, const uint8_t *key,
                  size_t klen)
 {
-    h->ki = c->hmac_md[0];
-    h->ko = c->hmac_md[1];
-    h->w = c->hmac_md[2];
-    int hl = md ? EVP_MD_get_size(md) : 0, bl = md ? EVP_MD_get_block_size(md) : 0;
-    if (!h->ki || !h->ko || !h->w || hl <= 0 || bl <= 0 || bl > MAX_BLOCK || hl > bl)
+    h->ctx = NULL;
+    h->fresh = false;
+    EVP_MAC_CTX **slot = slot_of(c, md);
+    int hl = md ? EVP_MD_get_size(md) : 0;
+    if (!slot || hl <= 0)
         return HK_E_CRYPTO;
     if (!key && klen)
         return HK_E_INVALID;
+    if (!*slot && !(*slot = hmac_ctx_new(c->hmac, md)))
+        return HK_E_NOMEM;
+    h->ctx = slot;
     h->hlen = (size_t)hl;
-    size_t block = (size_t)bl;
-    /* RFC 2104 2: K0 is the key padded with zeros, or its hash when longer than a block. */
-    uint8_t k0[MAX_BLOCK] = {0};
-    int rc = HK_OK;
-    if (klen > block) {
-        unsigned int n = 0;
-        if (!EVP_DigestInit_ex2(h->w, md, NULL) || !EVP_DigestUpdate(h->w, key, klen) ||
-            !EVP_DigestFinal_ex(h->w, k0, &n))
-            rc = HK_E_CRYPTO;
-    } else if (klen) {
-        memcpy(k0, key, klen);
+    /* RFC 2104 2: OpenSSL hashes a key longer than the block and pads a shorter one. */
+    if (!EVP_MAC_init(*slot, key ? key : empty_key, klen, NULL)) {
+        hk_hmac_done(h); /* a half-made keying may hold the key */
+        return HK_E_CRYPTO;
     }
-    if (!rc)
-        rc = pad_state(h->ki, md, k0, block, 0x36);
-    if (!rc)
-        rc = pad_state(h->ko, md, k0, block, 0x5c);
-    hk_wipe(k0, block); /* only the first block octets were ever written */
-    if (rc)
-        hk_hmac_done(h);
-    return rc;
+    h->fresh = true;
+    return HK_OK;
 }
 
 int hk_hmac_start(struct hk_hmac *h)
 {
-    return EVP_MD_CTX_copy_ex(h->w, h->ki) ? HK_OK : HK_E_CRYPTO;
+    if (!h->ctx || !*h->ctx)
+        return HK_E_INVALID;
+    /* Keying left the context ready for a first MAC: re-initialising would copy a state
+     * for nothing. */
+    if (h->fresh) {
+        h->fresh = false;
+        return HK_OK;
+    }
+    return EVP_MAC_init(*h->ctx, NULL, 0, NULL) ? HK_OK : HK_E_CRYPTO;
 }
 
 int hk_hmac_update(struct hk_hmac *h, const uint8_t *p, size_t len)
 {
-    return !len || EVP_DigestUpdate(h->w, p, len) ? HK_OK : HK_E_CRYPTO;
-}
-
-/* HMAC = H(K0 ^ opad | H(K0 ^ ipad | text)) (RFC 2104 2): in is the inner hash so far, outer
- * the K0 ^ opad state (both finished here). */
-static int finish(EVP_MD_CTX *in, EVP_MD_CTX *outer, size_t hlen, uint8_t *out)
-{
-    uint8_t inner[EVP_MAX_MD_SIZE];
-    unsigned int n = 0, m = 0;
-    int ok = EVP_DigestFinal_ex(in, inner, &n) && n == hlen && EVP_DigestUpdate(outer, inner, n) &&
-             EVP_DigestFinal_ex(outer, out, &m) && m == hlen;
-    hk_wipe(inner, hlen);
-    return ok ? HK_OK : HK_E_CRYPTO;
+    return !len || EVP_MAC_update(*h->ctx, p, len) ? HK_OK : HK_E_CRYPTO;
 }
 
 int hk_hmac_final(struct hk_hmac *h, uint8_t *out)
 {
-    /* w becomes the outer state only after the inner hash is out of it. */
-    uint8_t inner[EVP_MAX_MD_SIZE];
-    unsigned int n = 0, m = 0;
-    int ok = EVP_DigestFinal_ex(h->w, inner, &n) && n == h->hlen &&
-             EVP_MD_CTX_copy_ex(h->w, h->ko) && EVP_DigestUpdate(h->w, inner, n) &&
-             EVP_DigestFinal_ex(h->w, out, &m) && m == h->hlen;
-    hk_wipe(inner, h->hlen);
-    return ok ? HK_OK : HK_E_CRYPTO;
+    size_t n = 0;
+    h->fresh = false;
+    return EVP_MAC_final(*h->ctx, out, &n, h->hlen) && n == h->hlen ? HK_OK : HK_E_CRYPTO;
 }
 
 int hk_hmac_segs(struct hk_hmac *h, const struct hk_prf_seg *seg, size_t nseg, uint8_t *out)
@@ -130,12 +145,8 @@ int hk_hmac_once(const struct hk_crypto *c, const EVP_MD *md, const uint8_t *key
 {
     struct hk_hmac h;
     int rc = hk_hmac_init(&h, c, md, key, klen);
-    for (size_t i = 0; !rc && i < nseg; i++) {
-        if (seg[i].len && !EVP_DigestUpdate(h.ki, seg[i].p, seg[i].len))
-            rc = HK_E_CRYPTO;
-    }
     if (!rc)
-        rc = finish(h.ki, h.ko, h.hlen, out);
+        rc = hk_hmac_segs(&h, seg, nseg, out);
     hk_hmac_done(&h);
     return rc;
 }

@@ -1,7 +1,8 @@
 /*
- * HMAC with keyed states reused (crypto/hmac.h): RFC 4231 vectors, keys around the block
- * size against OpenSSL's one-shot EVP_Q_mac, several MACs per key and a key used once,
- * states cleared on done.
+ * HMAC in c's long-lived EVP_MAC contexts (crypto/hmac.h): RFC 4231 vectors, twice per
+ * keying (OpenSSL's re-initialisation with the previous key), keys around the block size
+ * against OpenSSL's one-shot EVP_Q_mac, several MACs per key and a key used once, no keyed
+ * state left after done.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -64,6 +65,10 @@ static void rfc4231_vectors(void **state)
             assert_int_equal(hk_hmac_init(&h, c, md_of(c, m), key, kl), 0);
             assert_int_equal(h.hlen, wl);
             assert_int_equal(hk_hmac_segs(&h, &seg, 1, got), 0);
+            assert_memory_equal(got, want, wl);
+            /* A second MAC re-initialises the context with the same key. */
+            memset(got, 0, sizeof(got));
+            assert_int_equal(hk_hmac_segs(&h, &seg, 1, got), 0);
             hk_hmac_done(&h);
             assert_memory_equal(got, want, wl);
         }
@@ -112,7 +117,25 @@ static void keys_around_the_block_size(void **state)
     }
 }
 
-/* Done leaves no keyed digest state in the context's digest contexts. */
+/*
+ * What c's context for md computes when re-initialised with the key it holds (no key given
+ * to EVP_MAC_init) must be the empty key's MAC: nothing of an earlier key is left in it.
+ */
+static void assert_idle(const struct hk_crypto *c, size_t m)
+{
+    static const uint8_t data[] = "probe";
+    uint8_t got[64], want[64];
+    size_t n = 0;
+    EVP_MAC_CTX *ctx = c->hmac_ctx[m];
+    assert_non_null(ctx);
+    assert_int_equal(EVP_MAC_init(ctx, NULL, 0, NULL), 1);
+    assert_int_equal(EVP_MAC_update(ctx, data, sizeof(data)), 1);
+    assert_int_equal(EVP_MAC_final(ctx, got, &n, sizeof(got)), 1);
+    one_shot(md_names[m], (const uint8_t *)"", 0, data, sizeof(data), want);
+    assert_memory_equal(got, want, n);
+}
+
+/* Done leaves no keyed state in the context's HMAC contexts. */
 static void done_clears_the_keyed_states(void **state)
 {
     const struct hk_crypto *c = *state;
@@ -120,24 +143,45 @@ static void done_clears_the_keyed_states(void **state)
     uint8_t out[64];
     struct hk_hmac h;
     const struct hk_prf_seg seg = {key, 3};
-    assert_int_equal(hk_hmac_init(&h, c, c->sha384, key, sizeof(key)), 0);
-    assert_int_equal(hk_hmac_segs(&h, &seg, 1, out), 0);
-    for (size_t i = 0; i < HK_CRYPTO_HMAC_CTX; i++)
-        assert_non_null(EVP_MD_CTX_get0_md(c->hmac_md[i]));
-    hk_hmac_done(&h);
-    for (size_t i = 0; i < HK_CRYPTO_HMAC_CTX; i++)
-        assert_null(EVP_MD_CTX_get0_md(c->hmac_md[i]));
-    hk_hmac_done(&h); /* twice is fine */
+    for (size_t m = 0; m < 3; m++) {
+        assert_int_equal(hk_hmac_init(&h, c, md_of(c, m), key, sizeof(key)), 0);
+        assert_int_equal(hk_hmac_segs(&h, &seg, 1, out), 0);
+        hk_hmac_done(&h);
+        assert_idle(c, m);
+        hk_hmac_done(&h); /* twice is fine */
+        assert_int_equal(hk_hmac_once(c, md_of(c, m), key, sizeof(key), &seg, 1, out), 0);
+        assert_idle(c, m);
+        /* Keyed and left without a MAC. */
+        assert_int_equal(hk_hmac_init(&h, c, md_of(c, m), key, sizeof(key)), 0);
+        hk_hmac_done(&h);
+        assert_idle(c, m);
+    }
 
     /* A refused key leaves nothing keyed either. */
     assert_int_equal(hk_hmac_init(&h, c, c->sha256, NULL, 4), HK_E_INVALID);
     hk_hmac_done(&h);
     assert_int_equal(hk_hmac_init(&h, c, NULL, key, 4), HK_E_CRYPTO);
     hk_hmac_done(&h);
-    assert_int_equal(hk_hmac_once(c, c->sha512, key, sizeof(key), &seg, 1, out), 0);
+    assert_int_equal(hk_hmac_init(&h, c, c->sha1, key, 4), HK_E_CRYPTO); /* not an HMAC PRF's */
+    hk_hmac_done(&h);
     assert_int_equal(hk_hmac_once(c, c->sha256, NULL, 4, &seg, 1, out), HK_E_INVALID);
-    for (size_t i = 0; i < HK_CRYPTO_HMAC_CTX; i++)
-        assert_null(EVP_MD_CTX_get0_md(c->hmac_md[i]));
+    for (size_t m = 0; m < 3; m++)
+        assert_idle(c, m);
+}
+
+/* A context hk_hmac_done had to drop (it could not re-key it) is rebuilt by the next init. */
+static void a_dropped_context_is_rebuilt(void **state)
+{
+    const struct hk_crypto *c = *state;
+    static const uint8_t key[] = "Jefe", data[] = "what do ya want for nothing?";
+    uint8_t got[64], want[64];
+    const struct hk_prf_seg seg = {data, sizeof(data) - 1};
+    EVP_MAC_CTX_free(c->hmac_ctx[1]);
+    c->hmac_ctx[1] = NULL;
+    assert_int_equal(hk_hmac_once(c, c->sha384, key, sizeof(key) - 1, &seg, 1, got), 0);
+    one_shot("SHA384", key, sizeof(key) - 1, data, sizeof(data) - 1, want);
+    assert_memory_equal(got, want, 48);
+    assert_idle(c, 1);
 }
 
 int main(void)
@@ -146,6 +190,7 @@ int main(void)
         cmocka_unit_test(rfc4231_vectors),
         cmocka_unit_test(keys_around_the_block_size),
         cmocka_unit_test(done_clears_the_keyed_states),
+        cmocka_unit_test(a_dropped_context_is_rebuilt),
     };
     return cmocka_run_group_tests(tests, test_crypto_setup, test_crypto_teardown);
 }
