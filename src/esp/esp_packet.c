@@ -63,6 +63,7 @@ static int cbc_init(struct hk_esp_sa_crypto *sa, const struct hk_crypto *c, uint
         iklen != (size_t)EVP_MD_get_size(md)) /* RFC 4868 2.1.1: key = hash length */
         return HK_E_INVALID;
     sa->iv_len = CBC_BLOCK;
+    sa->crypto = c;
     sa->align = CBC_BLOCK;
     sa->icv_len = (uint8_t)(EVP_MD_get_size(md) / 2);
 
@@ -253,8 +254,8 @@ int hk_esp_encap(struct hk_esp_sa_crypto *sa, uint64_t seq, uint8_t next_header,
     if (!sa || !seq_ok(sa, seq))
         return HK_E_INVALID;
     if (!sa->aead) {
-        /* RFC 3602 2.4: the CBC IV MUST be unpredictable. */
-        int rc = hk_random(iv, sa->iv_len);
+        /* RFC 3602 2.4: the CBC IV MUST be unpredictable: DRBG output, buffered. */
+        int rc = hk_crypto_random(sa->crypto, iv, sa->iv_len);
         if (rc)
             return rc;
         return hk_esp_encap_iv(sa, seq, iv, next_header, payload, plen, tfc_pad, out, outcap,

@@ -48,6 +48,12 @@ struct hk_esp_sa_crypto {
     EVP_CIPHER_CTX *cbc_enc, *cbc_dec;
     EVP_MAC_CTX *mac;
     /*
+     * CBC IVs come from crypto's buffered source (hk_crypto_random): RAND_bytes per packet
+     * would cost OpenSSL 3.0's getpid() system call each time. The init's c; NULL for an
+     * AEAD.
+     */
+    const struct hk_crypto *crypto;
+    /*
      * AEAD IVs (RFC 4106 8.1 allows a counter): hk_esp_encap uses max(iv_next, seq), then
      * iv_next = that + 1. The IV therefore never repeats under the key, and equals the
      * sequence number in normal operation, so a new owner that jumps the sequence number
@@ -60,7 +66,8 @@ struct hk_esp_sa_crypto {
  * encr/key_bits/integ: crypto/alg.h IDs as negotiated (integ HK_AUTH_NONE with an AEAD).
  * ekey: hk_encr_key_len octets (an AEAD's 4-octet salt last); ikey: hk_integ_key_len
  * octets, or NULL/0 with an AEAD. The keys are copied into OpenSSL contexts; the caller
- * may wipe its copies. HK_E_INVALID / HK_E_UNSUPPORTED as hk_sk_cipher_new.
+ * may wipe its copies. With AES-CBC, encap draws IVs from c: c must outlive sa and be used
+ * by sa's thread only. HK_E_INVALID / HK_E_UNSUPPORTED as hk_sk_cipher_new.
  */
 int hk_esp_sa_crypto_init(struct hk_esp_sa_crypto *sa, const struct hk_crypto *c, uint32_t spi,
                           bool esn, uint16_t encr, uint16_t key_bits, uint16_t integ,
@@ -92,7 +99,8 @@ int hk_esp_peek_spi(const uint8_t *pkt, size_t len, uint32_t *spi, uint32_t *seq
  * (2.4) that aligns the ciphertext to 4 octets (AEAD) or the 16-octet block (CBC), the pad
  * length and next_header (4 or 41 in tunnel mode, the upper-layer protocol in transport
  * mode, 59 for a dummy packet). With ESN the high 32 bits of seq are authenticated but not
- * sent (2.2.1). The IV: see iv_next for an AEAD; random for CBC (RFC 3602 2.4).
+ * sent (2.2.1). The IV: see iv_next for an AEAD; random for CBC (RFC 3602 2.4), drawn from
+ * the buffered source of the c given to init.
  *
  * payload may already sit at out + hk_esp_hdr_len(sa) (zero copy) or anywhere else in out
  * (it is moved into place before anything else is written). *outlen = hk_esp_packet_len.

@@ -64,12 +64,12 @@ void engine_arm_child(struct ike_engine *e, struct child_sa *c, enum child_timer
 }
 
 /* A random part of jitter seconds, so both ends do not rekey at once (2.8.1). */
-static uint64_t jitter_ms(uint32_t jitter)
+static uint64_t jitter_ms(const struct ike_engine *e, uint32_t jitter)
 {
     uint32_t r = 0;
     if (!jitter)
         return 0;
-    hk_random(&r, sizeof(r));
+    hk_crypto_random(e->crypto, &r, sizeof(r));
     return (uint64_t)(r % (jitter * 1000u));
 }
 
@@ -103,7 +103,7 @@ void engine_child_installed(struct ike_engine *e, struct ike_sa *sa, struct chil
     uint64_t now = engine_now(e);
     const struct hk_child_lifetime *lt = &cc->lifetime;
     if (lt->rekey_time) {
-        uint64_t t = (uint64_t)lt->rekey_time * 1000, j = jitter_ms(lt->rekey_jitter);
+        uint64_t t = (uint64_t)lt->rekey_time * 1000, j = jitter_ms(e, lt->rekey_jitter);
         engine_arm_child(e, c, CHILD_TIMER_REKEY, now + (t > j ? t - j : t));
     }
     if (lt->life_time)

@@ -529,7 +529,7 @@ void engine_sa_established(struct ike_engine *e, struct ike_sa *sa)
     if (conn && conn->rekey_time) {
         uint64_t t = (uint64_t)conn->rekey_time * 1000, j = 0;
         uint32_t r = 0;
-        if (conn->rekey_jitter && !hk_random(&r, sizeof(r)))
+        if (conn->rekey_jitter && !hk_crypto_random(e->crypto, &r, sizeof(r)))
             j = r % ((uint64_t)conn->rekey_jitter * 1000);
         engine_arm(e, sa, IKE_TIMER_REKEY, now + (t > j ? t - j : t));
     }

@@ -182,7 +182,7 @@ int x_init_start(struct ike_engine *e, struct ike_sa *sa)
         return rc;
     /* encap = yes: a source hash that cannot match makes both sides use UDP encapsulation,
      * as if we were behind a NAT (2.23 allows sending any value). */
-    if (conn->encap && (rc = hk_random(natd_src, sizeof(natd_src))))
+    if (conn->encap && (rc = hk_crypto_random(e->crypto, natd_src, sizeof(natd_src))))
         return rc;
 
     struct hk_arena a;

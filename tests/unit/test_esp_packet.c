@@ -472,6 +472,62 @@ static void iv_generation(void **state)
     hk_esp_sa_crypto_clear(&sa);
 }
 
+/*
+ * Linked with -Wl,--wrap=RAND_bytes,--wrap=RAND_bytes_ex (CMakeLists.txt): counts hike's
+ * own calls, hk_random's and the buffered source's refills (crypto/rng.h).
+ */
+int __real_RAND_bytes(unsigned char *buf, int num);
+int __real_RAND_bytes_ex(OSSL_LIB_CTX *libctx, unsigned char *buf, size_t num,
+                         unsigned int strength);
+static size_t n_rand, n_rand_ex;
+int __wrap_RAND_bytes(unsigned char *buf, int num)
+{
+    n_rand++;
+    return __real_RAND_bytes(buf, num);
+}
+int __wrap_RAND_bytes_ex(OSSL_LIB_CTX *libctx, unsigned char *buf, size_t num,
+                         unsigned int strength)
+{
+    n_rand_ex++;
+    return __real_RAND_bytes_ex(libctx, buf, num, strength);
+}
+
+/*
+ * CBC IVs come from c's buffered source: no RAND call per packet (OpenSSL 3.0 pays a
+ * getpid() system call in each), one refill per HK_RNG_BUF / 16 IVs. Each differs from the
+ * one before (RFC 3602 2.4: unpredictable, so random, never a counter) and every packet
+ * decapsulates.
+ */
+static void cbc_ivs_from_the_buffered_source(void **state)
+{
+    const struct hk_crypto *c = *state;
+    enum { N = 600 };
+    uint8_t payload[40] = {1, 2, 3}, out[256], prev[16] = {0};
+    struct hk_esp_sa_crypto sa, rx;
+    sa_init(c, &suites[4], false, &sa);
+    sa_init(c, &suites[4], false, &rx);
+    size_t rand0 = n_rand, refills0 = n_rand_ex;
+    for (uint64_t seq = 1; seq <= N; seq++) {
+        size_t outlen = 0;
+        assert_int_equal(hk_esp_encap(&sa, seq, HK_ESP_NH_IPV4, payload, sizeof(payload), 0, out,
+                                      sizeof(out), &outlen),
+                         0);
+        if (seq > 1 && !memcmp(prev, out + HK_ESP_HDR_LEN, 16))
+            fail_msg("packet %llu repeats the IV before it", (unsigned long long)seq);
+        memcpy(prev, out + HK_ESP_HDR_LEN, 16);
+        const uint8_t *p;
+        size_t pl;
+        uint8_t nh;
+        assert_int_equal(hk_esp_decap(&rx, seq, out, outlen, &p, &pl, &nh), 0);
+        assert_int_equal(pl, sizeof(payload));
+        assert_memory_equal(p, payload, sizeof(payload));
+    }
+    assert_int_equal(n_rand, rand0);
+    assert_true(n_rand_ex - refills0 <= N * 16 / HK_RNG_BUF + 1);
+    hk_esp_sa_crypto_clear(&sa);
+    hk_esp_sa_crypto_clear(&rx);
+}
+
 /* Payload already in place (zero copy), buffer limits, MTU arithmetic, bad arguments. */
 static void sizes_and_arguments(void **state)
 {
@@ -638,6 +694,7 @@ int main(void)
         cmocka_unit_test(truncated),
         cmocka_unit_test(tfc_dummy_and_padding),
         cmocka_unit_test(iv_generation),
+        cmocka_unit_test(cbc_ivs_from_the_buffered_source),
         cmocka_unit_test(sizes_and_arguments),
         cmocka_unit_test(no_allocation_per_packet),
     };
