@@ -31,6 +31,22 @@ int hk_auth_octets(const struct hk_crypto *c, uint16_t prf, const uint8_t *real_
  */
 int hk_auth_psk_compute(const struct hk_crypto *c, uint16_t prf, const uint8_t *psk, size_t psklen,
                         const uint8_t *octets, size_t olen, uint8_t *out, size_t *outlen);
+/*
+ * prf(Shared Secret, "Key Pad for IKEv2") (RFC 7296 2.15): it depends on the PSK and the PRF
+ * only, so a caller may keep it (as a secret) for every SA of a connection.
+ * hk_prf_out_len(prf) octets into out.
+ */
+int hk_auth_psk_pad(const struct hk_crypto *c, uint16_t prf, const uint8_t *psk, size_t psklen,
+                    uint8_t *out);
+/*
+ * AUTH = prf(pad, RealMessage | NonceOfPeer | prf(SK_p, RestOfIDPayload)) with pad from
+ * hk_auth_psk_pad: hk_auth_psk_compute of hk_auth_octets, without building the octets.
+ * *outlen as for hk_auth_psk_compute.
+ */
+int hk_auth_psk_from_pad(const struct hk_crypto *c, uint16_t prf, const uint8_t *pad, size_t padlen,
+                         const uint8_t *real_msg, size_t mlen, const uint8_t *peer_nonce,
+                         size_t nlen, const uint8_t *sk_p, size_t sklen, const uint8_t *id_body,
+                         size_t idlen, uint8_t *out, size_t *outlen);
 /* 0 when auth is the PSK AUTH value for octets, HK_E_AUTH otherwise (constant time). */
 int hk_auth_psk_verify(const struct hk_crypto *c, uint16_t prf, const uint8_t *psk, size_t psklen,
                        const uint8_t *octets, size_t olen, const uint8_t *auth, size_t alen);

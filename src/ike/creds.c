@@ -2,6 +2,7 @@
 
 #include "common/err.h"
 #include "crypto/alg.h"
+#include "crypto/auth.h"
 #include "crypto/prf.h"
 #include "ike/engine_internal.h"
 
@@ -71,10 +72,6 @@ const struct ike_conn_creds *ike_creds_get(struct ike_engine *e, const struct hk
     return c && !c->error ? c : NULL;
 }
 
-/* RFC 7296 2.15: the 17 ASCII octets, without a NUL. */
-static const uint8_t key_pad[] = {'K', 'e', 'y', ' ', 'P', 'a', 'd', ' ', 'f',
-                                  'o', 'r', ' ', 'I', 'K', 'E', 'v', '2'};
-
 const struct hk_secret *ike_creds_psk_pad(struct ike_engine *e, const struct hk_conn *conn,
                                           uint16_t prf)
 {
@@ -88,8 +85,7 @@ const struct hk_secret *ike_creds_psk_pad(struct ike_engine *e, const struct hk_
         return NULL;
     if (!c->psk_pad[slot]) {
         struct hk_secret *pad = hk_secret_new(len);
-        if (!pad || hk_prf(e->crypto, prf, conn->psk->data, conn->psk->len, key_pad,
-                           sizeof(key_pad), pad->data)) {
+        if (!pad || hk_auth_psk_pad(e->crypto, prf, conn->psk->data, conn->psk->len, pad->data)) {
             hk_secret_free(&pad);
             return NULL;
         }

@@ -50,7 +50,7 @@ static int local_id(struct ike_engine *e, const struct ike_sa *sa, const struct 
 /*
  * The PSK AUTH value of one side (2.15): prf(prf(PSK, "Key Pad for IKEv2"), RealMessage |
  * NonceOfPeer | prf(SK_p, RestOfIDPayload)). The key pad is per connection (cached with its
- * credentials), and the octets go to the PRF in pieces instead of being copied together.
+ * credentials: creds.h).
  */
 static int psk_auth(struct ike_engine *e, const struct ike_sa *sa, const struct hk_conn *conn,
                     bool of_initiator, const uint8_t *id_body, size_t idlen,
@@ -59,26 +59,17 @@ static int psk_auth(struct ike_engine *e, const struct ike_sa *sa, const struct 
     const struct ike_bytes *msg = of_initiator ? &sa->init_req : &sa->init_resp;
     const struct ike_bytes *nonce = of_initiator ? &sa->nr : &sa->ni;
     const struct hk_secret *skp = of_initiator ? sa->keys.sk_pi : sa->keys.sk_pr;
-    size_t len = hk_prf_out_len(sa->alg.prf);
     if (!conn->psk)
         return HK_E_CONFIG;
-    if (!len || len > HK_AUTH_PSK_MAX)
-        return HK_E_UNSUPPORTED;
-    /* RestOfIDPayload is at least ID Type | RESERVED (3.5). */
-    if (!msg->len || !nonce->len || !skp || !skp->len || idlen < 4)
+    if (!skp)
         return HK_E_INVALID;
     const struct hk_secret *pad = ike_creds_psk_pad(e, conn, sa->alg.prf);
     if (!pad)
         return HK_E_NOMEM;
-    uint8_t mac[HK_PRF_MAX_OUT];
-    int rc = hk_prf(e->crypto, sa->alg.prf, skp->data, skp->len, id_body, idlen, mac);
-    if (!rc) {
-        const struct hk_prf_seg oct[3] = {{msg->p, msg->len}, {nonce->p, nonce->len}, {mac, len}};
-        rc = hk_prf_segs(e->crypto, sa->alg.prf, pad->data, pad->len, oct, 3, out);
-    }
-    hk_wipe(mac, sizeof(mac));
-    *outlen = len;
-    return rc;
+    *outlen = HK_AUTH_PSK_MAX;
+    return hk_auth_psk_from_pad(e->crypto, sa->alg.prf, pad->data, pad->len, msg->p, msg->len,
+                                nonce->p, nonce->len, skp->data, skp->len, id_body, idlen, out,
+                                outlen);
 }
 
 /* Our AUTH payload data into out: PSK (2.15) or a signature (RFC 7427, RFC 4754). */

@@ -15,6 +15,7 @@
 
 #include "common/err.h"
 #include "harness.h"
+#include "unit/testutil.h"
 
 #define PSK "0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 
@@ -33,16 +34,6 @@ static const char *conf(const char *me, const char *peer, const char *ike, const
              "}; };\n",
              me, peer, me, ike, extra);
     return b;
-}
-
-static struct sockaddr_storage v4(const char *ip, uint16_t port)
-{
-    struct sockaddr_storage a = {0};
-    struct sockaddr_in *s = (struct sockaddr_in *)&a;
-    s->sin_family = AF_INET;
-    s->sin_port = htons(port);
-    inet_pton(AF_INET, ip, &s->sin_addr);
-    return a;
 }
 
 static uint16_t port_of(const struct sockaddr_storage *a)
@@ -78,7 +69,7 @@ static void run(const char *alice_extra, uint16_t want_dst_auth)
     struct ports pp = {0};
     w->filter = note_ports;
     w->filter_arg = &pp;
-    struct sockaddr_storage local = v4("192.0.2.1", 40001);
+    struct sockaddr_storage local = test_v4("192.0.2.1", 40001);
     uint64_t id = 0;
     assert_int_equal(ike_engine_initiate_from(&a->engine, "gw", &local, &id), HK_OK);
     assert_true(id != 0);
@@ -141,7 +132,7 @@ static void failure_reason(void **s)
                                   conf("192.0.2.1", "192.0.2.2", "aes128-sha256-ecp256", ""));
     struct h_peer *b = h_peer_add(
         w, "bob", "192.0.2.2", conf("192.0.2.2", "192.0.2.1", "aes256gcm16-prfsha512-ecp384", ""));
-    struct sockaddr_storage local = v4("192.0.2.1", 40002);
+    struct sockaddr_storage local = test_v4("192.0.2.1", 40002);
     assert_int_equal(ike_engine_initiate_from(&a->engine, "gw", &local, NULL), HK_OK);
     h_settle(w, w->now + 60000);
     assert_int_equal(a->ike_failed, 1);

@@ -119,6 +119,33 @@ static void psk_known_answer(void **state)
                          0);
         assert_int_equal(glen, wlen);
         assert_memory_equal(got, want, wlen);
+        /* The engine's path: the pad kept per connection, the octets in pieces. */
+        uint8_t pad[64];
+        assert_int_equal(hk_auth_psk_pad(&f->c, prfs[i], (const uint8_t *)psk, strlen(psk), pad),
+                         0);
+        assert_memory_equal(pad, padkey, padlen);
+        memset(got, 0, sizeof(got));
+        glen = sizeof(got);
+        assert_int_equal(hk_auth_psk_from_pad(&f->c, prfs[i], pad, padlen, msg, sizeof(msg), nonce,
+                                              sizeof(nonce), sk_p, sizeof(sk_p), id_body,
+                                              sizeof(id_body), got, &glen),
+                         0);
+        assert_int_equal(glen, wlen);
+        assert_memory_equal(got, want, wlen);
+        /* A pad of another length, a short ID body, too little room. */
+        assert_int_equal(hk_auth_psk_from_pad(&f->c, prfs[i], pad, padlen - 1, msg, sizeof(msg),
+                                              nonce, sizeof(nonce), sk_p, sizeof(sk_p), id_body,
+                                              sizeof(id_body), got, &glen),
+                         HK_E_INVALID);
+        assert_int_equal(hk_auth_psk_from_pad(&f->c, prfs[i], pad, padlen, msg, sizeof(msg), nonce,
+                                              sizeof(nonce), sk_p, sizeof(sk_p), id_body, 3, got,
+                                              &glen),
+                         HK_E_INVALID);
+        glen = wlen - 1;
+        assert_int_equal(hk_auth_psk_from_pad(&f->c, prfs[i], pad, padlen, msg, sizeof(msg), nonce,
+                                              sizeof(nonce), sk_p, sizeof(sk_p), id_body,
+                                              sizeof(id_body), got, &glen),
+                         HK_E_OVERFLOW);
         hk_cbb_free(&b);
     }
 }

@@ -14,6 +14,7 @@
 #include "common/err.h"
 #include "common/rxbatch.h"
 #include "common/txq.h"
+#include "testutil.h"
 
 #define MAX_CALLS 256
 
@@ -60,20 +61,10 @@ static int fake_send(void *arg, int fd, struct mmsghdr *m, unsigned n)
     return (int)n;
 }
 
-static struct sockaddr_storage v4(const char *ip, uint16_t port)
-{
-    struct sockaddr_storage a = {0};
-    struct sockaddr_in *s = (struct sockaddr_in *)&a;
-    s->sin_family = AF_INET;
-    s->sin_port = htons(port);
-    inet_pton(AF_INET, ip, &s->sin_addr);
-    return a;
-}
-
 static void add1(struct hk_txq *q, int fd, uint8_t first, size_t len)
 {
     static uint8_t buf[65535];
-    struct sockaddr_storage to = v4("192.0.2.1", 500);
+    struct sockaddr_storage to = test_v4("192.0.2.1", 500);
     memset(buf, first, len);
     struct iovec iov = {.iov_base = buf, .iov_len = len};
     assert_int_equal(hk_txq_add(q, fd, NULL, &to, &iov, 1), 0);
@@ -173,8 +164,8 @@ static void source_address_and_concatenation(void **state)
     struct fake f = {0};
     struct hk_txq q;
     assert_int_equal(hk_txq_init(&q, fake_send, &f), 0);
-    struct sockaddr_storage to = v4("192.0.2.1", 4500), from = v4("198.51.100.7", 4500),
-                            any = v4("0.0.0.0", 4500);
+    struct sockaddr_storage to = test_v4("192.0.2.1", 4500), from = test_v4("198.51.100.7", 4500),
+                            any = test_v4("0.0.0.0", 4500);
     static const uint8_t marker[4] = {0};
     uint8_t msg[3] = {'i', 'k', 'e'};
     struct iovec iov[2] = {{.iov_base = (void *)marker, .iov_len = 4},
@@ -199,7 +190,7 @@ static void refuses_oversized(void **state)
     struct fake f = {0};
     struct hk_txq q;
     static uint8_t big[65536];
-    struct sockaddr_storage to = v4("192.0.2.1", 500);
+    struct sockaddr_storage to = test_v4("192.0.2.1", 500);
     struct iovec iov = {.iov_base = big, .iov_len = sizeof(big)};
     assert_int_equal(hk_txq_init(&q, fake_send, &f), 0);
     assert_int_equal(hk_txq_add(&q, 3, NULL, &to, &iov, 1), HK_E_INVALID);
@@ -213,7 +204,7 @@ static int udp_bound(struct sockaddr_storage *a)
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0), one = 1;
     socklen_t len = sizeof(*a);
     assert_true(fd >= 0);
-    *a = v4("127.0.0.1", 0);
+    *a = test_v4("127.0.0.1", 0);
     assert_int_equal(bind(fd, (struct sockaddr *)a, sizeof(struct sockaddr_in)), 0);
     assert_int_equal(getsockname(fd, (struct sockaddr *)a, &len), 0);
     setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
@@ -232,7 +223,7 @@ static void loopback_round_trip(void **state)
     assert_int_equal(hk_txq_init(&q, NULL, NULL), 0);
     assert_int_equal(hk_rxbatch_init(&rx, 4, 2000, CMSG_SPACE(sizeof(struct in_pktinfo))), 0);
     assert_int_equal(hk_rxbatch_recv(&rx, fb, 4), 0); /* nothing yet */
-    struct sockaddr_storage lo = v4("127.0.0.1", 0);
+    struct sockaddr_storage lo = test_v4("127.0.0.1", 0);
     for (uint8_t i = 0; i < 5; i++) {
         uint8_t m[100];
         memset(m, 'a' + i, sizeof(m));

@@ -2,6 +2,8 @@
 #ifndef HIKE_TESTS_UNIT_TESTUTIL_H
 #define HIKE_TESTS_UNIT_TESTUTIL_H
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +13,17 @@
 #include "crypto/alg.h"
 #include "crypto/crypto.h"
 #include "crypto/prf.h"
+
+/* An IPv4 socket address (ip in dotted form, port in host order). */
+static inline struct sockaddr_storage test_v4(const char *ip, uint16_t port)
+{
+    struct sockaddr_storage a = {0};
+    struct sockaddr_in *s = (struct sockaddr_in *)&a;
+    s->sin_family = AF_INET;
+    s->sin_port = htons(port);
+    inet_pton(AF_INET, ip, &s->sin_addr);
+    return a;
+}
 
 /* Hex text (any case; spaces and other separators ignored) into out; asserts it fits and that
  * no half octet is left over. Returns the octet count. */
