@@ -221,14 +221,11 @@ void engine_delete_sa(struct ike_engine *e, struct ike_sa *sa, const char *why)
         else
             sa->nchildren--;
     }
-    if (sa->state == IKE_SA_ESTABLISHED || sa->state == IKE_SA_REKEYED ||
-        sa->state == IKE_SA_DELETING) {
+    if (sa->reported_up) {
         if (e->ops.ike_down)
             e->ops.ike_down(e->ops.arg, sa);
     } else {
-        e->stats.ike_failed++;
-        if (e->ops.ike_failed)
-            e->ops.ike_failed(e->ops.arg, sa, why);
+        engine_sa_failed(e, sa, why);
     }
     hk_info(e->log, "IKE SA %s [%s] with %s deleted: %s", ike_sa_name(sa, name, sizeof(name)),
             sa->conn, engine_addr_str(&sa->remote, peer, sizeof(peer)), why);
@@ -522,8 +519,19 @@ void engine_float_natt(struct ike_engine *e, struct ike_sa *sa)
     set_port(&sa->remote, natt);
 }
 
+void engine_sa_failed(struct ike_engine *e, struct ike_sa *sa, const char *why)
+{
+    if (sa->reported_up || sa->reported_failed)
+        return;
+    sa->reported_failed = true;
+    e->stats.ike_failed++;
+    if (e->ops.ike_failed)
+        e->ops.ike_failed(e->ops.arg, sa, why);
+}
+
 void engine_sa_established(struct ike_engine *e, struct ike_sa *sa)
 {
+    sa->reported_up = true; /* the callers tell ops.ike_up next */
     const struct hk_conn *conn = hk_config_find_conn(e->cfg, sa->conn);
     uint64_t now = engine_now(e);
     if (conn && conn->rekey_time) {

@@ -28,6 +28,8 @@ enum child_timer_kind {
 /* After IKE_SA_INIT: move to the NAT-T port when a NAT is in the path (2.23). */
 void engine_float_natt(struct ike_engine *e, struct ike_sa *sa);
 /* When an SA becomes established: arm DPD and keepalive timers as configured. */
+/* Tells ops.ike_failed once, unless ops.ike_up was told: engine_delete_sa does it too. */
+void engine_sa_failed(struct ike_engine *e, struct ike_sa *sa, const char *why);
 void engine_sa_established(struct ike_engine *e, struct ike_sa *sa);
 
 /* One received message, decoded, with its raw bytes (AUTH signs them, 2.15). */

@@ -91,6 +91,9 @@ struct ike_sa {
     uint8_t spi_r[IKE_SPI_LEN];
     bool initiator;   /* original initiator: sets the I flag (2.2) */
     bool local_fixed; /* initiator: the caller chose local (address and port); NAT-T keeps it */
+    /* What the engine's user was told: ops.ike_up (its end is ops.ike_down), or already
+     * ops.ike_failed (a failure closed with an INFORMATIONAL first, 2.21.2). */
+    bool reported_up, reported_failed;
     enum ike_sa_state state;
     char conn[64]; /* connection name from the config */
 

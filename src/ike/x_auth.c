@@ -333,6 +333,7 @@ void x_auth_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *
         struct ike_payload pl[2] = {
             {.type = IKE_PL_NOTIFY, .u.notify.type = IKE_N_AUTHENTICATION_FAILED},
             {.type = IKE_PL_DELETE, .u.del = {.protocol = IKE_PROTO_IKE}}};
+        engine_sa_failed(e, sa, "responder authentication failed");
         if (ike_sa_set_state(sa, IKE_SA_DELETING, e->log) ||
             engine_request(e, sa, IKE_INFORMATIONAL, pl, 2))
             engine_delete_sa(e, sa, "responder authentication failed");
