@@ -112,10 +112,7 @@ static void on_ike_down(void *arg, const struct ike_sa *sa)
     struct load_sa *r = hk_u64map_del(&l->by_id, sa->id);
     if (!r || r->state == LOAD_SA_DONE)
         return;
-    /* Down without ever being up: we rejected the responder's AUTH (its certificate or
-     * identity), and the engine closed the SA with an INFORMATIONAL (RFC 7296 2.21.2). */
-    load_stats_fail(&l->stats, r->state == LOAD_SA_PENDING ? "responder authentication failed"
-                                                           : "deleted before its Child SA was up");
+    load_stats_fail(&l->stats, "deleted before its Child SA was up");
     finished(l, r);
 }
 
