@@ -339,14 +339,8 @@ charon_conf_cert() {
 # _charon_set WHO KEY=VALUE...: sets the caller's option array o (bash scopes are dynamic),
 # refusing keys it does not have; checks what every connection needs.
 _charon_set() {
-    local who=$1 kv
-    shift
-    for kv in "$@"; do
-        [[ "$kv" == *=* ]] || fail "$who: '$kv' is not KEY=VALUE"
-        [ -n "${o[${kv%%=*}]+x}" ] || fail "$who: unknown key '${kv%%=*}'"
-        o[${kv%%=*}]=${kv#*=}
-    done
-    [ -n "${o[local]}" ] && [ -n "${o[remote]}" ] || fail "$who: local= and remote= are required"
+    ns_conf_set "$@"
+    [ -n "${o[local]}" ] && [ -n "${o[remote]}" ] || fail "$1: local= and remote= are required"
 }
 
 # _charon_write DIR AUTH AFTER: DIR/swanctl.conf from the caller's o, with AUTH (the lines

@@ -203,15 +203,9 @@ _hk_bool() { case "$1" in yes | true | 1) echo true ;; *) echo false ;; esac; }
 # _hiked_set WHO KEY=VALUE...: sets the caller's option array o (bash scopes are dynamic),
 # refusing keys it does not have; checks what every connection needs.
 _hiked_set() {
-    local who=$1 kv
-    shift
-    for kv in "$@"; do
-        [[ "$kv" == *=* ]] || fail "$who: '$kv' is not KEY=VALUE"
-        [ -n "${o[${kv%%=*}]+x}" ] || fail "$who: unknown key '${kv%%=*}'"
-        o[${kv%%=*}]=${kv#*=}
-    done
-    [ -n "${o[local]}" ] && [ -n "${o[remote]}" ] || fail "$who: local= and remote= are required"
-    [ "${o[version]}" = 2 ] || fail "$who: hike speaks IKEv2 only"
+    ns_conf_set "$@"
+    [ -n "${o[local]}" ] && [ -n "${o[remote]}" ] || fail "$1: local= and remote= are required"
+    [ "${o[version]}" = 2 ] || fail "$1: hike speaks IKEv2 only"
 }
 
 # _hiked_write FILE AUTH: writes the configuration the caller's o describes, with AUTH (the

@@ -416,3 +416,15 @@ ns_tcp_transfer() {
         return 1
     fi
 }
+
+# ns_conf_set WHO KEY=VALUE...: sets keys of the caller's associative array o (bash scopes
+# are dynamic), refusing a word without '=' and a key o does not have. For config writers.
+ns_conf_set() {
+    local who=$1 kv
+    shift
+    for kv in "$@"; do
+        [[ "$kv" == *=* ]] || fail "$who: '$kv' is not KEY=VALUE"
+        [ -n "${o[${kv%%=*}]+x}" ] || fail "$who: unknown key '${kv%%=*}'"
+        o[${kv%%=*}]=${kv#*=}
+    done
+}
