@@ -76,7 +76,7 @@ struct ike_engine {
 
     struct hk_u64map sa_by_spi;    /* our SPI -> struct ike_sa */
     struct hk_u64map sa_by_id;     /* id -> struct ike_sa */
-    struct hk_u64map half_open;    /* responder: hash(peer SPIi, address) -> ike_sa (2.1) */
+    struct hk_u64map half_open;    /* responder: keyed hash(SPIi, address, port) -> ike_sa (2.1) */
     struct hk_u64map child_by_id;  /* id -> struct child_sa */
     struct hk_u64map child_by_spi; /* inbound SPI -> struct child_sa */
     struct hk_timerq timers;
@@ -85,7 +85,8 @@ struct ike_engine {
     struct hk_ippool **pools; /* virtual address pools of the configuration (ike/pool.h) */
     size_t npools;
     uint64_t next_id;
-    unsigned nhalf_open;
+    unsigned nhalf_open;     /* entries in half_open */
+    uint64_t half_open_salt; /* secret: a peer cannot aim its key at another's entry */
     uint8_t cookie_secret[32];
     /* A digest context kept for the NAT-D hashes (4 per IKE SA, public inputs only): making
      * and freeing one per hash cost more than the hash. */

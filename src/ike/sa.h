@@ -121,6 +121,11 @@ struct ike_sa {
     uint8_t resp_req_tail[IKE_REQ_TAIL];
     struct ike_frag_in frag;
 
+    /* Responder: the key under which the SA sits in the engine's half-open table, kept so that
+     * the entry goes with the SA even after the peer's address or port moved (NAT-T float). */
+    uint64_t half_open_key;
+    bool half_open;
+
     /* Addresses. local/remote as in use now; NAT state from NAT-D (2.23). */
     struct sockaddr_storage local, remote;
     bool nat_local, nat_remote;
