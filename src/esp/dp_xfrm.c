@@ -264,9 +264,19 @@ static uint32_t kernel_window(const struct child_sa *c, bool esn)
     return w > HK_XFRM_MAX_WINDOW ? HK_XFRM_MAX_WINDOW : w;
 }
 
-static int xfrm_install(struct hk_dataplane *dp, const struct ike_sa *sa, const struct child_sa *c)
+static int xfrm_install(struct hk_dataplane *dp, const struct ike_sa *sa, const struct child_sa *c,
+                        const struct hk_esp_state *initial)
 {
     struct dp_xfrm *x = X(dp);
+    if (initial) {
+        /* The kernel takes a replay state with the SA (XFRMA_REPLAY_ESN_VAL); until that is
+         * built here, a moved SA is refused rather than restarted at sequence number 1. */
+        hk_err(dp->log,
+               "dataplane(xfrm): ESP SA %08x/%08x: installing with a carried-over state "
+               "is not supported by this backend",
+               c->spi_in, c->spi_out);
+        return HK_E_UNSUPPORTED;
+    }
     struct xg key = {.tunnel = !c->transport};
     uint16_t lport, rport;
     int rc;
@@ -299,8 +309,7 @@ static int xfrm_install(struct hk_dataplane *dp, const struct ike_sa *sa, const 
     const struct hk_secret *ei = c->initiator ? k->encr_ri : k->encr_ir;
     const struct hk_secret *ii = c->initiator ? k->integ_ri : k->integ_ir;
     bool esn = c->chosen.esn == HK_ESN_YES;
-    /* RFC 3948: UDP encapsulation when a NAT is in the path (IKE then runs on 4500). */
-    bool udp = sa->nat_local || sa->nat_remote || lport != 500;
+    bool udp = ike_sa_dp_path(sa).udp; /* RFC 3948 */
     struct hk_xfrm_sa in = {.family = key.family,
                             .spi = c->spi_in,
                             .reqid = xc->g->reqid,
