@@ -336,6 +336,19 @@ static int xfrm_install(struct hk_dataplane *dp, const struct ike_sa *sa, const 
     out.encap_sport = lport, out.encap_dport = rport;
     out.ekey = eo ? eo->data : NULL, out.eklen = eo ? eo->len : 0;
     out.ikey = io ? io->data : NULL, out.iklen = io ? io->len : 0;
+    /* A moved SA continues in the kernel where it was (RFC 4303 3.3.3, 3.4.3). */
+    struct hk_xfrm_sa_state st_in, st_out;
+    if (initial) {
+        st_in = (struct hk_xfrm_sa_state){.top = initial->replay_top,
+                                          .bits = initial->replay_bits,
+                                          .nbits = initial->replay_window,
+                                          .bytes = initial->bytes_in,
+                                          .packets = initial->packets_in};
+        st_out = (struct hk_xfrm_sa_state){
+            .oseq = initial->seq_out, .bytes = initial->bytes_out, .packets = initial->packets_out};
+        in.state = &st_in;
+        out.state = &st_out;
+    }
 
     struct hk_xfrm_sa_id id_in = {.family = in.family, .spi = in.spi};
     struct hk_xfrm_sa_id id_out = {.family = out.family, .spi = out.spi};
