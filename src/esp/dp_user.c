@@ -1,5 +1,7 @@
 #include "esp/dp_user.h"
 
+#include "common/fmt.h"
+
 #include "common/err.h"
 #include "common/u64map.h"
 #include "crypto/kdf.h"
@@ -925,7 +927,7 @@ struct hk_dataplane *hk_dp_user_new(struct event_base *base, const struct hk_cry
     if (!u->buf || !u->obuf || !u->tx.slots || !u->rx || !u->tpbuf || hk_gro_init(&u->gro))
         goto fail;
     if (hk_rtnl_open(&u->rtnl, log)) {
-        snprintf(err, sizeof(err), "netlink: %s", u->rtnl.err);
+        hk_fmt(err, sizeof(err), "netlink: %s", u->rtnl.err);
         goto fail;
     }
     const char *tname = conf->ifname ? conf->ifname : "hike%d";
@@ -941,7 +943,7 @@ struct hk_dataplane *hk_dp_user_new(struct event_base *base, const struct hk_cry
         goto fail;
     /* 1400: room for ESP in UDP over a 1500-octet path. */
     if (hk_rtnl_link_up(&u->rtnl, u->ifindex, 1400)) {
-        snprintf(err, sizeof(err), "%s: %s", u->ifname, u->rtnl.err);
+        hk_fmt(err, sizeof(err), "%s: %s", u->ifname, u->rtnl.err);
         goto fail;
     }
     hk_tp_routing_init(&u->tpr, &u->rtnl, u->ifindex, conf->fwmark, conf->route_table);
