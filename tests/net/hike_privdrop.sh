@@ -187,6 +187,36 @@ done
 [ -z "$(ip -n "$HP_NSA" route show 10.2.0.0/16)" ] || hp_fail "a: route left: $(ip -n "$HP_NSA" route)"
 ok "SIGTERM: both exit 0, control sockets and routes removed"
 
+# As dist/hiked.service starts it: the unit's bounding set and no_new_privs (setpriv), root
+# to begin with. b drops to the user there too, narrows its bounding set to the three, and
+# carries traffic.
+caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$HIKE_SOURCE_DIR/dist/hiked.service")
+[ -n "$caps" ] || hp_fail "no CapabilityBoundingSet= in dist/hiked.service"
+bset=-all
+for c in $caps; do bset="$bset,+$(tr 'A-Z' 'a-z' <<< "${c#CAP_}")"; done
+printf '#!/bin/sh\nexec setpriv --nnp --bounding-set %s -- %s "$@"\n' "$bset" "$HP_HIKED" > "$T/hiked-unit"
+chmod 0755 "$T/hiked-unit"
+real_hiked=$HP_HIKED
+HP_HIKED=$T/hiked-unit
+# The socket's directory as the unit's RuntimeDirectory= makes it: fresh, root's, 0700.
+rm -rf "$T/run-b" && mkdir -m 0700 "$T/run-b" || hp_fail "cannot make $T/run-b"
+: > "$T/b.log"
+hp_start b
+HP_HIKED=$real_hiked
+: > "$T/a.log"
+hp_start a
+hp_wait a 'len(s) == 1 and s[0]["state"] == "ESTABLISHED" and s[0]["children"]' ||
+    hp_fail "unit: not established"
+[ "$(status b NoNewPrivs)" = 1 ] || hp_fail "unit: setpriv did not set no_new_privs"
+[ "$(status b Uid)" = "$PD_UID $PD_UID $PD_UID $PD_UID" ] || hp_fail "unit: Uid: $(status b Uid)"
+for f in CapPrm CapEff CapBnd; do
+    [ "$(status b $f)" = 0000000000003400 ] || hp_fail "unit: $f: $(status b $f)"
+done
+ping_through unit
+hp_stop a
+hp_stop b
+ok "under the unit's bounding set ($caps) and no_new_privs: the same drop, traffic flows"
+
 # Without daemon.user: root, as before, and one info line that says so.
 hp_conf b none
 rm -f "$T/b.ctl"
