@@ -33,7 +33,7 @@ PD_UID=$(id -u "$PD_USER") PD_GID=$(id -g "$PD_USER")
 hp_net
 T=$HP_T
 # The user reads the configuration (reloads): the directory is its group's, not the world's.
-chgrp "$PD_USER" "$T" && chmod 0750 "$T" || hp_fail "cannot open $T to $PD_USER"
+{ chgrp "$PD_USER" "$T" && chmod 0750 "$T"; } || hp_fail "cannot open $T to $PD_USER"
 ip -n "$HP_NSA" addr add 10.1.0.1/32 dev lo
 ip -n "$HP_NSB" addr add 10.2.0.1/32 dev lo
 
@@ -193,13 +193,13 @@ ok "SIGTERM: both exit 0, control sockets and routes removed"
 caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$HIKE_SOURCE_DIR/dist/hiked.service")
 [ -n "$caps" ] || hp_fail "no CapabilityBoundingSet= in dist/hiked.service"
 bset=-all
-for c in $caps; do bset="$bset,+$(tr 'A-Z' 'a-z' <<< "${c#CAP_}")"; done
+for c in $caps; do bset="$bset,+$(tr '[:upper:]' '[:lower:]' <<< "${c#CAP_}")"; done
 printf '#!/bin/sh\nexec setpriv --nnp --bounding-set %s -- %s "$@"\n' "$bset" "$HP_HIKED" > "$T/hiked-unit"
 chmod 0755 "$T/hiked-unit"
 real_hiked=$HP_HIKED
 HP_HIKED=$T/hiked-unit
 # The socket's directory as the unit's RuntimeDirectory= makes it: fresh, root's, 0700.
-rm -rf "$T/run-b" && mkdir -m 0700 "$T/run-b" || hp_fail "cannot make $T/run-b"
+{ rm -rf "$T/run-b" && mkdir -m 0700 "$T/run-b"; } || hp_fail "cannot make $T/run-b"
 : > "$T/b.log"
 hp_start b
 HP_HIKED=$real_hiked
