@@ -48,6 +48,28 @@ pd_conf a start
 pd_conf b none
 cp "$T/a.conf" "$T/a.conf.orig"
 
+# start_fails WHY TEXT [PREFIX...]: hiked a (under PREFIX, e.g. setpriv) must exit 1 at
+# start with TEXT in its log, and leave no control socket.
+start_fails() {
+    local why=$1 text=$2 rc=0
+    shift 2
+    timeout 10 ip netns exec "$HP_NSA" "$@" "$HP_HIKED" -c "$T/a.conf" 2> "$T/fail.log" || rc=$?
+    [ $rc = 1 ] || hp_fail "$why: exit status $rc, want 1: $(cat "$T/fail.log")"
+    grep -qF "$text" "$T/fail.log" || hp_fail "$why: log: $(cat "$T/fail.log")"
+    [ ! -e "$T/run-a/hiked.ctl" ] || hp_fail "$why: control socket left behind"
+    grep -q "IKE SA" "$T/fail.log" && hp_fail "$why: connections started: $(cat "$T/fail.log")"
+    return 0
+}
+# A step of the drop that fails (no CAP_SETUID in the bounding set: setresuid is refused).
+start_fails "no CAP_SETUID" "cannot drop root privileges to user $PD_USER: setresuid: Operation not permitted" \
+    setpriv --bounding-set -setuid --
+# The configuration the user could not read on reload.
+chmod 0600 "$T/a.conf"
+start_fails "config 0600" "as user $PD_USER: cannot read $T/a.conf: Permission denied"
+chmod 0644 "$T/a.conf"
+rm -rf "$T/run-a"
+ok "a failed drop, or a configuration the user cannot read: hiked exits 1 at start"
+
 hp_start b
 hp_start a
 
@@ -173,9 +195,15 @@ out=$(hp_ctl a reload) || hp_fail "reload with a readable key: $out"
 # 3. An unknown user, as hiked -t refuses it.
 sed "s|user = \"$PD_USER\";|user = \"hike-no-such-user\";|" "$T/a.conf.orig" > "$T/a.conf"
 reload_fails "unknown user" "daemon.user: no such user 'hike-no-such-user'"
+# 4. Another (existing) user: the reload succeeds, the switch waits for a restart, and says so.
+sed "s|user = \"$PD_USER\";|user = \"root\";|" "$T/a.conf.orig" > "$T/a.conf"
+out=$(hp_ctl a reload) || hp_fail "reload with daemon.user root: $out"
+grep -q "daemon.user/daemon.group changed: applied at the next start; still running as uid $PD_UID, gid $PD_GID" \
+    "$T/a.log" || hp_fail "no warning for the changed user"
+[ "$(status a Uid)" = "$PD_UID $PD_UID $PD_UID $PD_UID" ] || hp_fail "a's Uid after the reload: $(status a Uid)"
 cp "$T/a.conf.orig" "$T/a.conf"
 out=$(hp_ctl a reload) || hp_fail "reload of the first configuration: $out"
-ok "reloads that cannot read a file (config, key) or name an unknown user fail and keep the configuration"
+ok "reloads that cannot read a file (config, key) or name an unknown user fail and keep the configuration; a changed user waits for a restart"
 
 # SIGTERM: the SAs are deleted, exit 0; the unprivileged daemon removed its control socket
 # and, with CAP_NET_ADMIN, its routes.
