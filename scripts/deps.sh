@@ -4,7 +4,7 @@
 set -euo pipefail
 
 build_pkgs=(build-essential clang cmake pkg-config libssl-dev libevent-dev libcmocka-dev
-            libconfig-dev libjansson-dev libcbor-dev libmnl-dev)
+            libconfig-dev libjansson-dev libcbor-dev libmnl-dev libcap-dev)
 test_pkgs=(tshark iproute2 nftables iputils-ping python3)
 interop_pkgs=(strongswan-charon strongswan-swanctl libcharon-extra-plugins
               libstrongswan-extra-plugins libstrongswan-standard-plugins strongswan-pki)
