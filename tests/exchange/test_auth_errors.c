@@ -5,7 +5,8 @@
  * one that did not announce it refuses the request with INVALID_SYNTAX alone and keeps no
  * SA; a response with AUTHENTICATION_FAILED, INVALID_SYNTAX or UNSUPPORTED_CRITICAL_PAYLOAD
  * leaves the initiator without an SA, while errors about the Child SA or the CP request
- * leave the IKE SA up.
+ * leave the IKE SA up (a childless request whose CP fails is told INTERNAL_ADDRESS_FAILURE);
+ * an initiator does not send a childless request to a responder that did not announce it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -302,6 +303,44 @@ static void no_childless_request_unless_announced(void **s)
     h_world_free(w);
 }
 
+/*
+ * 3.15.4 in a childless exchange: alice asks for an IPv6 address, bob's pool has IPv4 only.
+ * bob answers IDr, AUTH and INTERNAL_ADDRESS_FAILURE, and the IKE SA is up on both sides.
+ */
+static void childless_cp_failure_is_told(void **s)
+{
+    (void)s;
+    struct rw r = {0};
+    struct h_world *w = h_world_new();
+    r.a = h_peer_add(w, "alice", ALICE,
+                     "connections = { gw = { local_addrs = \"" ALICE "\"; remote_addrs = \"" BOB
+                     "\";\n"
+                     "  local = { auth = \"psk\"; id = \"alice.example.net\"; };\n"
+                     "  remote = { auth = \"psk\"; id = \"bob.example.net\"; };\n"
+                     "  psk = \"" PSK "\"; request_vip = \"ipv6\"; }; };\n");
+    r.b = h_peer_add(w, "bob", BOB,
+                     "pools = { v4 = { addrs = \"10.99.0.0/24\"; }; };\n"
+                     "connections = { gw = { local_addrs = \"" BOB "\"; remote_addrs = \"" ALICE
+                     "\";\n"
+                     "  pools = [\"v4\"];\n"
+                     "  local = { auth = \"psk\"; id = \"bob.example.net\"; };\n"
+                     "  remote = { auth = \"psk\"; id = \"alice.example.net\"; };\n"
+                     "  psk = \"" PSK "\"; }; };\n");
+    w->filter = rewrite;
+    w->filter_arg = &r;
+    run(w, &r);
+    assert_int_equal(r.auth_resps, 1);
+    assert_true(resp_has(&r, IKE_PL_IDR) && resp_has(&r, IKE_PL_AUTH));
+    bool told = false;
+    for (size_t i = 0; i < r.resp_npl; i++)
+        told |= r.resp_notify[i] == IKE_N_INTERNAL_ADDRESS_FAILURE;
+    assert_true(told);
+    assert_int_equal(h_only_sa(r.a)->state, IKE_SA_ESTABLISHED);
+    assert_int_equal(h_only_sa(r.b)->state, IKE_SA_ESTABLISHED);
+    assert_int_equal(h_only_sa(r.a)->nvip, 0);
+    h_world_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -309,6 +348,7 @@ int main(void)
         cmocka_unit_test(malformed_requests_refused),
         cmocka_unit_test(error_notifies_in_response),
         cmocka_unit_test(no_childless_request_unless_announced),
+        cmocka_unit_test(childless_cp_failure_is_told),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
