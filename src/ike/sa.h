@@ -125,6 +125,9 @@ struct ike_sa {
     struct sockaddr_storage local, remote;
     bool nat_local, nat_remote;
     uint32_t ext; /* enum ike_ext */
+    /* We sent CHILDLESS_IKEV2_SUPPORTED in our IKE_SA_INIT response (RFC 6023 3): a childless
+     * IKE_AUTH request is then ours to accept, whatever the initiator announced. */
+    bool childless_offered;
 
     struct ike_id peer_id;
     /* Virtual addresses (2.19): as responder leased from a pool for the peer; as initiator
