@@ -6,10 +6,9 @@
 #   ec: ECDSA P-256 (pluto authby=ecdsa), hike initiator then pluto initiator
 #   rsa: RSA-2048 (pluto authby=rsasig), hike initiator then pluto initiator
 # pluto holds its certificate, key and the CA in its NSS database (pk12util, certutil).
-# With hike 0.1 this fails (issue 18): as responder hike answers pluto's childless
-# IKE_AUTH with N(INVALID_SYNTAX), and pluto refuses hike's RSASSA-PSS AlgorithmIdentifier,
-# which is not in DER ("no acceptable ECDSA/RSA-PSS ASN.1 signature hash proposal
-# included for rsasig").
+# Issue 18: hike 0.1 answered pluto's childless IKE_AUTH with N(INVALID_SYNTAX), and
+# pluto refuses hike's RSASSA-PSS AlgorithmIdentifier when it is not in DER ("no
+# acceptable ECDSA/RSA-PSS ASN.1 signature hash proposal included for rsasig").
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=${HIKE_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
