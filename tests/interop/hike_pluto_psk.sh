@@ -13,6 +13,7 @@
 #   childless-pluto: pluto initiates without a Child SA, hike must accept (RFC 6023 3)
 #     although pluto, as initiator, does not send CHILDLESS_IKEV2_SUPPORTED; rekeys from
 #     both sides; pluto notices hike dead
+#   badpsk: the keys differ: AUTHENTICATION_FAILED either way, no SA left on either side
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=${HIKE_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
@@ -175,6 +176,24 @@ check "[childless-pluto] pluto: liveness action" plog '"net" #[0-9]+: liveness a
 check "[childless-pluto] pluto: no SA" pluto_idle
 hk terminate net >/dev/null || true
 check "[childless-pluto] hike: no SA (its Delete unanswered)" wait_for 5 hike_idle
+
+# ================= badpsk: the keys differ =================
+# Either side finds the other's AUTH wrong: no SA may stay behind (RFC 7296 2.21.2).
+east badpsk psk='not the psk pluto has, 33 chars!'
+hiked_drop_children "$NETNS_WORK/$H.conf"
+east_start
+check "[badpsk] hike initiates" hk initiate net
+check "[badpsk] pluto refuses hike's AUTH: AUTHENTICATION_FAILED" \
+    wait_for 5 hlog 'recv IKE_AUTH response 1 \[ N\(AUTHENTICATION_FAILED\) \]'
+check "[badpsk] hike: no SA" wait_for 5 hike_idle
+check "[badpsk] pluto: no SA" wait_for 5 pluto_idle
+# pluto is childless since the previous case.
+pluto_up west || true
+check "[badpsk] hike refuses pluto's AUTH: AUTHENTICATION_FAILED" \
+    hlog 'send IKE_AUTH response 1 \[ N\(AUTHENTICATION_FAILED\) \]'
+check "[badpsk] pluto: no SA" wait_for 5 pluto_idle
+check "[badpsk] hike: no SA" wait_for 5 hike_idle
+check "[badpsk] hike counted the failures" test "$(hike_stat "$H" auth_failures)" -ge 1
 
 hiked_stop "$H"
 pluto_stop west
