@@ -278,8 +278,9 @@ static int check_signature(const struct hk_crypto *c, X509 *leaf, const struct i
         ERR_clear_error();
         return errf(HK_E_AUTH, err, errlen, "certificate %s: unusable public key", name);
     }
+    struct hk_diag d = {0};
     if (auth->method == IKE_AUTH_DIGITAL_SIGNATURE)
-        rc = hk_auth_sig_verify(c, pub, auth->data.p, auth->data.len, octets, olen);
+        rc = hk_auth_sig_verify(c, pub, auth->data.p, auth->data.len, octets, olen, &d);
     else
         rc = hk_auth_sig_verify_legacy(c, auth->method, pub, auth->data.p, auth->data.len, octets,
                                        olen);
@@ -290,11 +291,11 @@ static int check_signature(const struct hk_crypto *c, X509 *leaf, const struct i
     case HK_E_NOMEM:
         return rc;
     case HK_E_SYNTAX:
-        return errf(HK_E_AUTH, err, errlen, "malformed AUTH data for method %u (%zu octets)",
-                    auth->method, auth->data.len);
+        return errf(HK_E_AUTH, err, errlen, "malformed AUTH data for method %u (%zu octets)%s%s",
+                    auth->method, auth->data.len, d.msg[0] ? ": " : "", hk_diag_msg(&d));
     case HK_E_UNSUPPORTED:
-        return errf(HK_E_AUTH, err, errlen, "AUTH method %u: unsupported signature algorithm",
-                    auth->method);
+        return errf(HK_E_AUTH, err, errlen, "AUTH method %u: unsupported signature algorithm%s%s",
+                    auth->method, d.msg[0] ? ": " : "", hk_diag_msg(&d));
     default:
         return errf(HK_E_AUTH, err, errlen,
                     "AUTH (method %u) is not a valid signature by the %s key of %s", auth->method,
