@@ -447,7 +447,13 @@ static void ike_rekey_request(struct ike_engine *e, struct ike_sa *sa, struct ik
         respond_error(e, sa, id, IKE_N_TEMPORARY_FAILURE, NULL, 0);
         return;
     }
-    if (!np || !kep) {
+    /* 1.3.2: SA, Ni and KEi are all required; 3.3.1: past IKE_SA_INIT an IKE proposal
+     * carries the new SA's 8-octet SPI (the codec cannot tell 0 from 8 apart by context). */
+    bool spi_ok = true;
+    for (size_t i = 0; i < sap->u.sa.nproposals; i++)
+        spi_ok &= sap->u.sa.proposals[i].protocol != IKE_PROTO_IKE ||
+                  sap->u.sa.proposals[i].spi.len == IKE_SPI_LEN;
+    if (!np || !kep || !spi_ok) {
         respond_error(e, sa, id, IKE_N_INVALID_SYNTAX, NULL, 0);
         return;
     }
