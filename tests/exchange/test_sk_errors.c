@@ -434,8 +434,9 @@ static void p_cp_attr_overrun(struct chain *c)
 }
 static void t_unknown(struct ike_payload *pl, size_t *n, bool critical)
 {
-    pl[(*n)++] = (struct ike_payload){
-        .type = 200, .critical = critical, .u.unknown.body = {(const uint8_t[]){1, 2, 3, 4}, 4}};
+    static const uint8_t body[4] = {1, 2, 3, 4}; /* lives until the chain is encoded */
+    pl[(*n)++] =
+        (struct ike_payload){.type = 200, .critical = critical, .u.unknown.body = {body, 4}};
 }
 static void t_unknown_critical(struct ike_payload *pl, size_t *n)
 {
