@@ -151,22 +151,20 @@ struct row {
     bool fatal;      /* Bob's IKE SA is gone */
 };
 
-/* The request of a row, encoded; *exchange its exchange type. */
-static void build(struct pair *p, const struct row *r, uint8_t *exchange, struct chain *c)
+/* The payloads of a row's request, tweaked, in pl[8] (*n of them); a holds their arrays. */
+static void make(struct pair *p, const struct row *r, uint8_t *exchange, struct ike_payload *pl,
+                 size_t *np, struct hk_arena *arena)
 {
     static uint8_t nonce[32], esp_spi[4] = {0x11, 0x22, 0x33, 0x44};
     static uint8_t ike_spi[8] = {1, 2, 3, 4, 5, 6, 7, 8}, pub[32], vid[] = "hike test";
     static struct ike_ts tsi[2], tsr[2];
-    struct hk_arena a;
-    struct ike_payload pl[8];
     size_t n = 0;
     const struct hk_conn *conn = hk_config_find_conn(p->a->cfg, "gw");
     const struct hk_child_conf *cc = &conn->children[0];
     struct child_sa *ca = h_only_child(p->a);
     struct hk_ke *ke = NULL;
-    memset(pl, 0, sizeof(pl));
+    memset(pl, 0, 8 * sizeof(*pl));
     memset(nonce, 0x5a, sizeof(nonce));
-    hk_arena_init(&a, 1 << 16);
     switch (r->base) {
     case B_INFO:
         *exchange = IKE_INFORMATIONAL;
@@ -177,7 +175,7 @@ static void build(struct pair *p, const struct row *r, uint8_t *exchange, struct
         *exchange = IKE_CREATE_CHILD_SA;
         pl[n].type = IKE_PL_SA;
         assert_int_equal(
-            ike_sa_build(cc->esp, cc->nesp, IKE_PROTO_ESP, esp_spi, 4, false, &a, &pl[n++].u.sa),
+            ike_sa_build(cc->esp, cc->nesp, IKE_PROTO_ESP, esp_spi, 4, false, arena, &pl[n++].u.sa),
             0);
         pl[n++] = (struct ike_payload){.type = IKE_PL_NONCE, .u.nonce.data = {nonce, 32}};
         if (cc->esp[0].nke) {
@@ -194,8 +192,8 @@ static void build(struct pair *p, const struct row *r, uint8_t *exchange, struct
     case B_REKEY:
         *exchange = IKE_CREATE_CHILD_SA;
         pl[n].type = IKE_PL_SA;
-        assert_int_equal(ike_sa_build(conn->ike, conn->nike, IKE_PROTO_IKE, ike_spi, 8, false, &a,
-                                      &pl[n++].u.sa),
+        assert_int_equal(ike_sa_build(conn->ike, conn->nike, IKE_PROTO_IKE, ike_spi, 8, false,
+                                      arena, &pl[n++].u.sa),
                          0);
         pl[n++] = (struct ike_payload){.type = IKE_PL_NONCE, .u.nonce.data = {nonce, 32}};
         assert_int_equal(hk_ke_new(&p->w->crypto, 31, &ke), 0);
@@ -207,6 +205,17 @@ static void build(struct pair *p, const struct row *r, uint8_t *exchange, struct
     hk_ke_free(ke);
     if (r->tweak)
         r->tweak(pl, &n);
+    *np = n;
+}
+
+/* The request of a row, encoded; *exchange its exchange type. */
+static void build(struct pair *p, const struct row *r, uint8_t *exchange, struct chain *c)
+{
+    struct hk_arena a;
+    struct ike_payload pl[8];
+    size_t n;
+    hk_arena_init(&a, 1 << 16);
+    make(p, r, exchange, pl, &n, &a);
     encode(c, pl, n);
     if (r->patch)
         r->patch(c);
@@ -689,6 +698,65 @@ static void zero_spi_init_dropped(void **s)
     h_world_free(p.w);
 }
 
+/* RFC 7383: a request sent in fragments (SKF) is decoded once reassembled, after every
+ * fragment's ICV verified; what does not parse then is answered as for SK. */
+static void fragmented(bool bent)
+{
+    struct pair p = up(ESP);
+    const struct row r = {"fragmented", NULL,  B_CHILD, bent ? t_nonce_8 : NULL,
+                          NULL,         false, 0,       false};
+    struct ike_sa *sa = h_only_sa(p.a);
+    assert_true(h_only_sa(p.b)->ext & IKE_EXT_FRAGMENTATION);
+    struct hk_arena a;
+    struct ike_payload pl[8];
+    size_t n;
+    uint8_t exchange;
+    hk_arena_init(&a, 1 << 16);
+    make(&p, &r, &exchange, pl, &n, &a);
+    struct ike_hdr h = {.version = 0x20,
+                        .exchange = exchange,
+                        .flags = IKE_FLAG_INITIATOR,
+                        .msg_id = sa->req_next++};
+    memcpy(h.spi_i, sa->spi_i, 8);
+    memcpy(h.spi_r, sa->spi_r, 8);
+    struct ike_frags f;
+    assert_int_equal(ike_skf_seal(sa->sk_out, &h, pl, n, 100, &f), 0);
+    hk_arena_free(&a);
+    assert_true(f.n > 2);
+    struct answer ans = {0};
+    for (size_t i = 0; i < f.n; i++) {
+        ans = to_bob(&p, f.msgs[i].buf, f.msgs[i].len);
+        assert_int_equal(ans.npkts, i + 1 == f.n); /* answered once the last one is in */
+    }
+    assert_int_equal(p.b->engine.stats.reassembled, 1);
+    assert_int_equal(ans.msg_id, h.msg_id);
+    if (bent) {
+        assert_int_equal(ans.notify, IKE_N_INVALID_SYNTAX);
+        assert_null(h_only_sa(p.b));
+        assert_int_equal(p.b->ike_down, 1);
+    } else {
+        assert_int_equal(ans.notify, 0);
+        assert_int_equal(p.b->child_up, 2);
+        /* RFC 7383 2.6.1: fragment 1 again brings the cached answer. */
+        assert_int_equal(to_bob(&p, f.msgs[0].buf, f.msgs[0].len).npkts, 1);
+        assert_int_equal(p.b->child_up, 2);
+    }
+    ike_frags_free(&f);
+    h_world_free(p.w);
+}
+
+static void fragmented_control(void **s)
+{
+    (void)s;
+    fragmented(false);
+}
+
+static void fragmented_nonce_8(void **s)
+{
+    (void)s;
+    fragmented(true);
+}
+
 /* ---- both engines: what the initiator does with the answers ---- */
 
 /* Rewrites protected messages in flight: re-sealed with the sender's keys after edit()
@@ -993,13 +1061,15 @@ static void ike_auth_unsupported_critical(void **s)
 int main(void)
 {
     enum { NROWS = sizeof(rows) / sizeof(rows[0]) };
-    struct CMUnitTest tests[NROWS + 7];
+    struct CMUnitTest tests[NROWS + 9];
     size_t n = 0;
     for (size_t i = 0; i < NROWS; i++)
         tests[n++] = (struct CMUnitTest){
             .name = rows[i].name, .test_func = run_row, .initial_state = (void *)&rows[i]};
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(bad_icv_not_answered);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(zero_spi_init_dropped);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(fragmented_control);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(fragmented_nonce_8);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(invalid_syntax_answer_ends_both);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(malformed_response_closes_with_delete);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(rekey_response_bad_ke);
