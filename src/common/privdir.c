@@ -22,7 +22,8 @@ __attribute__((format(printf, 4, 5))) static int errf(int rc, char *err, size_t 
     return rc;
 }
 
-int hk_dir_open_checked(const char *path, enum hk_dir_policy policy, char *err, size_t errlen)
+int hk_dir_open_checked(const char *path, enum hk_dir_policy policy, uid_t owner, char *err,
+                        size_t errlen)
 {
     if (!path || !*path)
         return errf(HK_E_INVALID, err, errlen, "no directory name");
@@ -39,7 +40,7 @@ int hk_dir_open_checked(const char *path, enum hk_dir_policy policy, char *err, 
         return errf(HK_E_IO, err, errlen, "cannot open directory %s: %s", path, strerror(e));
     }
     struct stat st;
-    uid_t me = geteuid();
+    uid_t me = owner == HK_DIR_OWNER_SELF ? geteuid() : owner;
     mode_t forbidden = policy == HK_DIR_PRIVATE ? 077 : 022;
     int rc = HK_OK;
     if (fstat(fd, &st))

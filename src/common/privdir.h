@@ -9,6 +9,7 @@
 #define HIKE_COMMON_PRIVDIR_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 enum hk_dir_policy {
     /* No access at all for group or others (mode & 077 == 0): secrets live in it. */
@@ -19,12 +20,18 @@ enum hk_dir_policy {
     HK_DIR_NO_FOREIGN_WRITE = 1,
 };
 
+/* owner of hk_dir_open_checked: the effective user of this process. */
+#define HK_DIR_OWNER_SELF ((uid_t)-1)
+
 /*
  * Opens path as a directory (O_DIRECTORY, O_NOFOLLOW), creating it with mode 0700 when it is
- * missing (its parent must exist), and checks it against policy. Returns the descriptor
- * (>= 0; the caller closes it), or HK_E_CONFIG (the directory is unsafe: owner, mode, a
- * symbolic link or not a directory) / HK_E_IO, with a one-line reason naming path in err.
+ * missing (its parent must exist), and checks it against policy: owned by owner (hiked's
+ * user: HK_DIR_OWNER_SELF, or daemon.user's uid while hiked still runs as root). Returns the
+ * descriptor (>= 0; the caller closes it), or HK_E_CONFIG (the directory is unsafe: owner,
+ * mode, a symbolic link or not a directory) / HK_E_IO, with a one-line reason naming path in
+ * err.
  */
-int hk_dir_open_checked(const char *path, enum hk_dir_policy policy, char *err, size_t errlen);
+int hk_dir_open_checked(const char *path, enum hk_dir_policy policy, uid_t owner, char *err,
+                        size_t errlen);
 
 #endif

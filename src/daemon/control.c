@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pwd.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
@@ -390,9 +391,12 @@ static int make_dir(struct hiked *d, const char *path)
         *p = '/';
     }
     /* The socket's own directory: made 0700, or an existing one that only hiked's user (or
-     * root) can write to: someone else could replace the socket (the socket itself is 0600). */
+     * root) can write to: someone else could replace the socket (the socket itself is 0600).
+     * hiked's user is daemon.user when set (we are still root here, privdrop.h). */
     char err[320];
-    int fd = hk_dir_open_checked(dir, HK_DIR_NO_FOREIGN_WRITE, err, sizeof(err));
+    const struct passwd *pw = d->cfg->daemon.user ? getpwnam(d->cfg->daemon.user) : NULL;
+    int fd = hk_dir_open_checked(dir, HK_DIR_NO_FOREIGN_WRITE, pw ? pw->pw_uid : HK_DIR_OWNER_SELF,
+                                 err, sizeof(err));
     if (fd < 0) {
         hk_err(&d->log, "control: %s", err);
         return fd;

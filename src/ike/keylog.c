@@ -295,7 +295,7 @@ int hk_keylog_write(const char *dir, const char *table, const char *text, char *
 {
     if (!dir || !table || !text || strchr(table, '/'))
         return HK_E_INVALID;
-    int dfd = hk_dir_open_checked(dir, HK_DIR_PRIVATE, err, errlen);
+    int dfd = hk_dir_open_checked(dir, HK_DIR_PRIVATE, HK_DIR_OWNER_SELF, err, errlen);
     if (dfd < 0)
         return dfd;
     char why[200] = "";

@@ -130,7 +130,13 @@ static void foreign_owner_refused(void **state)
         skip(); /* needs root to give the directory away */
     assert_int_equal(hk_keylog_write(t->dir, "esp_sa", "k\n", err, sizeof(err)), HK_E_CONFIG);
     assert_non_null(strstr(err, "is owned by uid 4242, not by hiked's user (uid 0)"));
-    assert_true(hk_dir_open_checked(t->dir, HK_DIR_NO_FOREIGN_WRITE, err, sizeof(err)) < 0);
+    assert_true(hk_dir_open_checked(t->dir, HK_DIR_NO_FOREIGN_WRITE, HK_DIR_OWNER_SELF, err,
+                                    sizeof(err)) < 0);
+    /* Owned by the user hiked is about to become (daemon.user): its own. */
+    int fd = hk_dir_open_checked(t->dir, HK_DIR_NO_FOREIGN_WRITE, 4242, err, sizeof(err));
+    assert_true(fd >= 0);
+    close(fd);
+    assert_true(hk_dir_open_checked(t->dir, HK_DIR_NO_FOREIGN_WRITE, 4243, err, sizeof(err)) < 0);
 }
 
 static void control_socket_directory(void **state)
@@ -138,18 +144,20 @@ static void control_socket_directory(void **state)
     struct tmp *t = *state;
     char err[512] = "";
     /* Missing: made 0700. Readable by others: fine (the socket itself is 0600). */
-    int fd = hk_dir_open_checked(t->dir, HK_DIR_NO_FOREIGN_WRITE, err, sizeof(err));
+    int fd =
+        hk_dir_open_checked(t->dir, HK_DIR_NO_FOREIGN_WRITE, HK_DIR_OWNER_SELF, err, sizeof(err));
     assert_true(fd >= 0);
     close(fd);
     assert_int_equal(chmod(t->dir, 0755), 0);
-    fd = hk_dir_open_checked(t->dir, HK_DIR_NO_FOREIGN_WRITE, err, sizeof(err));
+    fd = hk_dir_open_checked(t->dir, HK_DIR_NO_FOREIGN_WRITE, HK_DIR_OWNER_SELF, err, sizeof(err));
     assert_true(fd >= 0);
     close(fd);
     /* Writable by group or others: someone could replace the socket. */
     static const mode_t bad[] = {0777, 0775, 0757, 01777};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_int_equal(chmod(t->dir, bad[i]), 0);
-        assert_int_equal(hk_dir_open_checked(t->dir, HK_DIR_NO_FOREIGN_WRITE, err, sizeof(err)),
+        assert_int_equal(hk_dir_open_checked(t->dir, HK_DIR_NO_FOREIGN_WRITE, HK_DIR_OWNER_SELF,
+                                             err, sizeof(err)),
                          HK_E_CONFIG);
         assert_non_null(strstr(err, "group or others may write to it"));
     }
@@ -159,8 +167,9 @@ static void control_socket_directory(void **state)
     fd = open(file, O_WRONLY | O_CREAT, 0600);
     assert_true(fd >= 0);
     close(fd);
-    assert_int_equal(hk_dir_open_checked(file, HK_DIR_NO_FOREIGN_WRITE, err, sizeof(err)),
-                     HK_E_CONFIG);
+    assert_int_equal(
+        hk_dir_open_checked(file, HK_DIR_NO_FOREIGN_WRITE, HK_DIR_OWNER_SELF, err, sizeof(err)),
+        HK_E_CONFIG);
     assert_non_null(strstr(err, "not a directory"));
 }
 
