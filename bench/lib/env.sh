@@ -77,6 +77,7 @@ connections = { bench = {
   local = { $la }; remote = { $ra };
   $([ "$auth" = psk ] && echo "psk = \"$BENCH_PSK\";")
   ike = ["$BENCH_IKE"]; rekey_time = 0; dpd_delay = 0; pools = ["vips"];
+  max_ike_sas = 0; max_leases = 0; # every hike-load SA has one identity (charon: unique = never)
   children = { c = { local_ts = "$INNER_NET"; esp = ["$BENCH_ESP"]; rekey_time = 0; }; };
 }; };
 EOF

@@ -7,14 +7,21 @@
 #include "common/err.h"
 #include "config/conf_lc.h"
 
+/* clang-format off */
 static const char *const conn_keys[] = {
     "local_addrs", "remote_addrs",  "local_port",   "remote_port",  "local",       "remote",
     "psk",         "ike",           "rekey_time",   "reauth_time",  "life_time",   "rekey_jitter",
     "dpd_delay",   "dpd_action",    "start_action", "close_action", "request_vip", "pools",
-    "mobike",      "fragmentation", "encap",        "children",     NULL,
+    "mobike",      "fragmentation", "encap",        "children",
+    "max_children", "max_ike_sas", "max_leases", /* limits of an authenticated peer */
+    NULL,
 };
+/* clang-format on */
 static const char *const local_keys[] = {"auth", "id", "cert", "key", "certs", "signature", NULL};
-static const char *const remote_keys[] = {"auth", "id", "ca", "cert", NULL};
+/* clang-format off */
+static const char *const remote_keys[] = {"auth", "id", "ca", "cert",
+                                          "signature", "eku", "min_rsa_bits", "min_ec_bits", NULL};
+/* clang-format on */
 
 static const char *const auth_names[] = {"", "psk", "pubkey", NULL}; /* enum hk_auth_conf */
 static const char *const sig_names[] = {"rfc7427", "classic", NULL}; /* enum hk_sig_conf */
@@ -215,10 +222,80 @@ static int parse_local(struct hk_cfg_ctx *c, const config_setting_t *conn_g,
     return 0;
 }
 
-static int parse_remote(struct hk_cfg_ctx *c, const config_setting_t *conn_g,
-                        enum hk_auth_conf local_auth, struct hk_remote_auth_conf *r)
+/* ---- the peer's certificate policy and limits ---- */
+
+/* remote.eku: "ike" (default), "any", or a list of purposes. */
+static int parse_eku(struct hk_cfg_ctx *c, const config_setting_t *g, struct hk_remote_auth_conf *r)
 {
-    static const char *const pubkey_only[] = {"ca", "cert", NULL};
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } names[] = {{"serverAuth", HK_EKU_CONF_SERVER_AUTH},
+                 {"clientAuth", HK_EKU_CONF_CLIENT_AUTH},
+                 {"ipsecIKE", HK_EKU_CONF_IPSEC_IKE},
+                 {"anyExtendedKeyUsage", HK_EKU_CONF_ANY_EKU}};
+    const config_setting_t *list;
+    int n, rc;
+    r->eku = HK_EKU_CONF_IKE;
+    if ((rc = hk_cfg_strings(c, g, "eku", &list, &n)) < 0 || !list)
+        return rc;
+    r->eku = 0;
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e;
+        const char *s = hk_cfg_strings_at(list, i, &e);
+        size_t k = 0;
+        if (!strcmp(s, "ike") || !strcmp(s, "any")) {
+            if (n > 1)
+                return hk_cfg_fail(c, e, "\"%s\" cannot be combined with other purposes", s);
+            r->eku_any = s[1] == 'n';
+            r->eku = r->eku_any ? 0 : HK_EKU_CONF_IKE;
+            return 0;
+        }
+        while (k < sizeof(names) / sizeof(names[0]) && strcmp(s, names[k].name))
+            k++;
+        if (k == sizeof(names) / sizeof(names[0]))
+            return hk_cfg_fail(c, e,
+                               "unknown purpose '%.40s' (\"ike\", \"any\", or a list of "
+                               "serverAuth, clientAuth, ipsecIKE, anyExtendedKeyUsage)",
+                               s);
+        r->eku |= names[k].bit;
+    }
+    return 0;
+}
+
+static int parse_cert_policy(struct hk_cfg_ctx *c, const config_setting_t *g,
+                             enum hk_sig_conf local_sig, struct hk_remote_auth_conf *r)
+{
+    int v = (int)local_sig, rc;
+    r->min_rsa_bits = HK_CONF_MIN_RSA_BITS;
+    r->min_ec_bits = HK_CONF_MIN_EC_BITS;
+    if ((rc = hk_cfg_enum(c, g, "signature", sig_names, &v)) < 0 || (rc = parse_eku(c, g, r)) < 0 ||
+        (rc = hk_cfg_u16(c, g, "min_rsa_bits", 1024, 16384, &r->min_rsa_bits)) < 0 ||
+        (rc = hk_cfg_u16(c, g, "min_ec_bits", 160, 521, &r->min_ec_bits)) < 0)
+        return rc;
+    r->signature = (enum hk_sig_conf)v;
+    return 0;
+}
+
+static int parse_limits(struct hk_cfg_ctx *c, const config_setting_t *g, struct hk_conn *conn)
+{
+    int rc;
+    conn->max_children = HK_CONF_MAX_CHILDREN;
+    conn->max_ike_sas = HK_CONF_MAX_IKE_SAS;
+    conn->max_leases = HK_CONF_MAX_LEASES;
+    if ((rc = hk_cfg_u32(c, g, "max_children", 0, UINT32_MAX, &conn->max_children)) < 0 ||
+        (rc = hk_cfg_u32(c, g, "max_ike_sas", 0, UINT32_MAX, &conn->max_ike_sas)) < 0 ||
+        (rc = hk_cfg_u32(c, g, "max_leases", 0, UINT32_MAX, &conn->max_leases)) < 0)
+        return rc;
+    return 0;
+}
+
+static int parse_remote(struct hk_cfg_ctx *c, const config_setting_t *conn_g,
+                        const struct hk_local_auth_conf *local, struct hk_remote_auth_conf *r)
+{
+    static const char *const pubkey_only[] = {"ca",           "cert",        "signature", "eku",
+                                              "min_rsa_bits", "min_ec_bits", NULL};
+    enum hk_auth_conf local_auth = local->auth;
     const config_setting_t *g;
     const char *s = NULL;
     int v = (int)local_auth - 1, rc;
@@ -241,7 +318,8 @@ static int parse_remote(struct hk_cfg_ctx *c, const config_setting_t *conn_g,
     if (!r->nca && !r->cert)
         return hk_cfg_fail_member(c, g ? g : conn_g, g ? "ca" : "remote.ca",
                                   "required with auth = \"pubkey\" (or a pinned cert)");
-    return 0;
+    return parse_cert_policy(
+        c, g, local->auth == HK_AUTH_CONF_PUBKEY ? local->signature : HK_SIG_CONF_RFC7427, r);
 }
 
 int hk_cfg_parse_proposals(struct hk_cfg_ctx *c, const config_setting_t *g, const char *name,
@@ -412,7 +490,7 @@ int hk_cfg_parse_conn(struct hk_cfg_ctx *c, const config_setting_t *g, const str
         (rc = hk_cfg_u16(c, g, "local_port", 1, 65535, &conn->local_port)) < 0 ||
         (rc = hk_cfg_u16(c, g, "remote_port", 1, 65535, &conn->remote_port)) < 0 ||
         (rc = parse_local(c, g, &conn->local)) < 0 ||
-        (rc = parse_remote(c, g, conn->local.auth, &conn->remote)) < 0)
+        (rc = parse_remote(c, g, &conn->local, &conn->remote)) < 0)
         return rc;
     if (hk_cfg_has(g, "psk") && (rc = parse_psk(c, hk_cfg_member(g, "psk"), &conn->psk)) < 0)
         return rc;
@@ -445,7 +523,7 @@ int hk_cfg_parse_conn(struct hk_cfg_ctx *c, const config_setting_t *g, const str
         (rc = hk_cfg_bool(c, g, "mobike", &conn->mobike)) < 0 ||
         (rc = hk_cfg_bool(c, g, "fragmentation", &conn->fragmentation)) < 0 ||
         (rc = hk_cfg_bool(c, g, "encap", &conn->encap)) < 0 ||
-        (rc = parse_children(c, g, conn)) < 0)
+        (rc = parse_limits(c, g, conn)) < 0 || (rc = parse_children(c, g, conn)) < 0)
         return rc;
     return check_conn(c, g, cfg, conn);
 }

@@ -34,6 +34,18 @@
 #define HK_CONF_REPLAY_WINDOW         1024
 #define HK_CONF_MAX_LIFETIME          (366 * 24 * 3600)
 #define HK_CONF_MAX_REPLAY_WINDOW     65536
+/* Limits an authenticated peer cannot exceed, and its certificate policy (0 = no limit). */
+#define HK_CONF_MAX_CHILDREN 64 /* Child SAs per IKE SA */
+#define HK_CONF_MAX_IKE_SAS  64 /* IKE SAs per peer identity */
+#define HK_CONF_MAX_LEASES   64 /* virtual addresses per peer identity, in each pool */
+#define HK_CONF_MIN_RSA_BITS 2048
+#define HK_CONF_MIN_EC_BITS  256
+/* remote.eku purposes (the same bits as HK_X509_EKU_* of crypto/x509.h). */
+#define HK_EKU_CONF_SERVER_AUTH 0x1u
+#define HK_EKU_CONF_CLIENT_AUTH 0x2u
+#define HK_EKU_CONF_IPSEC_IKE   0x4u
+#define HK_EKU_CONF_ANY_EKU     0x8u /* anyExtendedKeyUsage */
+#define HK_EKU_CONF_IKE         0xfu /* "ike": all four */
 /* Default proposals, in order of preference. */
 #define HK_CONF_IKE_PROPOSALS                                                                      \
     "aes256gcm16-prfsha256-x25519-ecp256", "chacha20poly1305-prfsha256-x25519-ecp256",             \
@@ -96,6 +108,11 @@ struct hk_remote_auth_conf {
     char **ca;            /* pubkey: trust anchor files */
     size_t nca;
     char *cert; /* pubkey: optional, the peer's certificate pinned */
+    /* pubkey: policy for the peer's certificate and AUTH (ike/auth_cert.h). */
+    enum hk_sig_conf signature; /* HK_SIG_CONF_CLASSIC also accepts method 1 (SHA-1) */
+    unsigned eku;               /* HK_EKU_CONF_* purposes accepted; 0 with eku_any */
+    bool eku_any;               /* "any": extended key usage not checked */
+    uint16_t min_rsa_bits, min_ec_bits;
 };
 
 /* Soft (rekey) and hard (life) limits; 0 = no limit of that kind. */
@@ -147,6 +164,10 @@ struct hk_conn {
     bool mobike;
     bool fragmentation; /* RFC 7383; defaults to the daemon setting */
     bool encap;         /* force UDP encapsulation (RFC 3948) even without NAT */
+    /* Limits of an authenticated peer; 0 = none. */
+    uint32_t max_children; /* Child SAs per IKE SA (NO_ADDITIONAL_SAS past it) */
+    uint32_t max_ike_sas;  /* IKE SAs per peer identity (AUTHENTICATION_FAILED past it) */
+    uint32_t max_leases;   /* virtual addresses per identity and pool (INTERNAL_ADDRESS_FAILURE) */
     struct hk_child_conf *children;
     size_t nchildren;
 };

@@ -665,3 +665,71 @@ int hk_cert_subject_der(X509 *cert, uint8_t **der, size_t *len)
     *len = n;
     return HK_OK;
 }
+
+/* ---- certificate policy ---- */
+
+int hk_cert_check_eku(X509 *cert, unsigned allowed, char *err, size_t errlen)
+{
+    static const struct {
+        int nid;
+        unsigned bit;
+    } known[] = {
+        {NID_server_auth, HK_X509_EKU_SERVER_AUTH},
+        {NID_client_auth, HK_X509_EKU_CLIENT_AUTH},
+        {NID_ipsec_IKE, HK_X509_EKU_IPSEC_IKE},
+        {NID_anyExtendedKeyUsage, HK_X509_EKU_ANY},
+    };
+    char name[NAME_MAX_PRINT], list[160] = "", oid[64];
+    int crit = -1;
+    EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(cert, NID_ext_key_usage, &crit, NULL);
+    if (!eku) {
+        ERR_clear_error();
+        if (crit == -1)
+            return HK_OK; /* no extendedKeyUsage: any purpose (RFC 5280 4.2.1.12) */
+        return errf(HK_E_AUTH, err, errlen, "certificate %s: malformed extended key usage",
+                    hk_cert_subject_str(cert, name, sizeof(name)));
+    }
+    bool ok = false;
+    size_t used = 0;
+    for (int i = 0; i < sk_ASN1_OBJECT_num(eku) && !ok; i++) {
+        const ASN1_OBJECT *o = sk_ASN1_OBJECT_value(eku, i);
+        for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+            if (OBJ_obj2nid(o) == known[k].nid && (allowed & known[k].bit))
+                ok = true;
+        if (OBJ_obj2txt(oid, sizeof(oid), o, 0) > 0 && used < sizeof(list)) {
+            int n = snprintf(list + used, sizeof(list) - used, "%s%s", used ? ", " : "", oid);
+            used += n > 0 ? (size_t)n : 0;
+        }
+    }
+    EXTENDED_KEY_USAGE_free(eku);
+    if (ok)
+        return HK_OK;
+    return errf(HK_E_AUTH, err, errlen,
+                "certificate %s is not for IKE: its extended key usage (%s) has none of the "
+                "purposes accepted (remote.eku)",
+                hk_cert_subject_str(cert, name, sizeof(name)), list[0] ? list : "empty");
+}
+
+int hk_cert_check_key(X509 *cert, unsigned min_rsa, unsigned min_ec, char *err, size_t errlen)
+{
+    char name[NAME_MAX_PRINT];
+    EVP_PKEY *k = X509_get0_pubkey(cert);
+    if (!k) {
+        ERR_clear_error();
+        return errf(HK_E_AUTH, err, errlen, "certificate %s: unusable public key",
+                    hk_cert_subject_str(cert, name, sizeof(name)));
+    }
+    int bits = EVP_PKEY_get_bits(k);
+    bool rsa = EVP_PKEY_is_a(k, "RSA") || EVP_PKEY_is_a(k, "RSA-PSS");
+    bool ec = EVP_PKEY_is_a(k, "EC") || EVP_PKEY_is_a(k, "ED25519") || EVP_PKEY_is_a(k, "ED448");
+    if (!rsa && !ec)
+        return errf(HK_E_AUTH, err, errlen, "certificate %s: %s keys are not accepted",
+                    hk_cert_subject_str(cert, name, sizeof(name)), EVP_PKEY_get0_type_name(k));
+    unsigned min = rsa ? min_rsa : min_ec;
+    if (bits > 0 && (unsigned)bits >= min)
+        return HK_OK;
+    return errf(HK_E_AUTH, err, errlen,
+                "certificate %s: %s key of %d bits, %u at least required (remote.%s)",
+                hk_cert_subject_str(cert, name, sizeof(name)), rsa ? "RSA" : "EC", bits, min,
+                rsa ? "min_rsa_bits" : "min_ec_bits");
+}

@@ -102,6 +102,28 @@ int hk_cert_subject_der(X509 *cert, uint8_t **der, size_t *len);
 const char *hk_cert_subject_str(X509 *cert, char *buf, size_t len);
 
 /*
+ * Certificate policy for a peer's end entity (what makes it fit for IKE). Extended key usage
+ * purposes as bits; RFC 4945 5.1.3.12 names ipsecIKE and anyExtendedKeyUsage, and serverAuth /
+ * clientAuth are what most VPN certificates carry.
+ */
+#define HK_X509_EKU_SERVER_AUTH 0x1u /* id-kp-serverAuth, 1.3.6.1.5.5.7.3.1 */
+#define HK_X509_EKU_CLIENT_AUTH 0x2u /* id-kp-clientAuth, 1.3.6.1.5.5.7.3.2 */
+#define HK_X509_EKU_IPSEC_IKE   0x4u /* id-kp-ipsecIKE, 1.3.6.1.5.5.7.3.17 (RFC 4945) */
+#define HK_X509_EKU_ANY         0x8u /* anyExtendedKeyUsage, 2.5.29.37.0 */
+/*
+ * 0 when cert has no extendedKeyUsage extension or lists one of the purposes in allowed (HK_X509_
+ * EKU_* bits); HK_E_AUTH with the purposes it does list in err otherwise (also for an extension
+ * that does not parse).
+ */
+int hk_cert_check_eku(X509 *cert, unsigned allowed, char *err, size_t errlen);
+/*
+ * 0 when cert's public key is strong enough: RSA of at least min_rsa bits; EC (ECDSA, Ed25519,
+ * Ed448) of at least min_ec bits (the curve's size: 256 for P-256 and Ed25519). HK_E_AUTH with
+ * the key's size in err otherwise, and for other key types.
+ */
+int hk_cert_check_key(X509 *cert, unsigned min_rsa, unsigned min_ec, char *err, size_t errlen);
+
+/*
  * Appends the CERTREQ Certification Authority value (RFC 7296 3.7): the SHA-1 hash of each
  * anchor's DER SubjectPublicKeyInfo, concatenated in anchor order. Sticky cbb error returned.
  */

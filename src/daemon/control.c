@@ -9,9 +9,11 @@
 #include "daemon/control_internal.h"
 
 #include "common/err.h"
+#include "common/privdir.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pwd.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
@@ -377,9 +379,8 @@ static int make_dir(struct hiked *d, const char *path)
         return HK_OK;
     *slash = '\0';
     struct stat st;
-    if (!stat(dir, &st))
-        return S_ISDIR(st.st_mode) ? HK_OK : HK_E_IO;
-    for (char *p = dir + 1; *p; p++) {
+    bool missing = stat(dir, &st) != 0;
+    for (char *p = dir + 1; missing && *p; p++) {
         if (*p != '/')
             continue;
         *p = '\0';
@@ -389,10 +390,18 @@ static int make_dir(struct hiked *d, const char *path)
         }
         *p = '/';
     }
-    if (mkdir(dir, 0700) && errno != EEXIST) {
-        hk_err(&d->log, "control: cannot create %s: %s", dir, strerror(errno));
-        return HK_E_IO;
+    /* The socket's own directory: made 0700, or an existing one that only hiked's user (or
+     * root) can write to: someone else could replace the socket (the socket itself is 0600).
+     * hiked's user is daemon.user when set (we are still root here, privdrop.h). */
+    char err[320];
+    const struct passwd *pw = d->cfg->daemon.user ? getpwnam(d->cfg->daemon.user) : NULL;
+    int fd = hk_dir_open_checked(dir, HK_DIR_NO_FOREIGN_WRITE, pw ? pw->pw_uid : HK_DIR_OWNER_SELF,
+                                 err, sizeof(err));
+    if (fd < 0) {
+        hk_err(&d->log, "control: %s", err);
+        return fd;
     }
+    close(fd);
     return HK_OK;
 }
 

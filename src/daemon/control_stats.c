@@ -20,6 +20,13 @@ static json_t *engine_json(const struct ike_stats *s)
                      U(s->reassembled), "drops", drops);
 }
 
+/* Requests of authenticated peers refused at a limit (docs/config.md, max_children...). */
+static json_t *refused_json(const struct ike_stats *s)
+{
+    return json_pack("{s:o, s:o, s:o}", "children", U(s->refused_children), "ike_sas",
+                     U(s->refused_ike_sas), "leases", U(s->refused_leases));
+}
+
 json_t *ctl_stats(struct hiked *d, const struct hiked_control_view *v, const json_t *req,
                   struct ctl_err *err)
 {
@@ -39,6 +46,9 @@ json_t *ctl_stats(struct hiked *d, const struct hiked_control_view *v, const jso
         "clear_dropped", U(d->dp ? d->dp->clear_dropped : 0), "control", "requests", U(c->requests),
         "errors", U(c->errors), "bad_requests", U(c->bad_requests), "timeouts", U(c->timeouts),
         "refused", U(c->refused));
+    json_t *ikeo = r ? json_object_get(r, "ike") : NULL;
+    if (ikeo)
+        ctl_set(ikeo, "refused", refused_json(&e->stats));
     json_t *dpo = r ? json_object_get(r, "dataplane") : NULL;
     if (dpo && d->dp && d->dp->ops->counters) {
         struct hk_dp_counter cs[HK_DP_MAX_COUNTERS];

@@ -56,15 +56,9 @@ void hiked_kick(struct hiked *d)
 /* Debugging aid (daemon.keylog_dir): keys in Wireshark's decryption-table files. */
 static void keylog_write(struct hiked *d, const char *table, const char *text)
 {
-    char path[4096];
-    const char *dir = d->cfg->daemon.keylog_dir;
-    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-        hk_warn(&d->log, "keylog: cannot create %s: %s", dir, strerror(errno));
-        return;
-    }
-    snprintf(path, sizeof(path), "%s/%s", dir, table);
-    if (hk_keylog_append(path, text))
-        hk_warn(&d->log, "keylog: cannot write %s", path);
+    char err[512] = "";
+    if (hk_keylog_write(d->cfg->daemon.keylog_dir, table, text, err, sizeof(err)))
+        hk_warn(&d->log, "keylog: %s", err);
 }
 
 static void ike_up(void *arg, const struct ike_sa *sa)

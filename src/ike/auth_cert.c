@@ -305,17 +305,42 @@ static int check_signature(const struct hk_crypto *c, X509 *leaf, const struct i
     }
 }
 
+const struct auth_cert_policy auth_cert_policy_default = {
+    .eku =
+        HK_X509_EKU_SERVER_AUTH | HK_X509_EKU_CLIENT_AUTH | HK_X509_EKU_IPSEC_IKE | HK_X509_EKU_ANY,
+    .min_rsa = 2048,
+    .min_ec = 256,
+};
+
+/* The end entity against the policy: fit for IKE, strong enough. */
+static int check_policy(X509 *leaf, const struct auth_cert_policy *pol, char *err, size_t errlen)
+{
+    int rc = pol->eku_any ? HK_OK : hk_cert_check_eku(leaf, pol->eku, err, errlen);
+    if (!rc)
+        rc = hk_cert_check_key(leaf, pol->min_rsa, pol->min_ec, err, errlen);
+    return rc;
+}
+
 int auth_cert_verify(const struct hk_crypto *c, const struct hk_trust *t, const struct ike_msg *m,
                      const struct ike_pl_id *id, const struct ike_pl_auth *auth,
-                     const uint8_t *octets, size_t olen, X509 *pinned, char *err, size_t errlen)
+                     const uint8_t *octets, size_t olen, X509 *pinned,
+                     const struct auth_cert_policy *pol, char *err, size_t errlen)
 {
     char name[NAME_LEN], idbuf[NAME_LEN];
+    if (!pol)
+        pol = &auth_cert_policy_default;
     if (!c || !m || !id || !auth || !octets || !olen)
         return errf(HK_E_AUTH, err, errlen, "certificate authentication without its inputs");
     if (!is_sig_method(auth->method))
         return errf(HK_E_AUTH, err, errlen,
                     "AUTH method %u is not a signature method, but a certificate is expected",
                     auth->method);
+    /* Method 1 signs with SHA-1 (RFC 7296 3.8, RFC 7427 1), which RFC 8247 3.2 no longer
+     * recommends: only where the connection allows it (remote.signature = "classic"). */
+    if (auth->method == IKE_AUTH_RSA_SIG && !pol->allow_sha1)
+        return errf(HK_E_AUTH, err, errlen,
+                    "AUTH method 1 (RSA with SHA-1) refused: remote.signature does not allow "
+                    "\"classic\" signatures");
 
     /* 3.6: the first X.509 CERT carries the key for AUTH; the others the chain. */
     struct ike_view ee = {0};
@@ -356,6 +381,8 @@ int auth_cert_verify(const struct hk_crypto *c, const struct hk_trust *t, const 
                   hk_cert_subject_str(leaf, name, sizeof(name)));
     /* 2.15: the ID must name the certificate's holder, or anyone with a certificate could
      * claim any identity. */
+    if (!rc)
+        rc = check_policy(leaf, pol, err, errlen);
     if (!rc && !hk_cert_matches_id(leaf, id->type, id->data.p, id->data.len))
         rc = errf(HK_E_AUTH, err, errlen,
                   "ID %s is not in certificate %s (neither its subject nor a subjectAltName)",

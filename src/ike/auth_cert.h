@@ -55,6 +55,18 @@ int auth_cert_sign(const struct hk_crypto *c, const struct hk_cred *cred, bool r
                    const uint8_t *octets, size_t olen, uint8_t *method, struct hk_cbb *auth_data,
                    char *err, size_t errlen);
 
+/* What the peer's certificate and AUTH must be beyond a valid chain (remote.* settings). */
+struct auth_cert_policy {
+    unsigned eku;     /* HK_X509_EKU_* purposes accepted when the EKU extension is present */
+    bool eku_any;     /* no check of the extended key usage */
+    unsigned min_rsa; /* bits of an RSA key, at least */
+    unsigned min_ec;  /* bits of an EC key (curve size), at least */
+    bool allow_sha1;  /* AUTH method 1 (RSASSA-PKCS1-v1_5 with SHA-1, RFC 7296 3.8) */
+};
+/* The defaults: EKU absent or for IKE (serverAuth, clientAuth, ipsecIKE, any), RSA 2048,
+ * EC 256, no SHA-1. */
+extern const struct auth_cert_policy auth_cert_policy_default;
+
 /*
  * Authenticates the peer of an IKE_AUTH message m (decoded, SK content included):
  * - the first CERT payload of encoding X.509 Certificate - Signature is the end entity, the
@@ -67,11 +79,15 @@ int auth_cert_sign(const struct hk_crypto *c, const struct hk_cred *cred, bool r
  * - the end entity must allow signatures (keyUsage, when present) and the peer's ID must name
  *   it (hk_cert_matches_id: subject DN or a subjectAltName), so the ID is bound to the key
  *   (2.15);
- * - AUTH (methods 1, 9, 10, 11 or 14) must be a signature of octets by its key.
+ * - the end entity must pass pol (NULL: auth_cert_policy_default): extended key usage and
+ *   key size (hk_cert_check_eku, hk_cert_check_key);
+ * - AUTH (methods 9, 10, 11 or 14; 1 only when pol allows SHA-1) must be a signature of
+ *   octets by its key.
  * Returns 0, or HK_E_AUTH (HK_E_NOMEM when memory runs out) with the reason in err.
  */
 int auth_cert_verify(const struct hk_crypto *c, const struct hk_trust *t, const struct ike_msg *m,
                      const struct ike_pl_id *id, const struct ike_pl_auth *auth,
-                     const uint8_t *octets, size_t olen, X509 *pinned, char *err, size_t errlen);
+                     const uint8_t *octets, size_t olen, X509 *pinned,
+                     const struct auth_cert_policy *pol, char *err, size_t errlen);
 
 #endif

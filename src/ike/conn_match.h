@@ -43,4 +43,28 @@ bool sa_ts_narrow(const struct ike_sa *sa, const struct hk_conn *conn,
                   const struct ike_pl_ts *tsr, struct ike_ts *local, size_t *nlocal,
                   struct ike_ts *remote, size_t *nremote);
 
+/* ---- limits and certificate policy of an authenticated peer (peer_limits.c) ---- */
+
+struct auth_cert_policy;
+/* The connection's remote.* certificate policy. */
+void conn_cert_policy(const struct hk_conn *conn, struct auth_cert_policy *pol);
+
+/*
+ * IKE SAs per peer identity (ID type and data): an SA is counted from the moment it is
+ * established (IKE_AUTH, or an IKE rekey) until it is deleted. An IKE SA and its rekeyed
+ * successor count twice only until the old one's DELETE, which follows at once.
+ */
+void peer_ids_init(struct ike_engine *e);
+void peer_ids_free(struct ike_engine *e);
+void peer_id_count(struct ike_engine *e, struct ike_sa *sa);
+void peer_id_uncount(struct ike_engine *e, struct ike_sa *sa);
+/* IKE SAs counted for the identity now. */
+uint32_t peer_id_sas(const struct ike_engine *e, uint8_t type, const uint8_t *data, size_t len);
+/* Whether an initiator that authenticated as id for conn is past max_ike_sas (counted in the
+ * stats and logged); the IKE_AUTH then fails with AUTHENTICATION_FAILED (2.21.2). */
+bool peer_ike_sas_full(struct ike_engine *e, const struct ike_sa *sa, const struct hk_conn *conn,
+                       const struct ike_pl_id *id);
+/* Child SAs of sa that count against max_children: not rekeyed or being deleted. */
+uint32_t sa_live_children(const struct ike_engine *e, const struct ike_sa *sa);
+
 #endif

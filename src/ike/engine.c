@@ -78,6 +78,7 @@ int ike_engine_init(struct ike_engine *e, const struct hk_crypto *crypto, const 
     hk_u64map_init(&e->half_open, random_u64());
     hk_u64map_init(&e->child_by_id, random_u64());
     hk_u64map_init(&e->child_by_spi, random_u64());
+    peer_ids_init(e);
     hk_timerq_init(&e->timers);
     e->next_id = 1;
     e->natd_md = EVP_MD_CTX_new();
@@ -110,6 +111,7 @@ void ike_engine_free(struct ike_engine *e)
     hk_u64map_free(&e->half_open);
     hk_u64map_free(&e->child_by_id);
     hk_u64map_free(&e->child_by_spi);
+    peer_ids_free(e);
     hk_timerq_free(&e->timers);
     ike_creds_flush(e);
     engine_pools_free(e);
@@ -233,6 +235,7 @@ void engine_delete_sa(struct ike_engine *e, struct ike_sa *sa, const char *why)
     char name[40], peer[64];
     x_create_abort(e, sa);
     engine_vip_release(e, sa);
+    peer_id_uncount(e, sa);
     while (sa->nchildren) {
         struct child_sa *c = hk_u64map_get(&e->child_by_id, sa->children[sa->nchildren - 1]);
         if (c)
@@ -564,6 +567,7 @@ void engine_sa_failed(struct ike_engine *e, struct ike_sa *sa, const char *why)
 void engine_sa_established(struct ike_engine *e, struct ike_sa *sa)
 {
     sa->reported_up = true; /* the callers tell ops.ike_up next */
+    peer_id_count(e, sa);
     const struct hk_conn *conn = hk_config_find_conn(e->cfg, sa->conn);
     uint64_t now = engine_now(e);
     if (conn && conn->rekey_time) {

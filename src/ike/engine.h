@@ -68,6 +68,9 @@ struct ike_stats {
     uint64_t auth_failures;
     uint64_t dpd_sent, dpd_dead, keepalives;
     uint64_t reassembled; /* messages put together from fragments (RFC 7383) */
+    /* Requests of authenticated peers refused at a limit (max_children, max_ike_sas,
+     * max_leases). */
+    uint64_t refused_children, refused_ike_sas, refused_leases;
     uint64_t drops[IKE_DROP__COUNT];
 };
 
@@ -82,6 +85,7 @@ struct ike_engine {
     struct hk_u64map half_open;    /* responder: keyed hash(SPIi, address, port) -> ike_sa (2.1) */
     struct hk_u64map child_by_id;  /* id -> struct child_sa */
     struct hk_u64map child_by_spi; /* inbound SPI -> struct child_sa */
+    struct hk_u64map peer_ids;     /* hash(peer identity) -> IKE SAs counted (conn_match.h) */
     struct hk_timerq timers;
     struct ike_conn_creds **creds; /* per connection, loaded on first use (ike/creds.h) */
     size_t ncreds;

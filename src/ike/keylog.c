@@ -8,9 +8,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/privdir.h"
 #include "crypto/alg.h"
 #include "ike/sa.h"
 
@@ -236,15 +238,35 @@ int hk_keylog_esp_lines(const struct ike_sa *sa, const struct child_sa *c,
     return finish(&o);
 }
 
-int hk_keylog_append(const char *path, const char *text)
+/* Appends text to name relative to dirfd (AT_FDCWD: the working directory) in one write. A new
+ * file is created 0600; an existing one must be a regular file of ours that group and others
+ * cannot access (hiked runs as root: a file someone else prepared could leak the keys). */
+static int append_at(int dirfd, const char *name, const char *text, char *err, size_t errlen)
 {
-    if (!path || !text)
-        return HK_E_INVALID;
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0)
-        return HK_E_IO;
-    size_t n = strlen(text), off = 0;
+    int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+    struct stat st;
     int rc = 0;
+    if (fd < 0) {
+        if (err && errlen)
+            snprintf(err, errlen, "cannot open: %s", strerror(errno));
+        return HK_E_IO;
+    }
+    if (fstat(fd, &st)) {
+        if (err && errlen)
+            snprintf(err, errlen, "cannot stat: %s", strerror(errno));
+        close(fd);
+        return HK_E_IO;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
+        if (err && errlen)
+            snprintf(err, errlen,
+                     "not a private file of hiked's user (mode %04o, uid %u; 0600 and uid %u "
+                     "wanted): refused",
+                     (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid, (unsigned)geteuid());
+        close(fd);
+        return HK_E_IO;
+    }
+    size_t n = strlen(text), off = 0;
     while (off < n) {
         ssize_t w = write(fd, text + off, n - off);
         if (w < 0 && errno == EINTR)
@@ -255,7 +277,31 @@ int hk_keylog_append(const char *path, const char *text)
         }
         off += (size_t)w;
     }
+    if (rc && err && errlen)
+        snprintf(err, errlen, "cannot write: %s", strerror(errno));
     if (close(fd) && !rc)
         rc = HK_E_IO;
+    return rc;
+}
+
+int hk_keylog_append(const char *path, const char *text)
+{
+    if (!path || !text)
+        return HK_E_INVALID;
+    return append_at(AT_FDCWD, path, text, NULL, 0);
+}
+
+int hk_keylog_write(const char *dir, const char *table, const char *text, char *err, size_t errlen)
+{
+    if (!dir || !table || !text || strchr(table, '/'))
+        return HK_E_INVALID;
+    int dfd = hk_dir_open_checked(dir, HK_DIR_PRIVATE, HK_DIR_OWNER_SELF, err, errlen);
+    if (dfd < 0)
+        return dfd;
+    char why[200] = "";
+    int rc = append_at(dfd, table, text, why, sizeof(why));
+    close(dfd);
+    if (rc && err && errlen)
+        snprintf(err, errlen, "%s/%s: %s", dir, table, why);
     return rc;
 }

@@ -61,9 +61,17 @@ int hk_keylog_esp_lines(const struct ike_sa *sa, const struct child_sa *c,
                         const struct sockaddr_storage *local, const struct sockaddr_storage *remote,
                         char *buf, size_t len);
 
-/* Appends text to path in one write, creating the file with mode 0600 (an existing file keeps
- * its mode). A symbolic link is refused: the daemon runs as root. HK_E_IO on failure. */
+/* Appends text to path in one write, creating the file with mode 0600. A symbolic link, and an
+ * existing file that is not a regular file of our effective user or that group or others may
+ * access, are refused: the daemon runs as root. HK_E_IO on failure. */
 int hk_keylog_append(const char *path, const char *text);
+/*
+ * Appends text to the file table in directory dir (daemon.keylog_dir): dir is created 0700 when
+ * missing and must otherwise be a directory of hiked's user without group or other access
+ * (common/privdir.h); the file as for hk_keylog_append. HK_E_CONFIG (an unsafe directory) or
+ * HK_E_IO with a one-line reason in err.
+ */
+int hk_keylog_write(const char *dir, const char *table, const char *text, char *err, size_t errlen);
 
 /* Enough for any line pair above. */
 #define HK_KEYLOG_MAXLINE 1024

@@ -29,6 +29,7 @@ struct owner {
     uint64_t hash;
     struct owner *hnext;
     struct lease *leases, *last;
+    size_t held; /* acquires not released: the sum of its leases' refs (max_leases) */
     size_t idlen;
     uint8_t id[];
 };
@@ -480,6 +481,8 @@ int hk_ippool_acquire(struct hk_ippool *p, const uint8_t *id, size_t idlen,
     } else {
         l->refs++;
     }
+    if (l->owner)
+        l->owner->held++;
     addr_of(p, l->off, out);
     return 0;
 }
@@ -492,6 +495,8 @@ int hk_ippool_release(struct hk_ippool *p, const struct hk_ip *ip)
     struct lease *l = off_of(p, ip, &off) ? hk_u64map_get(&p->leases, off) : NULL;
     if (!l || !l->refs)
         return HK_E_NOTFOUND;
+    if (l->owner)
+        l->owner->held--;
     if (--l->refs)
         return 0;
     p->in_use--;
@@ -501,6 +506,14 @@ int hk_ippool_release(struct hk_ippool *p, const struct hk_ip *ip)
     } else
         lease_forget(p, l);
     return 0;
+}
+
+size_t hk_ippool_held(const struct hk_ippool *p, const uint8_t *id, size_t idlen)
+{
+    if (!p || !idlen || !id)
+        return 0;
+    const struct owner *o = owner_find(p, id_hash(p->seed, id, idlen), id, idlen);
+    return o ? o->held : 0;
 }
 
 size_t hk_ippool_in_use(const struct hk_ippool *p)

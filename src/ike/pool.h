@@ -54,6 +54,10 @@ int hk_ippool_acquire(struct hk_ippool *p, const uint8_t *id, size_t idlen,
 /* Ends one lease of ip (one acquire). HK_E_NOTFOUND when ip is not leased. */
 int hk_ippool_release(struct hk_ippool *p, const struct hk_ip *ip);
 
+/* Leases identity id holds now (acquires not released; a shared lease counts each time): what
+ * max_leases limits. 0 without an identity. */
+size_t hk_ippool_held(const struct hk_ippool *p, const uint8_t *id, size_t idlen);
+
 /* Addresses leased now, and addresses the pool can hand out. */
 size_t hk_ippool_in_use(const struct hk_ippool *p);
 size_t hk_ippool_size(const struct hk_ippool *p);

@@ -136,6 +136,7 @@ struct ike_sa {
     bool childless_offered;
 
     struct ike_id peer_id;
+    bool peer_id_counted; /* counted in the engine's IKE SAs per identity (max_ike_sas) */
     /* Virtual addresses (2.19): as responder leased from a pool for the peer; as initiator
      * assigned to us. */
     uint8_t nvip;

@@ -80,6 +80,16 @@ static int lease(struct ike_engine *e, struct ike_sa *sa, const struct hk_conn *
         if (!p || hk_ippool_family(p) != family)
             continue;
         struct hk_ip ip;
+        size_t held = hk_ippool_held(p, sa->peer_id.data.p, sa->peer_id.data.len);
+        if (conn->max_leases && held >= conn->max_leases) {
+            /* 3.15.4: past the identity's limit, as if the pool were exhausted. */
+            e->stats.refused_leases++;
+            hk_info(e->log,
+                    "IKE SA [%s]: no address from pool %s: the peer's identity holds %zu "
+                    "already (max_leases)",
+                    sa->conn, conn->pools[i], held);
+            continue;
+        }
         if (hk_ippool_acquire(p, sa->peer_id.data.p, sa->peer_id.data.len, want, &ip))
             continue; /* exhausted: the next pool */
         sa->vip[sa->nvip] = ip;

@@ -145,9 +145,11 @@ static int check_auth(struct ike_engine *e, const struct ike_sa *sa, const struc
         rc = auth_octets(e, sa, !sa->initiator, body, 4 + id->data.len, &oct);
         if (!rc) {
             const struct ike_conn_creds *cr = ike_creds_get(e, conn);
+            struct auth_cert_policy pol;
+            conn_cert_policy(conn, &pol);
             rc = cr && (cr->trust || cr->pin)
                      ? auth_cert_verify(e->crypto, cr->trust, m, id, auth, oct.buf, oct.len,
-                                        cr->pin, err, sizeof(err))
+                                        cr->pin, &pol, err, sizeof(err))
                      : HK_E_AUTH;
             if (!cr)
                 snprintf(err, sizeof(err), "no trust anchors loaded");
@@ -512,7 +514,8 @@ void x_auth_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *r
         return;
     }
     const struct hk_conn *conn = find_conn_for_id(e, sa, &idi->u.id);
-    if (!conn || check_auth(e, sa, conn, m, &idi->u.id, &auth->u.auth)) {
+    if (!conn || check_auth(e, sa, conn, m, &idi->u.id, &auth->u.auth) ||
+        peer_ike_sas_full(e, sa, conn, &idi->u.id)) {
         /* 2.21.2: AUTHENTICATION_FAILED in the response, then the SA is gone. */
         struct ike_payload pl = {.type = IKE_PL_NOTIFY,
                                  .u.notify.type = IKE_N_AUTHENTICATION_FAILED};

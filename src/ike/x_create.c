@@ -547,6 +547,11 @@ static void child_request_in(struct ike_engine *e, struct ike_sa *sa, struct ike
             respond_error(e, sa, id, IKE_N_CHILD_SA_NOT_FOUND, NULL, 0);
             return;
         }
+    } else if (conn->max_children && sa_live_children(e, sa) >= conn->max_children) {
+        /* 1.3: unwilling to accept more Child SAs on this IKE SA (a rekey replaces one). */
+        e->stats.refused_children++;
+        respond_error(e, sa, id, IKE_N_NO_ADDITIONAL_SAS, NULL, 0);
+        return;
     }
     uint16_t err = IKE_N_NO_PROPOSAL_CHOSEN;
     bool want_transport = ike_msg_find_notify(m, IKE_N_USE_TRANSPORT_MODE) != NULL;

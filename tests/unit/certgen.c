@@ -26,13 +26,15 @@ EVP_PKEY *cg_key_new(enum cg_key_type t)
         return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-521");
     case CG_ED25519:
         return EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    case CG_RSA1024:
+        return EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
     }
     return NULL;
 }
 
 int cg_key_type_parse(const char *s)
 {
-    static const char *const names[] = {"rsa", "p256", "p384", "p521", "ed25519"};
+    static const char *const names[] = {"rsa", "p256", "p384", "p521", "ed25519", "rsa1024"};
     for (int i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++)
         if (!strcmp(s, names[i]))
             return i;
@@ -99,7 +101,8 @@ X509 *cg_cert_new(const struct cg_spec *s)
         (!s->no_key_usage && add_ext(x, &ctx, NID_key_usage, ku)) ||
         add_ext(x, &ctx, NID_subject_key_identifier, "hash") ||
         (s->issuer && add_ext(x, &ctx, NID_authority_key_identifier, "keyid")) ||
-        (s->san && add_ext(x, &ctx, NID_subject_alt_name, s->san)))
+        (s->san && add_ext(x, &ctx, NID_subject_alt_name, s->san)) ||
+        (s->eku && add_ext(x, &ctx, NID_ext_key_usage, s->eku)))
         goto fail;
     if (!X509_sign(x, signer, EVP_PKEY_is_a(signer, "ED25519") ? NULL : EVP_sha256()))
         goto fail;

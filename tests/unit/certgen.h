@@ -19,11 +19,12 @@ enum cg_key_type {
     CG_P384,
     CG_P521,
     CG_ED25519,
+    CG_RSA1024, /* too weak for hike's defaults: for the tests that refuse it */
 };
 
 /* A fresh key pair. */
 EVP_PKEY *cg_key_new(enum cg_key_type t);
-/* "rsa", "p256", "p384", "p521", "ed25519" to the type; -1 when unknown. */
+/* "rsa", "p256", "p384", "p521", "ed25519", "rsa1024" to the type; -1 when unknown. */
 int cg_key_type_parse(const char *s);
 
 struct cg_spec {
@@ -37,6 +38,7 @@ struct cg_spec {
     long not_after;        /* seconds from now; 0 means one day */
     bool no_key_usage;     /* leave keyUsage out */
     const char *key_usage; /* overrides the keyUsage value ("keyEncipherment") */
+    const char *eku;       /* extendedKeyUsage ("serverAuth,1.3.6.1.5.5.7.3.17"), or NULL */
 };
 
 /* A certificate as specified, signed with SHA-256 (Ed25519: pure). */
