@@ -575,10 +575,13 @@ void engine_sa_established(struct ike_engine *e, struct ike_sa *sa)
         uint32_t r = 0;
         if (conn->rekey_jitter && !hk_crypto_random(e->crypto, &r, sizeof(r)))
             j = r % ((uint64_t)conn->rekey_jitter * 1000);
-        engine_arm(e, sa, IKE_TIMER_REKEY, now + (t > j ? t - j : t));
+        sa->rekey_at_ms = now + (t > j ? t - j : t);
+        engine_arm(e, sa, IKE_TIMER_REKEY, sa->rekey_at_ms);
     }
-    if (conn && conn->life_time)
-        engine_arm(e, sa, IKE_TIMER_EXPIRE, now + (uint64_t)conn->life_time * 1000);
+    if (conn && conn->life_time) {
+        sa->expire_at_ms = now + (uint64_t)conn->life_time * 1000;
+        engine_arm(e, sa, IKE_TIMER_EXPIRE, sa->expire_at_ms);
+    }
     if (conn && conn->dpd_delay)
         engine_arm(e, sa, IKE_TIMER_DPD, now + (uint64_t)conn->dpd_delay * 1000);
     if (sa->nat_local && e->ops.keepalive)

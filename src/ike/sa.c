@@ -244,6 +244,7 @@ void ike_sa_free(struct ike_sa *sa)
     hk_ke_free(sa->create.ke);
     ike_bytes_clear(&sa->create.nonce);
     ike_bytes_clear(&sa->peer_id.data);
+    ike_bytes_clear(&sa->local_id.data);
     ike_sent_clear(&sa->out);
     ike_sent_clear(&sa->resp);
     ike_frag_in_clear(&sa->frag);
@@ -278,4 +279,21 @@ struct hk_dp_path ike_sa_dp_path(const struct ike_sa *sa)
     return (struct hk_dp_path){.local = sa->local,
                                .remote = sa->remote,
                                .udp = sa->nat_local || sa->nat_remote || lport != 500};
+}
+
+int ike_sa_inherit(struct ike_sa *ns, const struct ike_sa *sa)
+{
+    ns->local = sa->local;
+    ns->remote = sa->remote;
+    ns->nat_local = sa->nat_local;
+    ns->nat_remote = sa->nat_remote;
+    ns->ext = sa->ext;
+    ns->peer_id.type = sa->peer_id.type;
+    ns->local_id.type = sa->local_id.type;
+    ns->local_auth = sa->local_auth;
+    ns->peer_auth = sa->peer_auth;
+    int rc = ike_bytes_set(&ns->peer_id.data, sa->peer_id.data.p, sa->peer_id.data.len);
+    if (!rc)
+        rc = ike_bytes_set(&ns->local_id.data, sa->local_id.data.p, sa->local_id.data.len);
+    return rc;
 }

@@ -135,7 +135,12 @@ struct ike_sa {
      * IKE_AUTH request is then ours to accept, whatever the initiator announced. */
     bool childless_offered;
 
+    /* The authentication this SA holds, as IKE_AUTH did it (2.15): both identities and both
+     * AUTH methods (IKE_AUTH_*). A rekey, clone or export reads them here, not from a
+     * configuration that may have changed since. */
     struct ike_id peer_id;
+    struct ike_id local_id;
+    uint8_t local_auth, peer_auth;
     bool peer_id_counted; /* counted in the engine's IKE SAs per identity (max_ike_sas) */
     /* Virtual addresses (2.19): as responder leased from a pool for the peer; as initiator
      * assigned to us. */
@@ -143,6 +148,10 @@ struct ike_sa {
     struct hk_ip vip[2];
     char vip_pool[2][32]; /* responder: the pool each lease came from */
     uint64_t created_ms, established_ms, last_in_ms;
+    /* When the SA is due for a rekey and when it expires, on the engine's clock (0: never):
+     * the session's deadlines, from which another process or node re-arms its own timers
+     * (timer generations below are this engine's bookkeeping). */
+    uint64_t rekey_at_ms, expire_at_ms;
     uint32_t timer_gen[8]; /* per timer kind: an armed timer of an older generation is stale */
 
     /* CREATE_CHILD_SA we initiated and await the answer to (window size 1). */
@@ -248,6 +257,13 @@ void child_sa_free(struct child_sa *c);
  * inputs may be the child's own arrays). Entry 0 of each always exists (zeroed when the
  * count is 0), so log lines can show it. HK_E_NOMEM leaves the child as it was.
  */
+/*
+ * A new IKE SA that replaces or parallels sa (an IKE rekey, 2.18; later a clone or an
+ * import) takes over its session: addresses and NAT state, extensions, both identities and
+ * AUTH methods. Keys, SPIs, message IDs, timers and Child SAs are not copied. HK_E_NOMEM
+ * leaves ns partly set (its owner frees it).
+ */
+int ike_sa_inherit(struct ike_sa *ns, const struct ike_sa *sa);
 /* Where the IKE SA's Child SAs send ESP now: its addresses, and UDP encapsulation (RFC 3948)
  * when a NAT is in the path or IKE has moved off port 500 (2.23). */
 struct hk_dp_path ike_sa_dp_path(const struct ike_sa *sa);

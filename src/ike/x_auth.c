@@ -180,7 +180,7 @@ static int add_certs(struct ike_engine *e, const struct hk_conn *conn, struct hk
  * chain appended at pl[*n] (keeping `keep` entries of pl free for what follows), and our
  * AUTH data into auth. idb holds the ID body the payload points into.
  */
-static int our_identity(struct ike_engine *e, const struct ike_sa *sa, const struct hk_conn *conn,
+static int our_identity(struct ike_engine *e, struct ike_sa *sa, const struct hk_conn *conn,
                         uint8_t id_payload, struct hk_cbb *idb, struct hk_cbb *auth,
                         uint8_t *method, struct hk_arena *a, struct ike_payload *pl, size_t cap,
                         size_t keep, size_t *n)
@@ -188,11 +188,27 @@ static int our_identity(struct ike_engine *e, const struct ike_sa *sa, const str
     int rc = local_id(e, sa, conn, idb);
     if (!rc)
         rc = make_auth(e, sa, conn, idb->buf, idb->len, auth, method);
+    /* The SA keeps how it authenticated itself (its identity is fixed from here on). */
+    if (!rc)
+        rc = ike_bytes_set(&sa->local_id.data, idb->buf + 4, idb->len - 4);
     if (rc)
         return rc;
+    sa->local_id.type = idb->buf[0];
+    sa->local_auth = *method;
     pl[(*n)++] = (struct ike_payload){
         .type = id_payload, .u.id = {.type = idb->buf[0], .data = {idb->buf + 4, idb->len - 4}}};
     return add_certs(e, conn, a, pl, cap - keep, n);
+}
+
+/* The peer's identity and AUTH method, once its AUTH verified. */
+static int note_peer(struct ike_sa *sa, const struct ike_pl_id *id, uint8_t method)
+{
+    int rc = ike_bytes_set(&sa->peer_id.data, id->data.p, id->data.len);
+    if (!rc) {
+        sa->peer_id.type = id->type;
+        sa->peer_auth = method;
+    }
+    return rc;
 }
 
 /* A CERTREQ naming our trust anchors, when we authenticate the peer by certificate (1.2). */
@@ -359,8 +375,10 @@ void x_auth_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *
             engine_delete_sa(e, sa, "responder authentication failed");
         return;
     }
-    ike_bytes_set(&sa->peer_id.data, idr->u.id.data.p, idr->u.id.data.len);
-    sa->peer_id.type = idr->u.id.type;
+    if (note_peer(sa, &idr->u.id, auth->u.auth.method)) {
+        engine_delete_sa(e, sa, hk_strerror(HK_E_NOMEM));
+        return;
+    }
     const struct ike_payload *cp = find(m, IKE_PL_CP);
     if (cp && cp->u.cp.cfg_type == IKE_CFG_REPLY && engine_vip_take(e, sa, &cp->u.cp))
         hk_warn(e->log, "IKE SA [%s]: malformed configuration reply ignored", sa->conn);
@@ -527,8 +545,10 @@ void x_auth_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *r
         return;
     }
     snprintf(sa->conn, sizeof(sa->conn), "%s", conn->name);
-    ike_bytes_set(&sa->peer_id.data, idi->u.id.data.p, idi->u.id.data.len);
-    sa->peer_id.type = idi->u.id.type;
+    if (note_peer(sa, &idi->u.id, auth->u.auth.method)) {
+        engine_delete_sa(e, sa, hk_strerror(HK_E_NOMEM)); /* the peer's retransmission may do */
+        return;
+    }
 
     struct hk_cbb idb, authv;
     uint8_t method;

@@ -309,13 +309,7 @@ static int rekeyed_sa_setup(struct ike_engine *e, struct ike_sa *sa, struct ike_
 {
     struct hk_secret *skeyseed = NULL;
     engine_set_alg(ns, c);
-    ns->local = sa->local;
-    ns->remote = sa->remote;
-    ns->nat_local = sa->nat_local;
-    ns->nat_remote = sa->nat_remote;
-    ns->ext = sa->ext;
-    ns->peer_id.type = sa->peer_id.type;
-    int rc = ike_bytes_set(&ns->peer_id.data, sa->peer_id.data.p, sa->peer_id.data.len);
+    int rc = ike_sa_inherit(ns, sa);
     /* 2.18: SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr), with the old SA's PRF. */
     if (!rc)
         rc = hk_skeyseed_rekey(e->crypto, sa->alg.prf, sa->keys.sk_d, g_ir->data, g_ir->len,

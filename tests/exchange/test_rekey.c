@@ -138,8 +138,28 @@ static void contexts_idle(struct pair *p)
     assert_true(hk_sk_cipher_is_idle(sb->sk_out) && hk_sk_cipher_is_idle(sb->sk_in));
 }
 
+/* What IKE_AUTH did, kept in each SA: its identity and method, the peer's (2.15). */
+static void assert_auth_kept(struct pair *p)
+{
+    struct ike_sa *sa = h_only_sa(p->a), *sb = h_only_sa(p->b);
+    static const char alice[] = "alice.example.net", bob[] = "bob.example.net";
+    assert_int_equal(sa->local_id.type, IKE_ID_FQDN);
+    assert_int_equal(sa->local_id.data.len, strlen(alice));
+    assert_memory_equal(sa->local_id.data.p, alice, strlen(alice));
+    assert_int_equal(sb->local_id.data.len, strlen(bob));
+    assert_memory_equal(sb->local_id.data.p, bob, strlen(bob));
+    assert_int_equal(sa->peer_id.data.len, sb->local_id.data.len);
+    assert_memory_equal(sa->peer_id.data.p, sb->local_id.data.p, sb->local_id.data.len);
+    assert_memory_equal(sb->peer_id.data.p, sa->local_id.data.p, sa->local_id.data.len);
+    assert_int_equal(sa->local_auth, IKE_AUTH_SHARED_KEY);
+    assert_int_equal(sa->peer_auth, IKE_AUTH_SHARED_KEY);
+    assert_int_equal(sb->local_auth, IKE_AUTH_SHARED_KEY);
+    assert_int_equal(sb->peer_auth, IKE_AUTH_SHARED_KEY);
+}
+
 static void ike_rekey(struct pair *p, struct h_peer *who)
 {
+    assert_auth_kept(p);
     struct ike_sa *old = h_only_sa(who);
     uint8_t spi_i[8];
     memcpy(spi_i, old->spi_i, 8);
@@ -152,6 +172,7 @@ static void ike_rekey(struct pair *p, struct h_peer *who)
     struct ike_sa *sa = h_only_sa(p->a);
     assert_memory_not_equal(sa->spi_i, spi_i, 8);
     assert_int_equal(sa->state, IKE_SA_ESTABLISHED);
+    assert_auth_kept(p); /* inherited by the new SA (ike_sa_inherit) */
     /* 2.18: the children move, they are not rekeyed; the data plane is told on both sides. */
     assert_int_equal(h_only_child(p->a)->spi_in, child_spi);
     assert_int_equal(p->a->child_down, 0);
@@ -227,10 +248,15 @@ static void rekey_by_lifetime(void **s)
     /* The child's rekey time is set per child; use the engine command path for it too. */
     uint8_t spi_i[8];
     memcpy(spi_i, h_only_sa(p.a)->spi_i, 8);
+    /* The deadline is in the SA, on the engine's clock (re-armed from it after a move). */
+    struct ike_sa *first = h_only_sa(p.a);
+    assert_int_equal(first->rekey_at_ms, first->established_ms + 60000);
+    assert_int_equal(first->expire_at_ms, first->established_ms + 66000); /* 1.1 x rekey */
     h_settle(p.w, p.w->now + 100000);
     struct ike_sa *sa = h_only_sa(p.a);
     assert_non_null(sa);
     assert_memory_not_equal(sa->spi_i, spi_i, 8);
+    assert_int_equal(sa->rekey_at_ms, sa->established_ms + 60000);
     one_child_pair(&p);
     h_world_free(p.w);
 }
