@@ -83,7 +83,7 @@ static json_t *terminate_one(struct hiked *d, uint64_t id, struct ctl_err *err)
 static json_t *terminate_conn(struct hiked *d, const char *name, struct ctl_err *err)
 {
     /* Collect first: terminating may free SAs, and the map must not change under next(). */
-    size_t n = hk_u64map_count(&d->engine.sa_by_id), k = 0, pos = 0;
+    size_t n = ike_engine_sa_count(&d->engine), k = 0, pos = 0;
     uint64_t *ids = calloc(n ? n : 1, sizeof(*ids));
     json_t *done = json_array();
     if (!ids || !done) {
@@ -92,7 +92,7 @@ static json_t *terminate_conn(struct hiked *d, const char *name, struct ctl_err 
         return ctl_fail(err, "out of memory");
     }
     const struct ike_sa *sa;
-    while (k < n && (sa = hk_u64map_next(&d->engine.sa_by_id, &pos, NULL)))
+    while (k < n && (sa = ike_engine_next_sa(&d->engine, &pos)))
         if (!strcmp(sa->conn, name))
             ids[k++] = sa->id;
     if (!k && !hk_config_find_conn(d->cfg, name)) {

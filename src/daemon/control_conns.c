@@ -139,11 +139,11 @@ json_t *ctl_list_conns(struct hiked *d, const struct hiked_control_view *v, cons
 {
     (void)v, (void)req;
     /* The connection names of all IKE SAs, sorted, to count them per connection. */
-    size_t n = hk_u64map_count(&d->engine.sa_by_id), k = 0, pos = 0;
+    size_t n = ike_engine_sa_count(&d->engine), k = 0, pos = 0;
     const char **names = calloc(n ? n : 1, sizeof(*names));
     json_t *list = names ? json_array() : NULL;
     const struct ike_sa *sa;
-    while (names && k < n && (sa = hk_u64map_next(&d->engine.sa_by_id, &pos, NULL)))
+    while (names && k < n && (sa = ike_engine_next_sa(&d->engine, &pos)))
         names[k++] = sa->conn;
     if (names)
         qsort(names, k, sizeof(*names), cmp_name);

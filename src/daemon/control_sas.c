@@ -203,7 +203,7 @@ json_t *ctl_list_sas(struct hiked *d, const struct hiked_control_view *v, const 
 {
     (void)v, (void)req;
     uint64_t now = ctl_now(d);
-    size_t n = hk_u64map_count(&d->engine.sa_by_id), k = 0, pos = 0;
+    size_t n = ike_engine_sa_count(&d->engine), k = 0, pos = 0;
     const struct ike_sa **sas = calloc(n ? n : 1, sizeof(*sas));
     json_t *list = json_array();
     if (!sas || !list) {
@@ -212,7 +212,7 @@ json_t *ctl_list_sas(struct hiked *d, const struct hiked_control_view *v, const 
         return ctl_fail(err, "out of memory");
     }
     const struct ike_sa *sa;
-    while (k < n && (sa = hk_u64map_next(&d->engine.sa_by_id, &pos, NULL)))
+    while (k < n && (sa = ike_engine_next_sa(&d->engine, &pos)))
         sas[k++] = sa;
     qsort(sas, k, sizeof(*sas), by_id); /* the map's order is a hash's */
     for (size_t i = 0; i < k; i++) {

@@ -37,15 +37,14 @@ json_t *ctl_stats(struct hiked *d, const struct hiked_control_view *v, const jso
         "{s:o, s:o, s:{s:o, s:o, s:o}, s:{s:o, s:o, s:o, s:o}, s:{s:s, s:o, s:o, s:o, s:o}, "
         "s:{s:o, s:o, s:o, s:o, s:o}}",
         "uptime", json_integer(ctl_age(ctl_now(d), v->opened_ms)), "ike", engine_json(&e->stats),
-        "sas", "ike", U(hk_u64map_count(&e->sa_by_id)), "child",
-        U(hk_u64map_count(&e->child_by_id)), "half_open", U(e->nhalf_open), "net", "rx_short",
-        U(d->stats.rx_short), "rx_keepalive", U(d->stats.rx_keepalive), "rx_esp",
-        U(d->stats.rx_esp), "tx_errors", U(d->stats.tx_errors), "dataplane", "backend",
-        d->dp ? d->dp->ops->name : "none", "installed", U(d->dp ? d->dp->installed : 0), "removed",
-        U(d->dp ? d->dp->removed : 0), "esp_dropped", U(d->dp ? d->dp->esp_dropped : 0),
-        "clear_dropped", U(d->dp ? d->dp->clear_dropped : 0), "control", "requests", U(c->requests),
-        "errors", U(c->errors), "bad_requests", U(c->bad_requests), "timeouts", U(c->timeouts),
-        "refused", U(c->refused));
+        "sas", "ike", U(ike_engine_sa_count(e)), "child", U(ike_engine_child_count(e)), "half_open",
+        U(e->nhalf_open), "net", "rx_short", U(d->stats.rx_short), "rx_keepalive",
+        U(d->stats.rx_keepalive), "rx_esp", U(d->stats.rx_esp), "tx_errors", U(d->stats.tx_errors),
+        "dataplane", "backend", d->dp ? d->dp->ops->name : "none", "installed",
+        U(d->dp ? d->dp->installed : 0), "removed", U(d->dp ? d->dp->removed : 0), "esp_dropped",
+        U(d->dp ? d->dp->esp_dropped : 0), "clear_dropped", U(d->dp ? d->dp->clear_dropped : 0),
+        "control", "requests", U(c->requests), "errors", U(c->errors), "bad_requests",
+        U(c->bad_requests), "timeouts", U(c->timeouts), "refused", U(c->refused));
     json_t *ikeo = r ? json_object_get(r, "ike") : NULL;
     if (ikeo)
         ctl_set(ikeo, "refused", refused_json(&e->stats));

@@ -40,7 +40,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 void hiked_kick(struct hiked *d)
 {
     uint64_t next = ike_engine_tick(&d->engine);
-    if (d->stopping && !hk_u64map_count(&d->engine.sa_by_id)) {
+    if (d->stopping && !ike_engine_sa_count(&d->engine)) {
         event_base_loopexit(d->base, NULL);
         return;
     }
@@ -99,7 +99,7 @@ static bool conn_has_sa(struct hiked *d, const char *name)
 {
     size_t pos = 0;
     struct ike_sa *sa;
-    while ((sa = hk_u64map_next(&d->engine.sa_by_id, &pos, NULL)))
+    while ((sa = ike_engine_next_sa(&d->engine, &pos)))
         if (!strcmp(sa->conn, name) && sa->state != IKE_SA_DELETING)
             return true;
     return false;
@@ -309,7 +309,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
         return;
     }
     hk_info(&d->log, "%s: deleting %zu IKE SAs and stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT",
-            hk_u64map_count(&d->engine.sa_by_id));
+            ike_engine_sa_count(&d->engine));
     d->stopping = true;
     ike_engine_shutdown(&d->engine);
     struct timeval grace = {.tv_sec = SHUTDOWN_GRACE_MS / 1000,

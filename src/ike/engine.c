@@ -138,6 +138,21 @@ struct child_sa *ike_engine_child(const struct ike_engine *e, uint64_t id)
     return hk_u64map_get(&e->child_by_id, id);
 }
 
+struct ike_sa *ike_engine_next_sa(const struct ike_engine *e, size_t *pos)
+{
+    return hk_u64map_next(&e->sa_by_id, pos, NULL);
+}
+
+size_t ike_engine_sa_count(const struct ike_engine *e)
+{
+    return hk_u64map_count(&e->sa_by_id);
+}
+
+size_t ike_engine_child_count(const struct ike_engine *e)
+{
+    return hk_u64map_count(&e->child_by_id);
+}
+
 void engine_addr_bytes(const struct sockaddr_storage *a, const uint8_t **ip, size_t *iplen,
                        uint16_t *port)
 {

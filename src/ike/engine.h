@@ -146,6 +146,13 @@ void ike_engine_child_activity(struct ike_engine *e, uint64_t child_id);
 void ike_engine_shutdown(struct ike_engine *e);
 
 struct ike_sa *ike_engine_sa(const struct ike_engine *e, uint64_t id);
+/*
+ * The IKE SAs, in no order: *pos starts at 0, NULL ends the walk. Nothing may create or free
+ * an SA during a walk (collect ids first, then act on them).
+ */
+struct ike_sa *ike_engine_next_sa(const struct ike_engine *e, size_t *pos);
+size_t ike_engine_sa_count(const struct ike_engine *e);
+size_t ike_engine_child_count(const struct ike_engine *e);
 struct child_sa *ike_engine_child(const struct ike_engine *e, uint64_t id);
 
 #endif

@@ -162,7 +162,7 @@ static void all_done(struct load *l)
     report(l);
     if (l->o->hold) {
         hk_info(&l->log, "holding %zu IKE SAs until SIGINT or SIGTERM",
-                hk_u64map_count(&l->engine.sa_by_id));
+                ike_engine_sa_count(&l->engine));
         return;
     }
     struct timeval tv = {.tv_sec = DELETE_GRACE};
@@ -188,7 +188,7 @@ void load_kick(struct load *l)
     uint64_t next = ike_engine_tick(&l->engine);
     if (!l->all_done && l->stats.established + l->stats.failed == l->o->count)
         all_done(l);
-    if (l->all_done && !l->o->hold && !hk_u64map_count(&l->engine.sa_by_id)) {
+    if (l->all_done && !l->o->hold && !ike_engine_sa_count(&l->engine)) {
         stop(l);
         return;
     }
