@@ -176,6 +176,8 @@ void engine_queue(struct ike_engine *e, struct ike_sa *sa, enum ike_task task, u
     for (uint8_t i = 0; i < sa->ntasks; i++)
         if (sa->task[i] == task && sa->task_arg[i] == arg)
             return; /* already queued */
+    if (task == IKE_TASK_DELETE_IKE)
+        sa->ntasks = 0; /* the SA goes: nothing else queued matters, and the DELETE always fits */
     if (sa->ntasks >= sizeof(sa->task)) {
         hk_warn(e->log, "IKE SA [%s]: task queue full, dropping task %d", sa->conn, task);
         return;

@@ -667,7 +667,12 @@ uint64_t ike_engine_tick(struct ike_engine *e)
             x_init_half_open_expired(e, sa);
             break;
         case IKE_TIMER_DELETE:
-            engine_delete_sa(e, sa, "deleted");
+            /* A rekeyed SA whose DELETE never came from the rekey's initiator (2.18: it deletes
+             * the old SA): we delete it ourselves, so it cannot stay for ever. */
+            if (sa->state == IKE_SA_REKEYED) {
+                hk_info(e->log, "IKE SA [%s]: the peer did not delete the rekeyed SA", sa->conn);
+                engine_queue(e, sa, IKE_TASK_DELETE_IKE, 0);
+            }
             break;
         case IKE_TIMER_DPD:
             dpd_check(e, sa);
@@ -1139,20 +1144,30 @@ int ike_engine_terminate(struct ike_engine *e, uint64_t ike_id)
     struct ike_sa *sa = hk_u64map_get(&e->sa_by_id, ike_id);
     if (!sa)
         return HK_E_NOTFOUND;
-    if (sa->state != IKE_SA_ESTABLISHED) {
+    if (sa->state == IKE_SA_DELETING)
+        return HK_OK; /* its DELETE is out already */
+    if (sa->state != IKE_SA_ESTABLISHED && sa->state != IKE_SA_REKEYED) {
         engine_delete_sa(e, sa, "terminated before it was established");
         return HK_OK;
     }
-    return x_info_delete_ike(e, sa);
+    /* Window size 1 (2.3): with an exchange of ours in flight the DELETE waits its turn (it
+     * goes first, and the queued work with it: engine_queue). */
+    engine_queue(e, sa, IKE_TASK_DELETE_IKE, 0);
+    return HK_OK;
 }
 
 void ike_engine_shutdown(struct ike_engine *e)
 {
-    size_t pos = 0;
+    /* Collect first: a DELETE that cannot be sent may free its SA. */
+    size_t n = hk_u64map_count(&e->sa_by_id), k = 0, pos = 0;
+    uint64_t *ids = calloc(n ? n : 1, sizeof(*ids));
     struct ike_sa *sa;
-    while ((sa = hk_u64map_next(&e->sa_by_id, &pos, NULL)))
-        if (sa->state == IKE_SA_ESTABLISHED)
-            x_info_delete_ike(e, sa);
+    while (ids && k < n && (sa = hk_u64map_next(&e->sa_by_id, &pos, NULL)))
+        if (sa->state == IKE_SA_ESTABLISHED || sa->state == IKE_SA_REKEYED)
+            ids[k++] = sa->id;
+    for (size_t i = 0; i < k; i++)
+        ike_engine_terminate(e, ids[i]);
+    free(ids);
 }
 
 int ike_engine_rekey(struct ike_engine *e, uint64_t ike_id)

@@ -12,12 +12,16 @@
 enum ike_timer_kind {
     IKE_TIMER_RETRANSMIT = 0,
     IKE_TIMER_HALF_OPEN = 1,
-    IKE_TIMER_DELETE = 2,    /* give a dying SA time to deliver its DELETE */
+    IKE_TIMER_DELETE = 2,    /* a rekeyed SA the peer did not delete: we do (2.18) */
     IKE_TIMER_DPD = 3,       /* liveness check after silence (2.4) */
     IKE_TIMER_KEEPALIVE = 4, /* NAT keepalive (RFC 3948 4) */
     IKE_TIMER_REKEY = 5,     /* IKE SA rekey (2.8) */
     IKE_TIMER_EXPIRE = 6,    /* IKE SA hard lifetime */
 };
+
+/* How long a rekeyed IKE SA waits for the rekey initiator's DELETE (2.18) before deleting it
+ * itself: room for that DELETE's retransmissions. */
+#define IKE_REKEYED_GRACE_MS 30000
 
 /* Child SA timers (index into child_sa.timer_gen; the owner is the child's id). */
 enum child_timer_kind {

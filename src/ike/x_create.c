@@ -510,6 +510,8 @@ static void ike_rekey_request(struct ike_engine *e, struct ike_sa *sa, struct ik
     }
     engine_move_children(e, sa, ns);
     ike_sa_set_state(sa, IKE_SA_REKEYED, e->log); /* the peer deletes it (1.3.2) */
+    /* If it never does (its DELETE lost for good), the old SA must not stay for ever. */
+    engine_arm(e, sa, IKE_TIMER_DELETE, engine_now(e) + IKE_REKEYED_GRACE_MS);
 }
 
 static void child_request_in(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx,

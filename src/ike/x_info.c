@@ -10,9 +10,11 @@
 int x_info_delete_ike(struct ike_engine *e, struct ike_sa *sa)
 {
     struct ike_payload d = {.type = IKE_PL_DELETE, .u.del = {.protocol = IKE_PROTO_IKE}};
-    int rc = ike_sa_set_state(sa, IKE_SA_DELETING, e->log);
+    /* The request first: an SA whose DELETE could not go out (window busy, no memory) must
+     * not sit in DELETING with nothing that would ever end it. */
+    int rc = engine_request(e, sa, IKE_INFORMATIONAL, &d, 1);
     if (!rc)
-        rc = engine_request(e, sa, IKE_INFORMATIONAL, &d, 1);
+        rc = ike_sa_set_state(sa, IKE_SA_DELETING, e->log);
     if (!rc)
         e->stats.exchanges_info++;
     return rc;
