@@ -900,11 +900,12 @@ static int frag_in(struct ike_engine *e, struct ike_sa *sa, uint8_t *buf, size_t
         return HK_E_NOMEM;
     if (skf->frag_num == 1) {
         f->first_inner = skf->first_inner;
-        if (!response && len >= IKE_REQ_TAIL && len <= UINT32_MAX) {
-            /* Verified (its own ICV): what a retransmission of the request will repeat. */
+        if (!response && sa->frag1_cand_len == len) {
+            /* Verified (its own ICV): what a retransmission of the request will repeat, as
+             * check_msg_id saw it before decryption. */
             sa->frag1_msg_id = msg->hdr.msg_id;
-            sa->frag1_len = (uint32_t)len;
-            memcpy(sa->frag1_tail, buf + len - IKE_REQ_TAIL, IKE_REQ_TAIL);
+            sa->frag1_len = sa->frag1_cand_len;
+            memcpy(sa->frag1_tail, sa->frag1_cand_tail, IKE_REQ_TAIL);
         }
     }
     f->bytes += chunk.len;
@@ -987,8 +988,14 @@ static bool check_msg_id(struct ike_engine *e, struct ike_sa *sa, const struct i
         engine_drop(e, IKE_DROP_MSGID, from, d);
         return false;
     }
-    if (h->msg_id == sa->peer_req_next)
+    if (h->msg_id == sa->peer_req_next) {
+        sa->frag1_cand_len = 0;
+        if (frag_num == 1 && len >= IKE_REQ_TAIL && len <= UINT32_MAX) {
+            sa->frag1_cand_len = (uint32_t)len; /* frag_in keeps it once verified */
+            memcpy(sa->frag1_cand_tail, buf + len - IKE_REQ_TAIL, IKE_REQ_TAIL);
+        }
         return true;
+    }
     if (sa->resp.npkts && h->msg_id == sa->resp.msg_id) {
         /* A retransmitted request: answer with the same response, do not process (2.1).
          * A fragmented one is answered once, on its first fragment (RFC 7383 2.6.1). */

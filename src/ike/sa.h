@@ -136,6 +136,10 @@ struct ike_sa {
      * response again (2.6.1). */
     uint32_t frag1_msg_id, frag1_len;
     uint8_t frag1_tail[IKE_REQ_TAIL];
+    /* The datagram being looked at, when it claims to be fragment 1 of a new request: kept
+     * as received (the decoder decrypts in place) until its ICV is checked. */
+    uint32_t frag1_cand_len;
+    uint8_t frag1_cand_tail[IKE_REQ_TAIL];
     /* Initiator: an unprotected error notify answered our IKE_SA_INIT; we keep waiting for a
      * real response (2.21.1) and name it if none comes. 0: none. */
     uint16_t init_error;
