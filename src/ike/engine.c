@@ -626,8 +626,8 @@ static void retransmit(struct ike_engine *e, struct ike_sa *sa)
         if (sa->state == IKE_SA_ESTABLISHED)
             e->stats.dpd_dead++;
         /* An unprotected error that came in the meantime (2.21.1) is the likely reason. */
-        engine_delete_sa(e, sa,
-                         sa->init_error ? ike_notify_name(sa->init_error) : "peer not responding");
+        bool refused = sa->state == IKE_SA_INIT_SENT && sa->init_error;
+        engine_delete_sa(e, sa, refused ? ike_notify_name(sa->init_error) : "peer not responding");
         if (restart) {
             hk_info(e->log, "connection %s: peer dead, initiating again (dpd_action restart)",
                     cname);

@@ -234,6 +234,7 @@ int x_init_start(struct ike_engine *e, struct ike_sa *sa)
     pl[n++] = (struct ike_payload){.type = IKE_PL_NONCE, .u.nonce.data = {sa->ni.p, sa->ni.len}};
     init_notifies(e, pl, &n, natd_src, natd_dst, conn->fragmentation);
     sa->req_next = 0; /* a retried IKE_SA_INIT keeps message ID 0 (2.6, 1.2) */
+    sa->init_error = 0;
     ike_sent_clear(&sa->out);
     rc = engine_request(e, sa, IKE_SA_INIT, pl, n);
     if (!rc)
