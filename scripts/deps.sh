@@ -4,10 +4,14 @@
 set -euo pipefail
 
 build_pkgs=(build-essential clang cmake pkg-config libssl-dev libevent-dev libcmocka-dev
-            libconfig-dev libjansson-dev libcbor-dev libmnl-dev)
+            libconfig-dev libjansson-dev libcbor-dev libmnl-dev libcap-dev)
 test_pkgs=(tshark iproute2 nftables iputils-ping python3)
 interop_pkgs=(strongswan-charon strongswan-swanctl libcharon-extra-plugins
-              libstrongswan-extra-plugins libstrongswan-standard-plugins strongswan-pki)
+              libstrongswan-extra-plugins libstrongswan-standard-plugins strongswan-pki
+              # libreswan's pluto is unpacked, not installed (it conflicts with the
+              # packages above): its libraries and NSS tools are installed instead.
+              libnss3-tools libnss3 libnspr4 libldns3 libunbound8 libcurl3-nss
+              libevent-core-2.1-7 libevent-pthreads-2.1-7 libcap-ng0 libldap-2.5-0)
 bench_pkgs=(iperf3 hyperfine linux-perf jq util-linux openssl)
 
 want=("${build_pkgs[@]}")

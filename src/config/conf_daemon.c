@@ -30,6 +30,9 @@ static const char *const daemon_keys[] = {
     "tun_offload",
     "fwmark",
     "route_table",
+    /* privilege drop (src/daemon/privdrop.c) */
+    "user",
+    "group",
     NULL,
 };
 
@@ -64,6 +67,45 @@ static int parse_listen(struct hk_cfg_ctx *c, const config_setting_t *g, struct 
             if (memcmp(&d->listen[j], &d->listen[i], sizeof(d->listen[i])) == 0)
                 return hk_cfg_fail(c, e, "'%s' listed twice", s);
     }
+    return 0;
+}
+
+/* daemon.user and daemon.group: only checked for form here; the daemon looks them up in the
+ * system's databases (hiked -t too), so loading a configuration reads no other file. */
+static int privdrop_name(struct hk_cfg_ctx *c, const config_setting_t *g, const char *key,
+                         char **name, char **where)
+{
+    const char *s = NULL;
+    int rc = hk_cfg_string(c, g, key, &s);
+    if (rc < 0 || !s)
+        return rc;
+    const config_setting_t *m = hk_cfg_member(g, key);
+    size_t n = strlen(s);
+    if (n == 0 || n > HK_CONF_NAME_MAX)
+        return hk_cfg_fail(c, m, "a user or group name has 1 to %d characters", HK_CONF_NAME_MAX);
+    for (size_t i = 0; i < n; i++)
+        if (s[i] <= ' ' || s[i] == ':' || s[i] == '/' || s[i] == 0x7f)
+            return hk_cfg_fail(c, m, "invalid character in a user or group name");
+    if (s[0] == '-' || s[0] == '+')
+        return hk_cfg_fail(c, m, "a user or group name cannot start with '%c'", s[0]);
+    const char *file = config_setting_source_file(m) ? config_setting_source_file(m) : c->file;
+    char at[4096];
+    snprintf(at, sizeof(at), "%s:%u: daemon.%s", file ? file : "<string>",
+             config_setting_source_line(m), key);
+    if (!(*name = strdup(s)) || !(*where = strdup(at)))
+        return HK_E_NOMEM;
+    return 0;
+}
+
+static int parse_privdrop(struct hk_cfg_ctx *c, const config_setting_t *g, struct hk_daemon_conf *d)
+{
+    int rc;
+    if ((rc = privdrop_name(c, g, "user", &d->user, &d->user_at)) < 0 ||
+        (rc = privdrop_name(c, g, "group", &d->group, &d->group_at)) < 0)
+        return rc;
+    if (d->group && !d->user)
+        return hk_cfg_fail_member(c, g, "group",
+                                  "set daemon.user too: the group is switched only with the user");
     return 0;
 }
 
@@ -155,6 +197,8 @@ int hk_cfg_parse_daemon(struct hk_cfg_ctx *c, const config_setting_t *g, struct 
             0 ||
         (rc = hk_cfg_u32(c, g, "max_packet", 1280, 65535, &d->max_packet)) < 0)
         return rc;
+    if ((rc = parse_privdrop(c, g, d)) < 0)
+        return rc;
     return 0;
 }
 
@@ -164,6 +208,10 @@ void hk_cfg_free_daemon(struct hk_daemon_conf *d)
     free(d->listen);
     free(d->control_socket);
     free(d->keylog_dir);
+    free(d->user);
+    free(d->user_at);
+    free(d->group);
+    free(d->group_at);
     memset(d, 0, sizeof(*d));
 }
 

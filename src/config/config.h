@@ -31,6 +31,7 @@
 #define HK_CONF_HAND_OVER_NOTIFY      49152  /* private-use status notify (draft hand-over) */
 #define HK_CONF_FWMARK                0x484b /* "HK": marks hiked's own sockets */
 #define HK_CONF_ROUTE_TABLE           0x484b /* routes of transport-mode peers */
+#define HK_CONF_NAME_MAX              32     /* daemon.user, daemon.group (useradd's limit) */
 #define HK_CONF_IKE_REKEY_TIME        (4 * 3600)
 #define HK_CONF_CHILD_REKEY_TIME      3600
 #define HK_CONF_DPD_DELAY             30
@@ -193,6 +194,10 @@ struct hk_daemon_conf {
     bool tun_offload;     /* large TCP packets through the TUN device (esp/gso.h) */
     uint32_t fwmark;      /* SO_MARK of hiked's sockets; the transport-mode rule skips it */
     uint32_t route_table; /* routing table of the transport-mode peers' routes */
+    /* Privilege drop after start-up (src/daemon/privdrop.c); NULL user: hiked stays root. */
+    char *user;
+    char *group;              /* NULL: the user's primary group */
+    char *user_at, *group_at; /* "FILE:LINE: daemon.user", for the daemon's messages */
 };
 
 struct hk_config {

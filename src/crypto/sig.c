@@ -1,5 +1,6 @@
 #include "crypto/sig.h"
 #include "common/cbs.h"
+#include "common/diag.h"
 #include "common/err.h"
 
 #include <openssl/bn.h>
@@ -15,19 +16,21 @@
 #define METHOD_ECDSA_384 10
 #define METHOD_ECDSA_521 11
 
-enum sig_kind { SIG_RSA_PKCS1, SIG_RSA_PSS, SIG_ECDSA, SIG_ED25519 };
-
 struct sig_alg {
-    enum sig_kind kind;
+    enum hk_sig_kind kind;
     const EVP_MD *md;   /* NULL for Ed25519 */
     const EVP_MD *mgf1; /* PSS only */
     int saltlen;        /* PSS only */
 };
 
 /*
- * AlgorithmIdentifiers we emit, as published in RFC 7427 Appendix A. The PSS ones for SHA-384
- * and SHA-512 follow the A.4.3 layout with id-sha384/id-sha512 (RFC 4055 2.1) and a salt of the
- * hash length; Ed25519 is id-Ed25519 with absent parameters (RFC 8410 3).
+ * The AlgorithmIdentifiers we emit, in DER as RFC 7427 3 asks. ecdsa-with-SHA* are RFC 7427
+ * A.3.2-A.3.4 (parameters absent, RFC 5758 3.2); id-Ed25519 has absent parameters (RFC 8410
+ * 3). RSASSA-PSS is RFC 7427 A.4.3 without its trailerField [3] INTEGER 1: that is the
+ * DEFAULT (RFC 4055 3.1), and DER leaves a DEFAULT value out (X.690 11.5), so A.4.3 as
+ * printed (72 octets) is not DER and peers that compare octets (RFC 7427 1 allows it) refuse
+ * it. The SHA-384/512 forms use id-sha384/id-sha512 (hash parameters NULL, RFC 4055 2.1) and
+ * a salt of the hash length.
  */
 static const uint8_t aid_ecdsa_sha256[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86,
                                            0x48, 0xce, 0x3d, 0x04, 0x03, 0x02}; /* A.3.2 */
@@ -35,17 +38,17 @@ static const uint8_t aid_ecdsa_sha384[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86,
                                            0x48, 0xce, 0x3d, 0x04, 0x03, 0x03}; /* A.3.3 */
 static const uint8_t aid_ecdsa_sha512[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86,
                                            0x48, 0xce, 0x3d, 0x04, 0x03, 0x04}; /* A.3.4 */
-/* A.4.3 with the hash OID's last octet h (1: SHA-256, 2: SHA-384, 3: SHA-512) and salt length. */
+/* SEQUENCE { id-RSASSA-PSS, RSASSA-PSS-params { [0] hash, [1] MGF1(hash), [2] salt } } with the
+ * hash OID's last octet h (1: SHA-256, 2: SHA-384, 3: SHA-512) and the salt length. */
 #define PSS_AID(h, salt)                                                                           \
     {                                                                                              \
-        0x30, 0x46, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a, 0x30, 0x39,  \
+        0x30, 0x41, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a, 0x30, 0x34,  \
             0xa0, 0x0f, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,    \
             (h), 0x05, 0x00, 0xa1, 0x1c, 0x30, 0x1a, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7,     \
             0x0d, 0x01, 0x01, 0x08, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,    \
-            0x04, 0x02, (h), 0x05, 0x00, 0xa2, 0x03, 0x02, 0x01, (salt), 0xa3, 0x03, 0x02, 0x01,   \
-            0x01                                                                                   \
+            0x04, 0x02, (h), 0x05, 0x00, 0xa2, 0x03, 0x02, 0x01, (salt)                            \
     }
-static const uint8_t aid_pss_sha256[] = PSS_AID(0x01, 0x20); /* A.4.3 */
+static const uint8_t aid_pss_sha256[] = PSS_AID(0x01, 0x20); /* A.4.3, DER */
 static const uint8_t aid_pss_sha384[] = PSS_AID(0x02, 0x30);
 static const uint8_t aid_pss_sha512[] = PSS_AID(0x03, 0x40);
 static const uint8_t aid_ed25519[] = {0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70};
@@ -70,7 +73,8 @@ static const uint8_t oid_sha512[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0
 #define DER_SEQ    0x30
 #define DER_CTX(n) (0xa0 | (n)) /* [n] EXPLICIT, constructed */
 
-/* ---- a minimal DER reader over hk_cbs: one TLV at a time, nothing read past its bounds ---- */
+/* ---- the AlgorithmIdentifier parser: a minimal DER reader over hk_cbs, one TLV at a time,
+ * nothing read past its bounds; every refusal says what and where in d ---- */
 
 static int der_peek(const struct hk_cbs *in, uint8_t tag)
 {
@@ -78,33 +82,66 @@ static int der_peek(const struct hk_cbs *in, uint8_t tag)
     return hk_cbs_peek_u8(in, &t) == 0 && t == tag;
 }
 
-/* Reads one element with the given tag; definite, minimal length (X.690 10.1). */
-static int der_get(struct hk_cbs *in, uint8_t tag, struct hk_cbs *body)
+/* Reads one element (what: its name in the diagnostic) with the given tag; definite, minimal
+ * length (X.690 10.1). */
+static int der_get(struct hk_cbs *in, uint8_t tag, struct hk_cbs *body, struct hk_diag *d,
+                   const char *what)
 {
     struct hk_cbs save = *in;
     uint8_t t, l0, b;
     size_t len;
-    if (hk_cbs_get_u8(in, &t) || t != tag || hk_cbs_get_u8(in, &l0))
+    if (hk_cbs_get_u8(in, &t)) {
+        hk_diag_set(d, "AlgorithmIdentifier: %s missing", what);
         goto bad;
+    }
+    if (t != tag) {
+        hk_diag_set(d, "AlgorithmIdentifier: %s has tag 0x%02x, not 0x%02x", what, t, tag);
+        goto bad;
+    }
+    if (hk_cbs_get_u8(in, &l0)) {
+        hk_diag_set(d, "AlgorithmIdentifier: %s without a length", what);
+        goto bad;
+    }
     len = l0;
     if (l0 & 0x80) {
         size_t n = l0 & 0x7f;
-        if (n == 0 || n > 2)
+        if (n == 0 || n > 2) {
+            hk_diag_set(d, "AlgorithmIdentifier: %s: %s length", what,
+                        n ? "oversized" : "indefinite");
             goto bad;
+        }
         len = 0;
         for (size_t i = 0; i < n; i++) {
-            if (hk_cbs_get_u8(in, &b) || (i == 0 && b == 0))
+            if (hk_cbs_get_u8(in, &b)) {
+                hk_diag_set(d, "AlgorithmIdentifier: %s: length cut short", what);
                 goto bad;
+            }
             len = len << 8 | b;
+            if (i == 0 && b == 0)
+                len = 0; /* a leading zero octet: not minimal either */
         }
-        if (len < 0x80)
+        if (len < 0x80) {
+            hk_diag_set(d, "AlgorithmIdentifier: %s: length not in minimal form", what);
             goto bad;
+        }
     }
-    if (hk_cbs_get_sub(in, body, len))
+    if (hk_cbs_get_sub(in, body, len)) {
+        hk_diag_set(d, "AlgorithmIdentifier: %s: length %zu > %zu octets left", what, len,
+                    hk_cbs_len(in));
         goto bad;
+    }
     return HK_OK;
 bad:
     *in = save;
+    return HK_E_SYNTAX;
+}
+
+/* Nothing may follow the last element of what. */
+static int der_end(const struct hk_cbs *in, struct hk_diag *d, const char *what)
+{
+    if (!hk_cbs_len(in))
+        return HK_OK;
+    hk_diag_set(d, "AlgorithmIdentifier: %zu octet(s) after the end of %s", hk_cbs_len(in), what);
     return HK_E_SYNTAX;
 }
 
@@ -114,150 +151,185 @@ static int oid_is(const struct hk_cbs *oid, const uint8_t *want, size_t len)
 }
 
 /* A small non-negative INTEGER (PSS salt length, trailer field). */
-static int der_get_small_uint(struct hk_cbs *in, int *out)
+static int der_get_small_uint(struct hk_cbs *in, int *out, struct hk_diag *d, const char *what)
 {
     struct hk_cbs v;
     uint8_t b;
-    if (der_get(in, DER_INT, &v) || hk_cbs_len(&v) == 0 || hk_cbs_len(&v) > 3)
+    if (der_get(in, DER_INT, &v, d, what))
         return HK_E_SYNTAX;
     const uint8_t *p = hk_cbs_data(&v);
     size_t n = hk_cbs_len(&v);
-    if (p[0] & 0x80 || (n > 1 && p[0] == 0 && !(p[1] & 0x80)))
-        return HK_E_SYNTAX; /* negative, or not minimal */
+    if (n == 0 || n > 3 || p[0] & 0x80 || (n > 1 && p[0] == 0 && !(p[1] & 0x80))) {
+        hk_diag_set(d, "AlgorithmIdentifier: %s: not a small non-negative DER INTEGER (%zu octets)",
+                    what, n);
+        return HK_E_SYNTAX;
+    }
     *out = 0;
     while (hk_cbs_get_u8(&v, &b) == 0)
         *out = *out << 8 | b;
     return HK_OK;
 }
 
-/* Parameters that must be absent (ECDSA: RFC 5758 3.2; Ed25519: RFC 8410 3). */
-static int params_absent(const struct hk_cbs *rest)
-{
-    return hk_cbs_len(rest) == 0 ? HK_OK : HK_E_SYNTAX;
-}
-
 /* NULL or absent parameters (RFC 4055 2.1 hashes, RFC 4055 5 PKCS#1 v1.5). */
-static int params_null_or_absent(struct hk_cbs *rest)
+static int params_null_or_absent(struct hk_cbs *rest, struct hk_diag *d, const char *what)
 {
     struct hk_cbs n;
     if (hk_cbs_len(rest) == 0)
         return HK_OK;
-    if (der_get(rest, DER_NULL, &n) || hk_cbs_len(&n) || hk_cbs_len(rest))
+    if (der_get(rest, DER_NULL, &n, d, what))
         return HK_E_SYNTAX;
-    return HK_OK;
+    if (hk_cbs_len(&n)) {
+        hk_diag_set(d, "AlgorithmIdentifier: %s: NULL with %zu octets of contents", what,
+                    hk_cbs_len(&n));
+        return HK_E_SYNTAX;
+    }
+    return der_end(rest, d, what);
 }
 
 /* A SHA-2 hash AlgorithmIdentifier; SHA-1 and others are HK_E_UNSUPPORTED. */
-static int parse_hash_aid(const struct hk_crypto *c, struct hk_cbs *in, const EVP_MD **md)
+static int parse_hash_aid(struct hk_cbs *in, uint16_t *hash, struct hk_diag *d, const char *what)
 {
     struct hk_cbs seq, oid;
-    if (der_get(in, DER_SEQ, &seq) || der_get(&seq, DER_OID, &oid) || params_null_or_absent(&seq))
+    if (der_get(in, DER_SEQ, &seq, d, what) || der_get(&seq, DER_OID, &oid, d, what) ||
+        params_null_or_absent(&seq, d, what))
         return HK_E_SYNTAX;
     if (oid_is(&oid, oid_sha256, sizeof(oid_sha256)))
-        *md = c->sha256;
+        *hash = HK_SIG_HASH_SHA2_256;
     else if (oid_is(&oid, oid_sha384, sizeof(oid_sha384)))
-        *md = c->sha384;
+        *hash = HK_SIG_HASH_SHA2_384;
     else if (oid_is(&oid, oid_sha512, sizeof(oid_sha512)))
-        *md = c->sha512;
-    else
+        *hash = HK_SIG_HASH_SHA2_512;
+    else {
+        hk_diag_set(d, "AlgorithmIdentifier: %s is not SHA-256, SHA-384 or SHA-512", what);
         return HK_E_UNSUPPORTED;
+    }
     return HK_OK;
 }
 
-/* RSASSA-PSS-params (RFC 4055 3.1); the SHA-1 defaults are not accepted. */
-static int parse_pss_params(const struct hk_crypto *c, struct hk_cbs *rest, struct sig_alg *a)
+/* RSASSA-PSS-params (RFC 4055 3.1); the SHA-1 defaults are not accepted. The trailerField may
+ * be spelled out (RFC 7427 A.4.3 as printed) or left out (DER). */
+static int parse_pss_params(struct hk_cbs *rest, struct hk_sig_aid *out, struct hk_diag *d)
 {
     struct hk_cbs p, f, mgf, oid;
     int rc, trailer = 1;
-    a->saltlen = 20;
-    if (der_get(rest, DER_SEQ, &p) || hk_cbs_len(rest))
+    out->salt_len = 20;
+    if (der_get(rest, DER_SEQ, &p, d, "RSASSA-PSS-params") ||
+        der_end(rest, d, "the RSASSA-PSS AlgorithmIdentifier"))
         return HK_E_SYNTAX;
     /* An absent [0] or [1] means the SHA-1 defaults (RFC 7427 A.4.1, A.4.2): not accepted. */
-    if (!der_peek(&p, DER_CTX(0)))
+    if (!der_peek(&p, DER_CTX(0))) {
+        hk_diag_set(d, "AlgorithmIdentifier: RSASSA-PSS with the default hash SHA-1");
         return HK_E_UNSUPPORTED;
-    if (der_get(&p, DER_CTX(0), &f))
+    }
+    if (der_get(&p, DER_CTX(0), &f, d, "PSS [0]"))
         return HK_E_SYNTAX;
-    if ((rc = parse_hash_aid(c, &f, &a->md)))
+    if ((rc = parse_hash_aid(&f, &out->hash, d, "PSS hashAlgorithm")))
         return rc;
-    if (hk_cbs_len(&f))
+    if (der_end(&f, d, "PSS [0]"))
         return HK_E_SYNTAX;
-    if (!der_peek(&p, DER_CTX(1)))
+    if (!der_peek(&p, DER_CTX(1))) {
+        hk_diag_set(d, "AlgorithmIdentifier: RSASSA-PSS with the default MGF1 with SHA-1");
         return HK_E_UNSUPPORTED;
-    if (der_get(&p, DER_CTX(1), &f) || der_get(&f, DER_SEQ, &mgf) || hk_cbs_len(&f) ||
-        der_get(&mgf, DER_OID, &oid))
+    }
+    if (der_get(&p, DER_CTX(1), &f, d, "PSS [1]") ||
+        der_get(&f, DER_SEQ, &mgf, d, "PSS maskGenAlgorithm") || der_end(&f, d, "PSS [1]") ||
+        der_get(&mgf, DER_OID, &oid, d, "PSS maskGenAlgorithm OID"))
         return HK_E_SYNTAX;
-    if (!oid_is(&oid, oid_mgf1, sizeof(oid_mgf1)))
+    if (!oid_is(&oid, oid_mgf1, sizeof(oid_mgf1))) {
+        hk_diag_set(d, "AlgorithmIdentifier: RSASSA-PSS mask generation is not MGF1");
         return HK_E_UNSUPPORTED;
-    if ((rc = parse_hash_aid(c, &mgf, &a->mgf1)))
+    }
+    if ((rc = parse_hash_aid(&mgf, &out->mgf1_hash, d, "MGF1 hash")))
         return rc;
-    if (hk_cbs_len(&mgf))
+    if (der_end(&mgf, d, "PSS maskGenAlgorithm"))
         return HK_E_SYNTAX;
     if (der_peek(&p, DER_CTX(2)) &&
-        (der_get(&p, DER_CTX(2), &f) || der_get_small_uint(&f, &a->saltlen) || hk_cbs_len(&f)))
+        (der_get(&p, DER_CTX(2), &f, d, "PSS [2]") ||
+         der_get_small_uint(&f, &out->salt_len, d, "PSS saltLength") || der_end(&f, d, "PSS [2]")))
         return HK_E_SYNTAX;
     if (der_peek(&p, DER_CTX(3)) &&
-        (der_get(&p, DER_CTX(3), &f) || der_get_small_uint(&f, &trailer) || hk_cbs_len(&f)))
+        (der_get(&p, DER_CTX(3), &f, d, "PSS [3]") ||
+         der_get_small_uint(&f, &trailer, d, "PSS trailerField") || der_end(&f, d, "PSS [3]")))
         return HK_E_SYNTAX;
-    if (hk_cbs_len(&p))
+    if (der_end(&p, d, "RSASSA-PSS-params"))
         return HK_E_SYNTAX;
-    return trailer == 1 ? HK_OK : HK_E_UNSUPPORTED; /* trailerFieldBC only (RFC 4055 3.1) */
+    if (trailer != 1) { /* trailerFieldBC only (RFC 4055 3.1) */
+        hk_diag_set(d, "AlgorithmIdentifier: RSASSA-PSS trailerField %d, not 1", trailer);
+        return HK_E_UNSUPPORTED;
+    }
+    return HK_OK;
 }
 
-/* The AlgorithmIdentifier of RFC 7427 3: exactly one DER SEQUENCE filling the field. */
-static int parse_aid(const struct hk_crypto *c, struct hk_cbs *aid, struct sig_alg *a)
+static int aid_parse(const uint8_t *der, size_t len, struct hk_sig_aid *out, struct hk_diag *d)
 {
-    struct hk_cbs seq, oid;
-    memset(a, 0, sizeof(*a));
-    if (der_get(aid, DER_SEQ, &seq) || hk_cbs_len(aid) || der_get(&seq, DER_OID, &oid))
+    struct hk_cbs aid, seq, oid;
+    memset(out, 0, sizeof(*out));
+    if (!der && len)
+        return HK_E_INVALID;
+    hk_cbs_init(&aid, der, len);
+    /* RFC 7427 3: exactly one SEQUENCE filling the field. */
+    if (der_get(&aid, DER_SEQ, &seq, d, "the outer SEQUENCE") ||
+        der_end(&aid, d, "the AlgorithmIdentifier field") ||
+        der_get(&seq, DER_OID, &oid, d, "algorithm OID"))
         return HK_E_SYNTAX;
     static const struct {
         const uint8_t *oid;
         size_t len;
-        enum sig_kind kind;
-        int hash; /* 256/384/512, 0 for none */
+        enum hk_sig_kind kind;
+        uint16_t hash;
     } known[] = {
-        {oid_rsa_sha256, sizeof(oid_rsa_sha256), SIG_RSA_PKCS1, 256},
-        {oid_rsa_sha384, sizeof(oid_rsa_sha384), SIG_RSA_PKCS1, 384},
-        {oid_rsa_sha512, sizeof(oid_rsa_sha512), SIG_RSA_PKCS1, 512},
-        {oid_rsa_pss, sizeof(oid_rsa_pss), SIG_RSA_PSS, 0},
-        {oid_ecdsa_sha256, sizeof(oid_ecdsa_sha256), SIG_ECDSA, 256},
-        {oid_ecdsa_sha384, sizeof(oid_ecdsa_sha384), SIG_ECDSA, 384},
-        {oid_ecdsa_sha512, sizeof(oid_ecdsa_sha512), SIG_ECDSA, 512},
-        {oid_ed25519, sizeof(oid_ed25519), SIG_ED25519, 0},
+        {oid_rsa_sha256, sizeof(oid_rsa_sha256), HK_SIG_RSA_PKCS1, HK_SIG_HASH_SHA2_256},
+        {oid_rsa_sha384, sizeof(oid_rsa_sha384), HK_SIG_RSA_PKCS1, HK_SIG_HASH_SHA2_384},
+        {oid_rsa_sha512, sizeof(oid_rsa_sha512), HK_SIG_RSA_PKCS1, HK_SIG_HASH_SHA2_512},
+        {oid_rsa_pss, sizeof(oid_rsa_pss), HK_SIG_RSA_PSS, 0},
+        {oid_ecdsa_sha256, sizeof(oid_ecdsa_sha256), HK_SIG_ECDSA, HK_SIG_HASH_SHA2_256},
+        {oid_ecdsa_sha384, sizeof(oid_ecdsa_sha384), HK_SIG_ECDSA, HK_SIG_HASH_SHA2_384},
+        {oid_ecdsa_sha512, sizeof(oid_ecdsa_sha512), HK_SIG_ECDSA, HK_SIG_HASH_SHA2_512},
+        {oid_ed25519, sizeof(oid_ed25519), HK_SIG_ED25519, HK_SIG_HASH_IDENTITY},
     };
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
         if (!oid_is(&oid, known[i].oid, known[i].len))
             continue;
-        a->kind = known[i].kind;
-        a->md = known[i].hash == 256   ? c->sha256
-                : known[i].hash == 384 ? c->sha384
-                : known[i].hash == 512 ? c->sha512
-                                       : NULL;
-        switch (a->kind) {
-        case SIG_RSA_PKCS1:
-            return params_null_or_absent(&seq);
-        case SIG_RSA_PSS:
-            return parse_pss_params(c, &seq, a);
-        case SIG_ECDSA:
-        case SIG_ED25519:
-            return params_absent(&seq);
+        out->kind = known[i].kind;
+        out->hash = known[i].hash;
+        switch (out->kind) {
+        case HK_SIG_RSA_PKCS1:
+            return params_null_or_absent(&seq, d, "PKCS#1 v1.5 parameters");
+        case HK_SIG_RSA_PSS:
+            return parse_pss_params(&seq, out, d);
+        case HK_SIG_ECDSA:
+        case HK_SIG_ED25519:
+            /* Parameters absent (RFC 5758 3.2; RFC 8410 3). */
+            return der_end(&seq, d,
+                           out->kind == HK_SIG_ECDSA ? "ecdsa-with-SHA* (parameters must be absent)"
+                                                     : "id-Ed25519 (parameters must be absent)");
         }
     }
+    hk_diag_set(d, "AlgorithmIdentifier: signature algorithm OID of %zu octets not supported",
+                hk_cbs_len(&oid));
     return HK_E_UNSUPPORTED;
+}
+
+int hk_sig_aid_parse(const uint8_t *der, size_t len, struct hk_sig_aid *out, struct hk_diag *d)
+{
+    int rc = aid_parse(der, len, out, d);
+    if (rc)
+        memset(out, 0, sizeof(*out)); /* no half-read algorithm for a caller to trust */
+    return rc;
 }
 
 /* ---- signing and verifying ---- */
 
-static int key_suits(EVP_PKEY *k, enum sig_kind kind)
+static int key_suits(EVP_PKEY *k, enum hk_sig_kind kind)
 {
     switch (kind) {
-    case SIG_RSA_PKCS1:
+    case HK_SIG_RSA_PKCS1:
         return EVP_PKEY_is_a(k, "RSA");
-    case SIG_RSA_PSS:
+    case HK_SIG_RSA_PSS:
         return EVP_PKEY_is_a(k, "RSA") || EVP_PKEY_is_a(k, "RSA-PSS");
-    case SIG_ECDSA:
+    case HK_SIG_ECDSA:
         return EVP_PKEY_is_a(k, "EC");
-    case SIG_ED25519:
+    case HK_SIG_ED25519:
         return EVP_PKEY_is_a(k, "ED25519");
     }
     return 0;
@@ -270,9 +342,9 @@ static int sig_init(const struct hk_crypto *c, EVP_MD_CTX *m, EVP_PKEY *key,
     const char *mdname = a->md ? EVP_MD_get0_name(a->md) : NULL;
     int ok = sign ? EVP_DigestSignInit_ex(m, &pc, mdname, c->libctx, NULL, key, NULL)
                   : EVP_DigestVerifyInit_ex(m, &pc, mdname, c->libctx, NULL, key, NULL);
-    if (ok && a->kind == SIG_RSA_PKCS1)
+    if (ok && a->kind == HK_SIG_RSA_PKCS1)
         ok = EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) > 0;
-    if (ok && a->kind == SIG_RSA_PSS)
+    if (ok && a->kind == HK_SIG_RSA_PSS)
         ok = EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PSS_PADDING) > 0 &&
              EVP_PKEY_CTX_set_rsa_mgf1_md(pc, a->mgf1) > 0 &&
              EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, a->saltlen) > 0;
@@ -316,6 +388,14 @@ static int verify_raw(const struct hk_crypto *c, EVP_PKEY *pub, const struct sig
     return ok ? HK_OK : HK_E_AUTH;
 }
 
+static const EVP_MD *hash_md(const struct hk_crypto *c, uint16_t hash)
+{
+    return hash == HK_SIG_HASH_SHA2_256   ? c->sha256
+           : hash == HK_SIG_HASH_SHA2_384 ? c->sha384
+           : hash == HK_SIG_HASH_SHA2_512 ? c->sha512
+                                          : NULL;
+}
+
 int hk_auth_sig_sign(const struct hk_crypto *c, EVP_PKEY *key, uint16_t hash, const uint8_t *octets,
                      size_t olen, struct hk_cbb *auth_data)
 {
@@ -324,21 +404,18 @@ int hk_auth_sig_sign(const struct hk_crypto *c, EVP_PKEY *key, uint16_t hash, co
     size_t aidlen;
     if (!key || !octets || !olen)
         return HK_E_INVALID;
-    const EVP_MD *md = hash == HK_SIG_HASH_SHA2_256   ? c->sha256
-                       : hash == HK_SIG_HASH_SHA2_384 ? c->sha384
-                       : hash == HK_SIG_HASH_SHA2_512 ? c->sha512
-                                                      : NULL;
+    const EVP_MD *md = hash_md(c, hash);
     if (EVP_PKEY_is_a(key, "RSA") || EVP_PKEY_is_a(key, "RSA-PSS")) {
         if (!md)
             return HK_E_INVALID;
         /* RFC 8247 3.2 recommends PSS; A.4.3 parameters: MGF1 same hash, salt = hash length. */
-        a = (struct sig_alg){SIG_RSA_PSS, md, md, EVP_MD_get_size(md)};
+        a = (struct sig_alg){HK_SIG_RSA_PSS, md, md, EVP_MD_get_size(md)};
         aid = md == c->sha256 ? aid_pss_sha256 : md == c->sha384 ? aid_pss_sha384 : aid_pss_sha512;
         aidlen = sizeof(aid_pss_sha256);
     } else if (EVP_PKEY_is_a(key, "EC")) {
         if (!md)
             return HK_E_INVALID;
-        a = (struct sig_alg){SIG_ECDSA, md, NULL, 0};
+        a = (struct sig_alg){HK_SIG_ECDSA, md, NULL, 0};
         aid = md == c->sha256   ? aid_ecdsa_sha256
               : md == c->sha384 ? aid_ecdsa_sha384
                                 : aid_ecdsa_sha512;
@@ -346,7 +423,7 @@ int hk_auth_sig_sign(const struct hk_crypto *c, EVP_PKEY *key, uint16_t hash, co
     } else if (EVP_PKEY_is_a(key, "ED25519")) {
         if (hash != HK_SIG_HASH_IDENTITY) /* RFC 8420 2 */
             return HK_E_INVALID;
-        a = (struct sig_alg){SIG_ED25519, NULL, NULL, 0};
+        a = (struct sig_alg){HK_SIG_ED25519, NULL, NULL, 0};
         aid = aid_ed25519;
         aidlen = sizeof(aid_ed25519);
     } else {
@@ -364,18 +441,22 @@ int hk_auth_sig_sign(const struct hk_crypto *c, EVP_PKEY *key, uint16_t hash, co
 }
 
 int hk_auth_sig_verify(const struct hk_crypto *c, EVP_PKEY *pub, const uint8_t *auth_data,
-                       size_t len, const uint8_t *octets, size_t olen)
+                       size_t len, const uint8_t *octets, size_t olen, struct hk_diag *d)
 {
     struct hk_cbs in, aid;
-    struct sig_alg a;
+    struct hk_sig_aid id;
     if (!pub || !octets || !olen || (!auth_data && len))
         return HK_E_INVALID;
     hk_cbs_init(&in, auth_data, len);
-    if (hk_cbs_get_u8_prefixed(&in, &aid) || hk_cbs_len(&in) == 0)
+    if (hk_cbs_get_u8_prefixed(&in, &aid) || hk_cbs_len(&in) == 0) {
+        hk_diag_set(d, "RFC 7427 AUTH data of %zu octets: no room for %s", len,
+                    len ? "a signature after the AlgorithmIdentifier" : "its ASN.1 Length");
         return HK_E_SYNTAX;
-    int rc = parse_aid(c, &aid, &a);
+    }
+    int rc = hk_sig_aid_parse(hk_cbs_data(&aid), hk_cbs_len(&aid), &id, d);
     if (rc)
         return rc;
+    struct sig_alg a = {id.kind, hash_md(c, id.hash), hash_md(c, id.mgf1_hash), id.salt_len};
     if (!key_suits(pub, a.kind))
         return HK_E_AUTH;
     return verify_raw(c, pub, &a, hk_cbs_data(&in), hk_cbs_len(&in), octets, olen);
@@ -429,7 +510,7 @@ int hk_auth_sig_sign_legacy(const struct hk_crypto *c, uint8_t method, EVP_PKEY 
         return HK_E_INVALID;
     if (ec_curve_nid(key) != nid)
         return HK_E_INVALID;
-    struct sig_alg a = {SIG_ECDSA, md, NULL, 0};
+    struct sig_alg a = {HK_SIG_ECDSA, md, NULL, 0};
     struct hk_cbb der;
     int rc = hk_cbb_init(&der, ECDSA_DER_MAX, 0);
     if (!rc)
@@ -491,7 +572,7 @@ int hk_auth_sig_verify_legacy(const struct hk_crypto *c, uint8_t method, EVP_PKE
         return HK_E_INVALID;
     if (method == METHOD_RSA_SIG) {
         /* RFC 7296 3.8: RSASSA-PKCS1-v1_5; the hash is SHA-1 (RFC 7427 1). */
-        struct sig_alg a = {SIG_RSA_PKCS1, c->sha1, NULL, 0};
+        struct sig_alg a = {HK_SIG_RSA_PKCS1, c->sha1, NULL, 0};
         if (!len)
             return HK_E_SYNTAX;
         if (!key_suits(pub, a.kind))
@@ -509,6 +590,6 @@ int hk_auth_sig_verify_legacy(const struct hk_crypto *c, uint8_t method, EVP_PKE
     int rc = ecdsa_rs_to_der(auth_data, flen, der, &derlen);
     if (rc)
         return rc;
-    struct sig_alg a = {SIG_ECDSA, md, NULL, 0};
+    struct sig_alg a = {HK_SIG_ECDSA, md, NULL, 0};
     return verify_raw(c, pub, &a, der, derlen, octets, olen);
 }

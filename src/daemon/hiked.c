@@ -3,6 +3,7 @@
 
 #include "common/err.h"
 #include "daemon/control.h"
+#include "daemon/privdrop.h"
 #include "esp/dp_user.h"
 #include "esp/dp_xfrm.h"
 #include "ike/keylog.h"
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define HIKED_VERSION        "0.1"
 #define HIKED_DEFAULT_CONFIG "/etc/hike/hiked.conf"
@@ -79,7 +81,17 @@ static int dp_up(void *arg, const struct ike_sa *sa, const struct child_sa *c)
     char lines[2 * HK_KEYLOG_MAXLINE];
     if (d->cfg->daemon.keylog_dir && !hk_keylog_esp_lines(sa, c, NULL, NULL, lines, sizeof(lines)))
         keylog_write(d, "esp_sa", lines);
-    return d->dp->ops->install(d->dp, sa, c);
+    return d->dp->ops->install(d->dp, sa, c, NULL);
+}
+
+/* A Child SA moved to another IKE SA: its ESP follows that SA's addresses. */
+static void dp_moved(void *arg, const struct ike_sa *sa, const struct child_sa *c)
+{
+    struct hiked *d = arg;
+    struct hk_dp_path p = ike_sa_dp_path(sa);
+    if (d->dp->ops->update && d->dp->ops->update(d->dp, c, &p))
+        hk_warn(&d->log, "Child SA %s %08x/%08x: the data plane did not take its new addresses",
+                c->name, c->spi_in, c->spi_out);
 }
 
 static void dp_down(void *arg, const struct child_sa *c)
@@ -237,12 +249,41 @@ void hiked_start_conns(struct hiked *d)
     hiked_kick(d);
 }
 
+/*
+ * What a reload must pass besides the parser: daemon.user must exist (as for hiked -t), and
+ * every certificate and key must be readable now, by the user hiked runs as; they are loaded
+ * on first use, so an unreadable one would otherwise show only when a peer authenticates.
+ * The user itself is switched at start only: a change is reported, not applied.
+ */
+static int reload_check(struct hiked *d, const struct hk_config *n, char *err, size_t errlen)
+{
+    struct hiked_privdrop p;
+    int rc = hiked_privdrop_resolve(&n->daemon, &p, err, errlen);
+    if (!rc)
+        rc = hiked_files_readable(NULL, n, err, errlen);
+    if (rc)
+        return rc;
+    const char *was = d->cfg->daemon.user;
+    if (p.set && (p.uid != getuid() || p.gid != getgid()))
+        hk_warn(&d->log,
+                "daemon.user/daemon.group changed: applied at the next start; still "
+                "running as uid %u, gid %u",
+                (unsigned)getuid(), (unsigned)getgid());
+    else if (!p.set && was)
+        hk_warn(&d->log, "daemon.user removed: applied at the next start; still running as %s",
+                was);
+    return HK_OK;
+}
+
 int hiked_reload(struct hiked *d, char *err, size_t errlen)
 {
     struct hk_config *n = NULL;
     int rc = hk_config_load_file(d->config_path, &n, err, errlen);
+    if (!rc)
+        rc = reload_check(d, n, err, errlen);
     if (rc) {
         hk_err(&d->log, "reload failed, keeping the running configuration: %s", err);
+        hk_config_free(n);
         return rc;
     }
     /* SAs refer to connections by name, so swapping the records is safe; a connection that
@@ -281,6 +322,21 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
                             .tv_usec = (SHUTDOWN_GRACE_MS % 1000) * 1000};
     event_base_loopexit(d->base, &grace);
     hiked_kick(d);
+}
+
+/* Whether the control socket's directory is there before hiked makes it. */
+static bool ctl_dir_exists(const struct hk_config *cfg)
+{
+    const char *path =
+        cfg->daemon.control_socket ? cfg->daemon.control_socket : HK_CONF_CONTROL_SOCKET;
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return true;
+    *slash = '\0';
+    struct stat st;
+    return !stat(dir, &st);
 }
 
 static void usage(FILE *f)
@@ -330,8 +386,11 @@ int main(int argc, char **argv)
         return 2;
     }
     char err[512];
-    if (hk_config_load_file(d.config_path, &d.cfg, err, sizeof(err))) {
+    struct hiked_privdrop priv;
+    if (hk_config_load_file(d.config_path, &d.cfg, err, sizeof(err)) ||
+        hiked_privdrop_resolve(&d.cfg->daemon, &priv, err, sizeof(err))) {
         fprintf(stderr, "hiked: %s\n", err);
+        hk_config_free(d.cfg);
         return 1;
     }
     if (check_only) {
@@ -358,7 +417,8 @@ int main(int argc, char **argv)
                                  .local_addr = hiked_net_local_addr,
                                  .child_up = dp_up,
                                  .ike_up = ike_up,
-                                 .child_down = dp_down};
+                                 .child_down = dp_down,
+                                 .child_moved = dp_moved};
     if (!d.dp || ike_engine_init(&d.engine, &d.crypto, &d.log, d.cfg, &ops))
         goto out;
     d.timer = evtimer_new(d.base, on_timer, &d);
@@ -368,10 +428,22 @@ int main(int argc, char **argv)
     if (!d.timer || !d.sig_term || !d.sig_int || !d.sig_hup || evsignal_add(d.sig_term, NULL) ||
         evsignal_add(d.sig_int, NULL) || evsignal_add(d.sig_hup, NULL))
         goto out;
+    /* Everything that needs root comes before the drop: the data plane's TUN device, raw
+     * ESP and netlink sockets (dp_choose above), the IKE ports, the control socket. */
     if (hiked_net_open(&d))
         goto out;
+    bool ctl_dir_created = !ctl_dir_exists(d.cfg);
     if (hiked_control_open(&d)) {
         hk_err(&d.log, "cannot open the control socket %s", d.cfg->daemon.control_socket);
+        goto out;
+    }
+    if (hiked_privdrop_prepare(&priv, &d.cfg->daemon, ctl_dir_created, &d.log) ||
+        hiked_privdrop_apply(&priv, &d.log))
+        goto out;
+    /* Reloads and credentials are read as the user from now on: find out now, not when a
+     * peer first authenticates. */
+    if (priv.set && hiked_files_readable(d.config_path, d.cfg, err, sizeof(err))) {
+        hk_err(&d.log, "as user %s: %s", priv.user, err);
         goto out;
     }
     hiked_start_conns(&d);

@@ -1,5 +1,7 @@
 #include "ike/auth_cert.h"
 
+#include "common/fmt.h"
+
 #include "common/err.h"
 #include "crypto/sig.h"
 
@@ -175,7 +177,7 @@ static const char *id_str(const struct ike_pl_id *id, char *buf, size_t len)
     case IKE_ID_IPV6_ADDR:
         if (n == (id->type == IKE_ID_IPV4_ADDR ? 4u : 16u) &&
             inet_ntop(n == 4 ? AF_INET : AF_INET6, d, tmp, sizeof(tmp))) {
-            snprintf(buf, len, "%s:%s", n == 4 ? "ipv4" : "ipv6", tmp);
+            hk_fmt(buf, len, "%s:%s", n == 4 ? "ipv4" : "ipv6", tmp);
             return buf;
         }
         break;
@@ -184,7 +186,7 @@ static const char *id_str(const struct ike_pl_id *id, char *buf, size_t len)
         for (i = 0; i < n && i < sizeof(tmp) - 1; i++)
             tmp[i] = d[i] >= 0x20 && d[i] < 0x7f ? (char)d[i] : '?'; /* hostile input: printable */
         tmp[i] = '\0';
-        snprintf(buf, len, "%s:%s", id->type == IKE_ID_FQDN ? "fqdn" : "email", tmp);
+        hk_fmt(buf, len, "%s:%s", id->type == IKE_ID_FQDN ? "fqdn" : "email", tmp);
         return buf;
     case IKE_ID_DER_ASN1_DN: {
         const unsigned char *p = d;
@@ -278,8 +280,9 @@ static int check_signature(const struct hk_crypto *c, X509 *leaf, const struct i
         ERR_clear_error();
         return errf(HK_E_AUTH, err, errlen, "certificate %s: unusable public key", name);
     }
+    struct hk_diag d = {0};
     if (auth->method == IKE_AUTH_DIGITAL_SIGNATURE)
-        rc = hk_auth_sig_verify(c, pub, auth->data.p, auth->data.len, octets, olen);
+        rc = hk_auth_sig_verify(c, pub, auth->data.p, auth->data.len, octets, olen, &d);
     else
         rc = hk_auth_sig_verify_legacy(c, auth->method, pub, auth->data.p, auth->data.len, octets,
                                        olen);
@@ -290,11 +293,11 @@ static int check_signature(const struct hk_crypto *c, X509 *leaf, const struct i
     case HK_E_NOMEM:
         return rc;
     case HK_E_SYNTAX:
-        return errf(HK_E_AUTH, err, errlen, "malformed AUTH data for method %u (%zu octets)",
-                    auth->method, auth->data.len);
+        return errf(HK_E_AUTH, err, errlen, "malformed AUTH data for method %u (%zu octets)%s%s",
+                    auth->method, auth->data.len, d.msg[0] ? ": " : "", hk_diag_msg(&d));
     case HK_E_UNSUPPORTED:
-        return errf(HK_E_AUTH, err, errlen, "AUTH method %u: unsupported signature algorithm",
-                    auth->method);
+        return errf(HK_E_AUTH, err, errlen, "AUTH method %u: unsupported signature algorithm%s%s",
+                    auth->method, d.msg[0] ? ": " : "", hk_diag_msg(&d));
     default:
         return errf(HK_E_AUTH, err, errlen,
                     "AUTH (method %u) is not a valid signature by the %s key of %s", auth->method,

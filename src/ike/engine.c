@@ -833,6 +833,13 @@ static void dispatch_response(struct ike_engine *e, struct ike_sa *sa, struct ik
         return;
     engine_disarm(sa, IKE_TIMER_RETRANSMIT);
     ike_sent_clear(&sa->out);
+    if ((x == IKE_CREATE_CHILD_SA || x == IKE_INFORMATIONAL) &&
+        ike_msg_find_notify(&rx->msg, IKE_N_INVALID_SYNTAX)) {
+        /* 2.21.3: fatal in both peers, no Delete needed. (IKE_AUTH answers are x_auth's,
+         * 2.21.2; an unprotected IKE_SA_INIT answer proves nothing, 2.21.1.) */
+        engine_delete_sa(e, sa, "peer answered INVALID_SYNTAX");
+        return;
+    }
     switch (x) {
     case IKE_SA_INIT:
         x_init_on_response(e, sa, rx);
@@ -856,7 +863,8 @@ static void dispatch_response(struct ike_engine *e, struct ike_sa *sa, struct ik
 #define FRAG_MAX_BYTES (64u * 1024)
 
 static int frag_in(struct ike_engine *e, struct ike_sa *sa, uint8_t *buf, size_t len,
-                   struct ike_msg *msg, struct hk_arena *a, struct hk_diag *d)
+                   struct ike_msg *msg, struct hk_arena *a, uint8_t *first, struct ike_view *inner,
+                   struct hk_diag *d)
 {
     struct ike_frag_in *f = &sa->frag;
     const struct ike_pl_skf *skf = &msg->payloads[msg->npayloads - 1].u.skf;
@@ -922,11 +930,12 @@ static int frag_in(struct ike_engine *e, struct ike_sa *sa, uint8_t *buf, size_t
         memcpy(all + off, f->part[i].p, f->part[i].len);
         off += f->part[i].len;
     }
-    uint8_t first = f->first_inner;
+    *first = f->first_inner;
+    *inner = (struct ike_view){all, off};
     ike_frag_in_clear(f);
     msg->npayloads--;
     e->stats.reassembled++;
-    return ike_payloads_decode(first, all, off, msg, a, d);
+    return HK_OK;
 }
 
 /*
@@ -1019,6 +1028,44 @@ static bool check_msg_id(struct ike_engine *e, struct ike_sa *sa, const struct i
     return false;
 }
 
+/*
+ * Answers an authenticated request that is refused whole (2.21.2, 2.21.3) with one notify,
+ * under its message ID; the window moves on, so a retransmission gets the same answer.
+ * INVALID_SYNTAX is fatal in both peers (2.21.3), and in IKE_AUTH so is
+ * UNSUPPORTED_CRITICAL_PAYLOAD (2.21.2): the IKE SA then goes at once, without a Delete.
+ */
+static void refuse_request(struct ike_engine *e, struct ike_sa *sa, const struct ike_hdr *h,
+                           uint16_t frag_num, const uint8_t *buf, size_t len,
+                           const struct sockaddr_storage *local,
+                           const struct sockaddr_storage *remote, uint16_t notify,
+                           const uint8_t *data, size_t dlen)
+{
+    char name[40];
+    struct ike_payload n = {.type = IKE_PL_NOTIFY,
+                            .u.notify = {.type = notify, .data = {data, dlen}}};
+    bool fatal = notify == IKE_N_INVALID_SYNTAX || sa->state == IKE_SA_INIT_RCVD;
+    sa->peer_req_next++;
+    note_request(sa, frag_num, buf, len);
+    hk_info(e->log, "IKE SA %s [%s]: %s request %u refused with %s%s",
+            ike_sa_name(sa, name, sizeof(name)), sa->conn, ike_exchange_name(h->exchange),
+            h->msg_id, ike_notify_name(notify), fatal ? ", the IKE SA is deleted" : "");
+    if (!fatal) {
+        engine_send(e, sa, true, h->msg_id, h->exchange, &n, 1);
+        return;
+    }
+    /* The answer goes where the request came from (2.23); the SA, about to go, is not
+     * moved. */
+    struct sockaddr_storage was_local = sa->local, was_remote = sa->remote;
+    sa->local = *local;
+    sa->remote = *remote;
+    engine_send(e, sa, true, h->msg_id, h->exchange, &n, 1);
+    sa->local = was_local;
+    sa->remote = was_remote;
+    engine_delete_sa(e, sa,
+                     notify == IKE_N_INVALID_SYNTAX ? "malformed request (INVALID_SYNTAX)"
+                                                    : "unsupported critical payload");
+}
+
 void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
                      const struct sockaddr_storage *remote, const uint8_t *buf, size_t len)
 {
@@ -1047,6 +1094,11 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
     }
     bool peer_is_orig_initiator = h.flags & IKE_FLAG_INITIATOR;
     static const uint8_t zero[IKE_SPI_LEN];
+    /* 3.1: the initiator's SPI MUST NOT be zero, in any message. */
+    if (!memcmp(h.spi_i, zero, IKE_SPI_LEN)) {
+        engine_drop(e, IKE_DROP_HEADER, remote, "zero initiator SPI");
+        return;
+    }
 
     uint64_t sa_id = 0; /* an existing SA the message is for */
     /* Work on a private copy: SK is decrypted in place, and the raw form is signed. The
@@ -1136,13 +1188,35 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
             engine_drop(e, IKE_DROP_UNEXPECTED, remote, "not protected by SK");
             goto out;
         }
-        rc = last->type == IKE_PL_SK ? ike_sk_open(sa->sk_in, copy, len, &rx.msg, &a, &d)
-                                     : frag_in(e, sa, copy, len, &rx.msg, &a, &d);
+        struct ike_view inner = {0};
+        uint8_t first = last->type == IKE_PL_SK ? last->u.sk.first_inner : IKE_PL_NONE;
+        rc = last->type == IKE_PL_SK ? ike_sk_decrypt(sa->sk_in, copy, len, &rx.msg, &inner, &d)
+                                     : frag_in(e, sa, copy, len, &rx.msg, &a, &first, &inner, &d);
         if (rc == HK_E_AGAIN)
             goto out; /* a fragment kept; the message is not complete yet */
-        if (rc) {
+        if (rc && rc != HK_E_PADDING) {
+            /* Not authenticated (or our own trouble): never answered (2.21.2, 2.21.4). */
             engine_drop(e, rc == HK_E_AUTH ? IKE_DROP_ICV : IKE_DROP_DECODE, remote,
                         hk_diag_msg(&d));
+            goto out;
+        }
+        /* The ICV is good from here on: what does not parse is the peer's error. */
+        if (!rc && (inner.len || first != IKE_PL_NONE)) /* else an empty message (1.4) */
+            rc = ike_payloads_decode(first, inner.p, inner.len, &rx.msg, &a, &d);
+        if (rc == HK_E_NOMEM) {
+            engine_drop(e, IKE_DROP_DECODE, remote, hk_diag_msg(&d)); /* ours: a retry may do */
+            goto out;
+        }
+        if (rc) {
+            sa->last_in_ms = engine_now(e);
+            engine_drop(e, IKE_DROP_DECODE, remote, hk_diag_msg(&d));
+            if (h.flags & IKE_FLAG_RESPONSE) {
+                /* 2.21: a response is never answered, but the exchange cannot complete. */
+                x_info_abandon_ike(e, sa, "malformed response");
+            } else {
+                refuse_request(e, sa, &h, frag_num, buf, len, local, remote, IKE_N_INVALID_SYNTAX,
+                               NULL, 0);
+            }
             goto out;
         }
     }
@@ -1153,13 +1227,9 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
     if (rx.msg.unknown_critical && !(h.flags & IKE_FLAG_RESPONSE)) {
         /* 2.5: an authenticated request with an unknown critical payload is refused whole. */
         uint8_t t = rx.msg.unknown_critical;
-        struct ike_payload n = {
-            .type = IKE_PL_NOTIFY,
-            .u.notify = {.type = IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD, .data = {&t, 1}}};
-        sa->peer_req_next++;
-        note_request(sa, frag_num, buf, len);
         engine_drop(e, IKE_DROP_UNEXPECTED, remote, "unsupported critical payload");
-        engine_send(e, sa, true, h.msg_id, h.exchange, &n, 1);
+        refuse_request(e, sa, &h, frag_num, buf, len, local, remote,
+                       IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD, &t, 1);
         goto out;
     }
     /* 2.23: with a NAT in the path, answer where the last authenticated message came from. */

@@ -34,6 +34,9 @@ struct ike_engine_ops {
     /* Data plane: a Child SA is ready (both directions), or must go. Optional. */
     int (*child_up)(void *arg, const struct ike_sa *sa, const struct child_sa *c);
     void (*child_down)(void *arg, const struct child_sa *c);
+    /* An installed Child SA now belongs to IKE SA sa (an IKE rekey moved it): its ESP goes by
+     * sa's addresses and NAT state from now on (ike_sa_dp_path). Optional. */
+    void (*child_moved)(void *arg, const struct ike_sa *sa, const struct child_sa *c);
     /* An IKE SA reached ESTABLISHED, or is gone. Optional. */
     void (*ike_up)(void *arg, const struct ike_sa *sa);
     void (*ike_down)(void *arg, const struct ike_sa *sa);

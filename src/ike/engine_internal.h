@@ -142,5 +142,9 @@ int x_info_delete_ike(struct ike_engine *e, struct ike_sa *sa);
 int x_info_delete_child(struct ike_engine *e, struct ike_sa *sa, struct child_sa *c);
 void x_info_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx);
 void x_info_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx);
+/* Ends an IKE SA whose exchange cannot complete: a response we cannot use (2.21, RFC 6989
+ * 2). Forgets our request; an SA the peer believes up is closed with a Delete exchange,
+ * any other goes at once. */
+void x_info_abandon_ike(struct ike_engine *e, struct ike_sa *sa, const char *why);
 
 #endif

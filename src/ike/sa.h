@@ -16,6 +16,7 @@
 #include "crypto/sk_cipher.h"
 #include "ike/codec/msg.h"
 #include "config/ts_conf.h"
+#include "esp/esp_state.h"
 #include "ike/proposal.h"
 
 /* Owned byte string (messages, nonces, identities). */
@@ -148,6 +149,9 @@ struct ike_sa {
     struct sockaddr_storage local, remote;
     bool nat_local, nat_remote;
     uint32_t ext; /* enum ike_ext */
+    /* We sent CHILDLESS_IKEV2_SUPPORTED in our IKE_SA_INIT response (RFC 6023 3): a childless
+     * IKE_AUTH request is then ours to accept, whatever the initiator announced. */
+    bool childless_offered;
 
     struct ike_id peer_id;
     /* Virtual addresses (2.19): as responder leased from a pool for the peer; as initiator
@@ -261,6 +265,9 @@ void child_sa_free(struct child_sa *c);
  * inputs may be the child's own arrays). Entry 0 of each always exists (zeroed when the
  * count is 0), so log lines can show it. HK_E_NOMEM leaves the child as it was.
  */
+/* Where the IKE SA's Child SAs send ESP now: its addresses, and UDP encapsulation (RFC 3948)
+ * when a NAT is in the path or IKE has moved off port 500 (2.23). */
+struct hk_dp_path ike_sa_dp_path(const struct ike_sa *sa);
 int child_sa_set_ts(struct child_sa *c, const struct ike_ts *local, size_t nl,
                     const struct ike_ts *remote, size_t nr);
 

@@ -28,7 +28,7 @@ static size_t pad_len_for(const struct hk_sk_cipher *c, size_t clen)
 static int seal_one(struct hk_sk_cipher *c, const struct ike_hdr *hdr, uint8_t type,
                     uint8_t first_inner, uint16_t frag_num, uint16_t total,
                     const struct ike_payload *inner, size_t n, const uint8_t *content, size_t clen,
-                    struct hk_cbb *out)
+                    bool padded, struct hk_cbb *out)
 {
     size_t iv_len = hk_sk_cipher_iv_len(c), icv_len = hk_sk_cipher_icv_len(c);
     size_t start = out->len, len_pos, pl_start, pl_len_pos;
@@ -50,9 +50,11 @@ static int seal_one(struct hk_sk_cipher *c, const struct ike_hdr *hdr, uint8_t t
         rc =
             inner ? ike_payloads_encode(inner, n, NULL, out) : hk_cbb_add_bytes(out, content, clen);
     if (!rc) {
-        size_t pad = pad_len_for(c, out->len - ct_start);
-        hk_cbb_add_zeros(out, pad); /* padding itself stays zero */
-        hk_cbb_add_u8(out, (uint8_t)pad);
+        if (!padded) {
+            size_t pad = pad_len_for(c, out->len - ct_start);
+            hk_cbb_add_zeros(out, pad); /* padding itself stays zero */
+            hk_cbb_add_u8(out, (uint8_t)pad);
+        }
         hk_cbb_add_zeros(out, icv_len);
         hk_cbb_fill(out, pl_len_pos, 2, out->len - pl_start);
         rc = hk_cbb_fill(out, len_pos, 4, out->len - start);
@@ -78,7 +80,7 @@ int ike_sk_seal(struct hk_sk_cipher *c, const struct ike_hdr *hdr, const struct 
                 size_t n, struct hk_cbb *out)
 {
     return seal_one(c, hdr, IKE_PL_SK, n ? inner[0].type : IKE_PL_NONE, 0, 0, inner, n, NULL, 0,
-                    out);
+                    false, out);
 }
 
 /*
@@ -121,22 +123,39 @@ static int open_body(struct hk_sk_cipher *c, uint8_t *buf, size_t len, struct ik
     return HK_OK;
 }
 
-int ike_sk_open(struct hk_sk_cipher *c, uint8_t *buf, size_t len, struct ike_msg *msg,
-                struct hk_arena *a, struct hk_diag *d)
+int ike_sk_seal_raw(struct hk_sk_cipher *c, const struct ike_hdr *hdr, uint8_t first_inner,
+                    const uint8_t *plain, size_t plen, struct hk_cbb *out)
+{
+    return seal_one(c, hdr, IKE_PL_SK, first_inner, 0, 0, NULL, 0, plain, plen, true, out);
+}
+
+int ike_sk_decrypt(struct hk_sk_cipher *c, uint8_t *buf, size_t len, const struct ike_msg *msg,
+                   struct ike_view *inner, struct hk_diag *d)
 {
     if (!msg->npayloads || msg->payloads[msg->npayloads - 1].type != IKE_PL_SK) {
         hk_diag_set(d, "no encrypted payload");
         return HK_E_SYNTAX;
     }
-    const struct ike_pl_sk *sk = &msg->payloads[msg->npayloads - 1].u.sk;
     uint8_t *content;
     size_t clen;
-    int rc = open_body(c, buf, len, sk->body, &content, &clen, d);
+    int rc =
+        open_body(c, buf, len, msg->payloads[msg->npayloads - 1].u.sk.body, &content, &clen, d);
+    if (!rc)
+        *inner = (struct ike_view){content, clen};
+    return rc;
+}
+
+int ike_sk_open(struct hk_sk_cipher *c, uint8_t *buf, size_t len, struct ike_msg *msg,
+                struct hk_arena *a, struct hk_diag *d)
+{
+    struct ike_view inner;
+    int rc = ike_sk_decrypt(c, buf, len, msg, &inner, d);
     if (rc)
         return rc;
-    if (clen == 0 && sk->first_inner == IKE_PL_NONE)
+    uint8_t first = msg->payloads[msg->npayloads - 1].u.sk.first_inner;
+    if (inner.len == 0 && first == IKE_PL_NONE)
         return HK_OK; /* an empty INFORMATIONAL (liveness check, 1.4) */
-    return ike_payloads_decode(sk->first_inner, content, clen, msg, a, d);
+    return ike_payloads_decode(first, inner.p, inner.len, msg, a, d);
 }
 
 void ike_frags_free(struct ike_frags *f)
@@ -186,7 +205,7 @@ int ike_skf_seal(struct hk_sk_cipher *c, const struct ike_hdr *hdr, const struct
         out->n = i + 1;
         /* RFC 7383 2.5: Next Payload names the first inner payload in fragment 1 only. */
         rc = seal_one(c, hdr, IKE_PL_SKF, i == 0 ? first : IKE_PL_NONE, (uint16_t)(i + 1),
-                      (uint16_t)total, NULL, 0, plain.buf + off, clen, &out->msgs[i]);
+                      (uint16_t)total, NULL, 0, plain.buf + off, clen, false, &out->msgs[i]);
     }
 out:
     hk_cbb_free_wipe(&plain);

@@ -9,10 +9,17 @@ size_t ike_ts_addr_len(const struct ike_ts *t)
     return t->type == IKE_TS_IPV6_ADDR_RANGE ? 16 : 4;
 }
 
-/* OPAQUE ports (start 65535, end 0; 2.9) match only a selector that allows any port. */
+/* OPAQUE ports (start 65535, end 0; 3.13.1) match only a selector that allows any port. */
 static bool ports_opaque(const struct ike_ts *t)
 {
-    return t->start_port > t->end_port;
+    return t->start_port == 65535 && t->end_port == 0;
+}
+/* 3.13.1: types 7 and 8 are all we know, and a port range runs from start to end; any
+ * other start > end than OPAQUE names no port at all. Such a selector matches nothing. */
+static bool ts_valid(const struct ike_ts *t)
+{
+    return (t->type == IKE_TS_IPV4_ADDR_RANGE || t->type == IKE_TS_IPV6_ADDR_RANGE) &&
+           (t->start_port <= t->end_port || ports_opaque(t));
 }
 static bool ports_any(const struct ike_ts *t)
 {
@@ -21,7 +28,7 @@ static bool ports_any(const struct ike_ts *t)
 
 bool ike_ts_intersect(const struct ike_ts *a, const struct ike_ts *b, struct ike_ts *out)
 {
-    if (a->type != b->type)
+    if (a->type != b->type || !ts_valid(a) || !ts_valid(b))
         return false;
     size_t alen = ike_ts_addr_len(a);
     struct ike_ts r = {.type = a->type};

@@ -228,6 +228,14 @@ int x_auth_start(struct ike_engine *e, struct ike_sa *sa)
     const struct hk_conn *conn = hk_config_find_conn(e->cfg, sa->conn);
     if (!conn)
         return HK_E_NOTFOUND;
+    if (!conn->nchildren && !(sa->ext & IKE_EXT_CHILDLESS)) {
+        /* RFC 6023 3: no childless request to a responder that did not announce support. */
+        hk_warn(e->log,
+                "IKE SA [%s]: the connection has no child, and the peer does not support "
+                "childless IKE SAs (RFC 6023)",
+                sa->conn);
+        return HK_E_UNSUPPORTED;
+    }
     struct hk_cbb idb, auth;
     uint8_t method;
     struct hk_arena a;
@@ -315,9 +323,19 @@ void x_auth_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *
         engine_delete_sa(e, sa, "connection removed");
         return;
     }
-    if (ike_msg_find_notify(m, IKE_N_AUTHENTICATION_FAILED)) {
-        e->stats.auth_failures++;
-        engine_delete_sa(e, sa, "peer says AUTHENTICATION_FAILED");
+    /* 2.21.2: in IKE_AUTH these three alone mean the responder did not create the IKE SA
+     * (no Delete follows, 2.21.3 for INVALID_SYNTAX); any other error notify is about the
+     * Child SA or the CP request, and the IKE SA is up if AUTH verifies. */
+    static const uint16_t fatal[] = {IKE_N_AUTHENTICATION_FAILED, IKE_N_INVALID_SYNTAX,
+                                     IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD};
+    for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++) {
+        if (!ike_msg_find_notify(m, fatal[i]))
+            continue;
+        char why[64];
+        if (fatal[i] == IKE_N_AUTHENTICATION_FAILED)
+            e->stats.auth_failures++;
+        snprintf(why, sizeof(why), "peer says %s", ike_notify_name(fatal[i]));
+        engine_delete_sa(e, sa, why);
         return;
     }
     const struct ike_payload *idr = find(m, IKE_PL_IDR), *auth = find(m, IKE_PL_AUTH);
@@ -432,10 +450,9 @@ static struct child_sa *respond_child(struct ike_engine *e, struct ike_sa *sa,
 {
     const struct ike_payload *sap = find(m, IKE_PL_SA), *tsi = find(m, IKE_PL_TSI),
                              *tsr = find(m, IKE_PL_TSR);
-    *err = IKE_N_INVALID_SYNTAX;
-    if (!sap || !tsi || !tsr)
-        return NULL;
     *err = IKE_N_NO_PROPOSAL_CHOSEN;
+    if (!sap || !tsi || !tsr)
+        return NULL; /* x_auth_on_request refused such a request already */
     bool want_transport = ike_msg_find_notify(m, IKE_N_USE_TRANSPORT_MODE) != NULL;
     for (size_t i = 0; i < conn->nchildren; i++) {
         const struct hk_child_conf *cc = &conn->children[i];
@@ -475,10 +492,23 @@ void x_auth_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *r
     uint32_t msg_id = m->hdr.msg_id;
     engine_disarm(sa, IKE_TIMER_HALF_OPEN);
     engine_half_open_done(e, sa);
-    if (!idi || !auth) {
+    /* RFC 6023 3: without SA, TSi and TSr the request is childless. Having announced support
+     * we MUST take it (whether or not the initiator announced it); otherwise it lacks what
+     * 1.2 requires. SA, TSi and TSr come together or not at all. */
+    bool has_sa = find(m, IKE_PL_SA), has_tsi = find(m, IKE_PL_TSI), has_tsr = find(m, IKE_PL_TSR);
+    bool childless = !has_sa && !has_tsi && !has_tsr;
+    const char *malformed = !idi || !auth ? "IKE_AUTH request without IDi or AUTH"
+                            : !childless && !(has_sa && has_tsi && has_tsr)
+                                ? "IKE_AUTH request with only part of SA, TSi, TSr"
+                            : childless && !sa->childless_offered
+                                ? "childless IKE_AUTH request, and we did not offer RFC 6023"
+                                : NULL;
+    if (malformed) {
+        /* 2.21.2: a malformed request gets INVALID_SYNTAX alone, its AUTH unchecked, and no
+         * IKE SA is created (2.21.3: fatal for both peers). */
         struct ike_payload pl = {.type = IKE_PL_NOTIFY, .u.notify.type = IKE_N_INVALID_SYNTAX};
         engine_send(e, sa, true, msg_id, IKE_AUTH, &pl, 1);
-        engine_delete_sa(e, sa, "IKE_AUTH request without IDi or AUTH");
+        engine_delete_sa(e, sa, malformed);
         return;
     }
     const struct hk_conn *conn = find_conn_for_id(e, sa, &idi->u.id);
@@ -520,7 +550,6 @@ void x_auth_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *r
                                    .u.auth = {.method = method, .data = {authv.buf, authv.len}}};
     struct child_sa *c = NULL;
     uint16_t child_err = 0;
-    bool childless = !find(m, IKE_PL_SA) && (sa->ext & IKE_EXT_CHILDLESS);
     const struct ike_payload *cpreq = find(m, IKE_PL_CP);
     if (cpreq && cpreq->u.cp.cfg_type == IKE_CFG_REQUEST && conn->npools) {
         /* 2.19 / 3.15.4: an address from our pools, or INTERNAL_ADDRESS_FAILURE and no child. */
@@ -545,9 +574,12 @@ void x_auth_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *r
         if (c->transport)
             pl[n++] = (struct ike_payload){.type = IKE_PL_NOTIFY,
                                            .u.notify.type = IKE_N_USE_TRANSPORT_MODE};
-    } else if (!childless) {
+    } else if (child_err) {
+        /* About the Child SA or the CP request only: the IKE SA is still created (2.21.2,
+         * 3.15.4), also for a childless request whose CP we cannot satisfy. */
         pl[n++] = (struct ike_payload){.type = IKE_PL_NOTIFY, .u.notify.type = child_err};
-        hk_info(e->log, "IKE SA [%s]: no Child SA for the initiator's offer: %s", sa->conn,
+        hk_info(e->log, "IKE SA [%s]: no %s: %s", sa->conn,
+                childless ? "virtual address" : "Child SA for the initiator's offer",
                 ike_notify_name(child_err));
     }
     rc = engine_send(e, sa, true, msg_id, IKE_AUTH, pl, n);

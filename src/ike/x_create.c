@@ -192,6 +192,7 @@ static void child_response(struct ike_engine *e, struct ike_sa *sa, struct ike_r
     const char *why = NULL;
     struct hk_secret *g_ir = NULL;
     struct ike_bytes nr = {0};
+    int ke_rc = HK_OK;
     if (!c || !cc)
         why = "the Child SA or its configuration is gone";
     else if (err == IKE_N_CHILD_SA_NOT_FOUND && old)
@@ -205,7 +206,7 @@ static void child_response(struct ike_engine *e, struct ike_sa *sa, struct ike_r
         why = "responder chose an ESP proposal we did not offer";
     else if (c->chosen.ke &&
              (!kep || kep->u.ke.group != c->chosen.ke || !sa->create.ke ||
-              hk_ke_derive(sa->create.ke, kep->u.ke.data.p, kep->u.ke.data.len, &g_ir)))
+              (ke_rc = hk_ke_derive(sa->create.ke, kep->u.ke.data.p, kep->u.ke.data.len, &g_ir))))
         why = "bad or missing KE in the response";
     else if (tsi->u.ts.nts > CHILD_MAX_TS || tsr->u.ts.nts > CHILD_MAX_TS ||
              !ike_ts_all_within(tsi->u.ts.ts, tsi->u.ts.nts, c->ts_local, c->nts_local) ||
@@ -226,6 +227,11 @@ static void child_response(struct ike_engine *e, struct ike_sa *sa, struct ike_r
         ike_bytes_clear(&nr);
         /* 1.3.1: without an error the responder made its half (in tunnel mode, when it
          * declined transport): an SA we cannot accept, we MUST delete. */
+        if (ke_rc == HK_E_PEER_KE) {
+            /* RFC 6989 2: an invalid KE in a response ends the IKE SA, with a Delete. */
+            x_info_abandon_ike(e, sa, "invalid KE value in a CREATE_CHILD_SA response");
+            return;
+        }
         if (c && cc && !err && sap) {
             sa->create.child_id = 0; /* the DELETE's now, not the abort's */
             engine_queue(e, sa, IKE_TASK_DELETE_CHILD, c->id);
@@ -345,6 +351,7 @@ static void ike_rekey_response(struct ike_engine *e, struct ike_sa *sa, struct i
     struct hk_secret *g_ir = NULL;
     uint16_t err = first_error(m);
     const char *why = NULL;
+    int ke_rc = HK_OK;
     if (!ns || !conn)
         why = "new IKE SA or connection gone";
     else if (err)
@@ -354,7 +361,7 @@ static void ike_rekey_response(struct ike_engine *e, struct ike_sa *sa, struct i
     else if (ike_sa_check_reply(&sap->u.sa, conn->ike, conn->nike, IKE_PROTO_IKE, false, &c) ||
              c.spi_len != IKE_SPI_LEN || kep->u.ke.group != c.ke || c.ke != sa->alg.ke)
         why = "responder chose a proposal we did not offer";
-    else if (hk_ke_derive(sa->create.ke, kep->u.ke.data.p, kep->u.ke.data.len, &g_ir))
+    else if ((ke_rc = hk_ke_derive(sa->create.ke, kep->u.ke.data.p, kep->u.ke.data.len, &g_ir)))
         why = "bad KE value";
     if (!why) {
         memcpy(ns->spi_r, c.spi, IKE_SPI_LEN);
@@ -366,7 +373,10 @@ static void ike_rekey_response(struct ike_engine *e, struct ike_sa *sa, struct i
     hk_secret_free(&g_ir);
     if (why) {
         hk_info(e->log, "IKE SA [%s]: IKE rekey failed: %s", sa->conn, why);
-        x_create_abort(e, sa);
+        if (ke_rc == HK_E_PEER_KE)
+            x_info_abandon_ike(e, sa, "invalid KE value in the IKE rekey response"); /* 6989 2 */
+        else
+            x_create_abort(e, sa);
         return;
     }
     new_sa_up(e, ns);
@@ -403,6 +413,9 @@ static void respond_error(struct ike_engine *e, struct ike_sa *sa, uint32_t msg_
                              .u.notify = {.type = type, .data = {data, len}}};
     hk_info(e->log, "IKE SA [%s]: CREATE_CHILD_SA refused: %s", sa->conn, ike_notify_name(type));
     engine_send(e, sa, true, msg_id, IKE_CREATE_CHILD_SA, &pl, 1);
+    /* 2.21.3: INVALID_SYNTAX is fatal in both peers; the IKE SA goes without a Delete. */
+    if (type == IKE_N_INVALID_SYNTAX)
+        engine_delete_sa(e, sa, "malformed CREATE_CHILD_SA request (INVALID_SYNTAX)");
 }
 
 /* Responder's KE: our key pair for group g and the shared secret with the peer's value. */
@@ -434,7 +447,13 @@ static void ike_rekey_request(struct ike_engine *e, struct ike_sa *sa, struct ik
         respond_error(e, sa, id, IKE_N_TEMPORARY_FAILURE, NULL, 0);
         return;
     }
-    if (!np || !kep) {
+    /* 1.3.2: SA, Ni and KEi are all required; 3.3.1: past IKE_SA_INIT an IKE proposal
+     * carries the new SA's 8-octet SPI (the codec cannot tell 0 from 8 apart by context). */
+    bool spi_ok = true;
+    for (size_t i = 0; i < sap->u.sa.nproposals; i++)
+        spi_ok &= sap->u.sa.proposals[i].protocol != IKE_PROTO_IKE ||
+                  sap->u.sa.proposals[i].spi.len == IKE_SPI_LEN;
+    if (!np || !kep || !spi_ok) {
         respond_error(e, sa, id, IKE_N_INVALID_SYNTAX, NULL, 0);
         return;
     }
@@ -465,7 +484,10 @@ static void ike_rekey_request(struct ike_engine *e, struct ike_sa *sa, struct ik
     if (rc) {
         if (ns)
             engine_delete_sa(e, ns, "IKE rekey failed");
-        respond_error(e, sa, id, IKE_N_TEMPORARY_FAILURE, NULL, 0);
+        /* RFC 6989 2: a KE value that is no valid public value (3.4: of the group's length)
+         * is the peer's error and permanent: INVALID_SYNTAX. Ours is temporary. */
+        respond_error(e, sa, id,
+                      rc == HK_E_PEER_KE ? IKE_N_INVALID_SYNTAX : IKE_N_TEMPORARY_FAILURE, NULL, 0);
         return;
     }
     struct hk_arena a;
@@ -594,7 +616,9 @@ static void child_request_in(struct ike_engine *e, struct ike_sa *sa, struct ike
         if (rc) {
             if (c)
                 engine_delete_child(e, sa, c);
-            respond_error(e, sa, id, IKE_N_TEMPORARY_FAILURE, NULL, 0);
+            respond_error(e, sa, id,
+                          rc == HK_E_PEER_KE ? IKE_N_INVALID_SYNTAX : IKE_N_TEMPORARY_FAILURE, NULL,
+                          0); /* as in the IKE rekey (RFC 6989 2) */
         } else {
             e->stats.exchanges_create++;
             engine_child_installed(e, sa, c);

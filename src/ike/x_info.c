@@ -18,6 +18,31 @@ int x_info_delete_ike(struct ike_engine *e, struct ike_sa *sa)
     return rc;
 }
 
+void x_info_abandon_ike(struct ike_engine *e, struct ike_sa *sa, const char *why)
+{
+    char name[40];
+    engine_disarm(sa, IKE_TIMER_RETRANSMIT);
+    ike_sent_clear(&sa->out);
+    x_create_abort(e, sa);
+    hk_info(e->log, "IKE SA %s [%s]: %s, closing the IKE SA", ike_sa_name(sa, name, sizeof(name)),
+            sa->conn, why);
+    if (sa->state == IKE_SA_AUTH_SENT || sa->state == IKE_SA_ESTABLISHED) {
+        /* The peer believes the SA up: tell it in an exchange of our own. After IKE_AUTH
+         * that may carry the error (2.21.2); later only the Delete (2.21.3: no error
+         * notifies in requests, they could loop). */
+        struct ike_payload pl[2] = {{.type = IKE_PL_NOTIFY, .u.notify.type = IKE_N_INVALID_SYNTAX},
+                                    {.type = IKE_PL_DELETE, .u.del = {.protocol = IKE_PROTO_IKE}}};
+        bool auth = sa->state == IKE_SA_AUTH_SENT;
+        engine_sa_failed(e, sa, why); /* nothing when it was reported up */
+        if (!ike_sa_set_state(sa, IKE_SA_DELETING, e->log) &&
+            !engine_request(e, sa, IKE_INFORMATIONAL, auth ? pl : pl + 1, auth ? 2 : 1)) {
+            e->stats.exchanges_info++;
+            return;
+        }
+    }
+    engine_delete_sa(e, sa, why);
+}
+
 static uint32_t be32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];

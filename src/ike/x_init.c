@@ -511,6 +511,8 @@ void x_init_on_request(struct ike_engine *e, struct ike_rx *rx)
         (struct ike_payload){.type = IKE_PL_KE, .u.ke = {.group = c.ke, .data = {pub, publen}}};
     pl[n++] = (struct ike_payload){.type = IKE_PL_NONCE, .u.nonce.data = {nonce, NONCE_LEN}};
     init_notifies(e, pl, &n, natd_src, natd_dst, sa->ext & IKE_EXT_FRAGMENTATION);
+    /* init_notifies sent CHILDLESS_IKEV2_SUPPORTED just when this holds (RFC 6023 3). */
+    sa->childless_offered = e->cfg->daemon.childless;
     init_add_certreq(e, rx, a, pl, &n); /* 1.2: CERTREQ in the IKE_SA_INIT response */
     if (!rc)
         rc = engine_send(e, sa, true, 0, IKE_SA_INIT, pl, n);

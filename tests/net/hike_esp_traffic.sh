@@ -95,6 +95,24 @@ s.sendto(bytes.fromhex(open(sys.argv[1]).read().strip()), ("192.0.2.1", 0))' "$T
             hp_fail "packets lost across the rekeys: $(cat "$T/mbb.ping")"
         ok "$name: 60 pings across 4 Child SA rekeys (2 by each side), no loss"
     fi
+    # IKE SA rekeys (2.18) move the Child SA to the new IKE SA: the data plane is told of its
+    # new owner's path, and a steady ping across a rekey by each side loses nothing.
+    ip netns exec "$HP_NSA" ping -q -c 40 -i 0.05 -W 2 -I 10.1.0.1 10.2.0.1 > "$T/$name.ike.ping" 2>&1 &
+    local ipinger=$! iside iid
+    for iside in a b; do
+        sleep 0.5
+        hp_json $iside list-sas > "$T/sas.json"
+        iid=$(hp_py 'print(j[0][0]["id"])' "$T/sas.json")
+        hp_ctl $iside rekey "$iid" > /dev/null || hp_fail "$name: IKE rekey by $iside"
+        hp_wait $iside "len(s) == 1 and s[0]['id'] != $iid and s[0]['children']" ||
+            hp_fail "$name: IKE rekey by $iside did not complete: $(hp_ctl $iside --json list-sas)"
+    done
+    wait $ipinger
+    grep -q ' 0% packet loss' "$T/$name.ike.ping" ||
+        hp_fail "$name: packets lost across the IKE rekeys: $(cat "$T/$name.ike.ping")"
+    grep -q 'dataplane: ESP SA in .* now' "$HP_T/a.log" ||
+        hp_fail "$name: the data plane was not told of the Child SA's new IKE SA"
+    ok "$name: 40 pings across 2 IKE SA rekeys (one by each side), the data plane told, no loss"
     hp_stop a
     hp_stop b
 }

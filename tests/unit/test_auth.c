@@ -245,34 +245,117 @@ static void sign_ok(struct fixture *f, EVP_PKEY *key, uint16_t hash, struct hk_c
     assert_int_equal(hk_auth_sig_sign(&f->c, key, hash, msg, sizeof(msg), out), 0);
 }
 
-static void emitted_algorithm_identifiers(void **state)
+/* Builds ASN.1 Length | aid | sig. */
+static size_t auth_data(uint8_t *out, const uint8_t *aid, size_t alen, const uint8_t *sig,
+                        size_t slen)
+{
+    out[0] = (uint8_t)alen;
+    memcpy(out + 1, aid, alen);
+    memcpy(out + 1 + alen, sig, slen);
+    return 1 + alen + slen;
+}
+
+/*
+ * OpenSSL's own DER AlgorithmIdentifier for a signature by key with md (NULL for Ed25519); for
+ * RSA keys RSASSA-PSS with MGF1(md) and a salt of the digest's length. The provider writes it
+ * (OSSL_SIGNATURE_PARAM_ALGORITHM_ID), independently of hike's tables.
+ */
+static size_t openssl_aid(EVP_PKEY *key, const char *md, uint8_t *out, size_t room)
+{
+    EVP_MD_CTX *m = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pc = NULL;
+    assert_non_null(m);
+    assert_int_equal(EVP_DigestSignInit_ex(m, &pc, md, NULL, NULL, key, NULL), 1);
+    if (EVP_PKEY_is_a(key, "RSA")) {
+        assert_true(EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PSS_PADDING) > 0);
+        assert_true(EVP_PKEY_CTX_set_rsa_mgf1_md_name(pc, md, NULL) > 0);
+        assert_true(EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, RSA_PSS_SALTLEN_DIGEST) > 0);
+    }
+    OSSL_PARAM p[] = {
+        OSSL_PARAM_construct_octet_string(OSSL_SIGNATURE_PARAM_ALGORITHM_ID, out, room),
+        OSSL_PARAM_construct_end()};
+    assert_int_equal(EVP_PKEY_CTX_get_params(pc, p), 1);
+    assert_true(p[0].return_size > 0 && p[0].return_size <= room);
+    EVP_MD_CTX_free(m);
+    return p[0].return_size;
+}
+
+/*
+ * RFC 7427 3: the AlgorithmIdentifier is DER. Each one hike emits equals, octet for octet, the
+ * one OpenSSL encodes for the same signature: RSASSA-PSS with SHA-256/384/512 (67 octets, no
+ * DEFAULT trailerField), ecdsa-with-SHA256/384/512 with each curve, id-Ed25519.
+ */
+static void emitted_algorithm_identifiers_are_openssl_der(void **state)
 {
     struct fixture *f = *state;
-    uint8_t a43[72];
-    assert_int_equal(test_unhex(A43_PSS_SHA256, a43, sizeof(a43)), 72);
+    const struct {
+        const char *name;
+        EVP_PKEY *key;
+        uint16_t hash;
+        const char *md;
+    } t[] = {
+        {"RSASSA-PSS SHA-256", f->rsa, HK_SIG_HASH_SHA2_256, "SHA256"},
+        {"RSASSA-PSS SHA-384", f->rsa, HK_SIG_HASH_SHA2_384, "SHA384"},
+        {"RSASSA-PSS SHA-512", f->rsa, HK_SIG_HASH_SHA2_512, "SHA512"},
+        {"ECDSA P-256 SHA-256", f->p256, HK_SIG_HASH_SHA2_256, "SHA256"},
+        {"ECDSA P-384 SHA-384", f->p384, HK_SIG_HASH_SHA2_384, "SHA384"},
+        {"ECDSA P-521 SHA-512", f->p521, HK_SIG_HASH_SHA2_512, "SHA512"},
+        {"ECDSA P-256 SHA-384", f->p256, HK_SIG_HASH_SHA2_384, "SHA384"},
+        {"ECDSA P-256 SHA-512", f->p256, HK_SIG_HASH_SHA2_512, "SHA512"},
+        {"ECDSA P-384 SHA-256", f->p384, HK_SIG_HASH_SHA2_256, "SHA256"},
+        {"ECDSA P-521 SHA-256", f->p521, HK_SIG_HASH_SHA2_256, "SHA256"},
+        {"Ed25519", f->ed, HK_SIG_HASH_IDENTITY, NULL},
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        uint8_t want[128];
+        struct hk_cbb b;
+        print_message("%s\n", t[i].name);
+        size_t wlen = openssl_aid(t[i].key, t[i].md, want, sizeof(want));
+        sign_ok(f, t[i].key, t[i].hash, &b);
+        assert_true(b.len > 1 + wlen);
+        assert_int_equal(b.buf[0], wlen); /* RFC 7427 3: ASN.1 Length */
+        assert_memory_equal(b.buf + 1, want, wlen);
+        hk_cbb_free(&b);
+    }
+}
+
+/* The RSASSA-PSS SHA-256 AlgorithmIdentifier as a fixed DER vector: RFC 7427 A.4.3 less its
+ * trailerField (a3 03 02 01 01), checked with `openssl asn1parse -inform DER`. */
+#define PSS_SHA256_DER                                                                             \
+    "3041 0609 2a86 4886 f70d 0101 0a30 34a0 0f30 0d06 0960 8648 0165 0304 0201 0500"              \
+    "a11c 301a 0609 2a86 4886 f70d 0101 0830 0d06 0960 8648 0165 0304 0201 0500 a203"              \
+    "0201 20"
+
+/* The same as fixed vectors: the DER PSS one above, RFC 7427 A.3.2-A.3.4, RFC 8410 3. */
+static void emitted_fixed_der_vectors(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t pss[67];
+    assert_int_equal(test_unhex(PSS_SHA256_DER, pss, sizeof(pss)), 67);
     const struct {
         EVP_PKEY *key;
         uint16_t hash;
         const uint8_t *aid;
         size_t len;
     } t[] = {
-        {f->rsa, HK_SIG_HASH_SHA2_256, a43, sizeof(a43)},
+        {f->rsa, HK_SIG_HASH_SHA2_256, pss, sizeof(pss)},
         {f->p256, HK_SIG_HASH_SHA2_256, a32_ecdsa_sha256, sizeof(a32_ecdsa_sha256)},
         {f->p384, HK_SIG_HASH_SHA2_384, a33_ecdsa_sha384, sizeof(a33_ecdsa_sha384)},
-        {f->p256, HK_SIG_HASH_SHA2_512, a34_ecdsa_sha512, sizeof(a34_ecdsa_sha512)},
+        {f->p521, HK_SIG_HASH_SHA2_512, a34_ecdsa_sha512, sizeof(a34_ecdsa_sha512)},
         {f->ed, HK_SIG_HASH_IDENTITY, ed25519_aid, sizeof(ed25519_aid)},
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
         struct hk_cbb b;
         sign_ok(f, t[i].key, t[i].hash, &b);
         assert_true(b.len > 1 + t[i].len);
-        assert_int_equal(b.buf[0], t[i].len); /* RFC 7427 3: ASN.1 Length */
+        assert_int_equal(b.buf[0], t[i].len);
         assert_memory_equal(b.buf + 1, t[i].aid, t[i].len);
         hk_cbb_free(&b);
     }
 }
 
-/* The PSS AlgorithmIdentifiers for SHA-384/512 (not printed in RFC 7427) parse in OpenSSL. */
+/* The PSS AlgorithmIdentifiers for SHA-384/512 (not printed in RFC 7427) parse in OpenSSL with
+ * the expected contents, trailerField absent (DEFAULT 1). */
 static void pss_sha384_sha512_ids_are_valid_der(void **state)
 {
     struct fixture *f = *state;
@@ -298,11 +381,50 @@ static void pss_sha384_sha512_ids_are_valid_der(void **state)
         assert_int_equal(OBJ_obj2nid(pss->hashAlgorithm->algorithm), nids[i]);
         assert_int_equal(OBJ_obj2nid(pss->maskGenAlgorithm->algorithm), NID_mgf1);
         assert_int_equal(ASN1_INTEGER_get(pss->saltLength), i == 0 ? 48 : 64);
-        assert_int_equal(ASN1_INTEGER_get(pss->trailerField), 1);
+        assert_null(pss->trailerField);
         RSA_PSS_PARAMS_free(pss);
         X509_ALGOR_free(alg);
         hk_cbb_free(&b);
     }
+}
+
+/*
+ * Peers that copy RFC 7427 A.4.3 as printed send the 72-octet form with the DEFAULT
+ * trailerField spelled out: still accepted, read as the same algorithm as the DER form.
+ */
+static void pss_a43_non_der_form_still_verifies(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t a43[72], der[67], sig[512], ad[600];
+    assert_int_equal(test_unhex(A43_PSS_SHA256, a43, sizeof(a43)), 72);
+    assert_int_equal(test_unhex(PSS_SHA256_DER, der, sizeof(der)), 67);
+    struct hk_sig_aid x, y;
+    struct hk_diag d = {0};
+    assert_int_equal(hk_sig_aid_parse(a43, sizeof(a43), &x, &d), 0);
+    assert_int_equal(hk_sig_aid_parse(der, sizeof(der), &y, &d), 0);
+    assert_string_equal(hk_diag_msg(&d), "");
+    assert_int_equal(x.kind, HK_SIG_RSA_PSS);
+    assert_int_equal(x.hash, HK_SIG_HASH_SHA2_256);
+    assert_int_equal(x.mgf1_hash, HK_SIG_HASH_SHA2_256);
+    assert_int_equal(x.salt_len, 32);
+    assert_memory_equal(&x, &y, sizeof(x));
+    /* A signature made by OpenSSL, labelled with the 72-octet form. */
+    EVP_MD_CTX *m = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pc;
+    size_t slen = sizeof(sig);
+    assert_int_equal(EVP_DigestSignInit_ex(m, &pc, "SHA256", NULL, NULL, f->rsa, NULL), 1);
+    assert_true(EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PSS_PADDING) > 0);
+    assert_true(EVP_PKEY_CTX_set_rsa_mgf1_md_name(pc, "SHA256", NULL) > 0);
+    assert_true(EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, 32) > 0);
+    assert_int_equal(EVP_DigestSign(m, sig, &slen, msg, sizeof(msg)), 1);
+    EVP_MD_CTX_free(m);
+    size_t n = auth_data(ad, a43, sizeof(a43), sig, slen);
+    assert_int_equal(hk_auth_sig_verify(&f->c, f->rsa_pub, ad, n, msg, sizeof(msg), NULL), 0);
+    n = auth_data(ad, der, sizeof(der), sig, slen);
+    assert_int_equal(hk_auth_sig_verify(&f->c, f->rsa_pub, ad, n, msg, sizeof(msg), NULL), 0);
+    ad[n - 1] ^= 1;
+    assert_int_equal(hk_auth_sig_verify(&f->c, f->rsa_pub, ad, n, msg, sizeof(msg), NULL),
+                     HK_E_AUTH);
 }
 
 static void sign_verify_each_key_type(void **state)
@@ -325,27 +447,29 @@ static void sign_verify_each_key_type(void **state)
         struct hk_cbb b;
         print_message("%s\n", t[i].name);
         sign_ok(f, t[i].key, t[i].hash, &b);
-        assert_int_equal(hk_auth_sig_verify(&f->c, t[i].pub, b.buf, b.len, msg, sizeof(msg)), 0);
+        assert_int_equal(hk_auth_sig_verify(&f->c, t[i].pub, b.buf, b.len, msg, sizeof(msg), NULL),
+                         0);
         /* Tampered signature (first and last octet), tampered octets. */
         size_t sig0 = 1 + b.buf[0];
         b.buf[sig0 + 5] ^= 1;
-        assert_int_equal(hk_auth_sig_verify(&f->c, t[i].pub, b.buf, b.len, msg, sizeof(msg)),
+        assert_int_equal(hk_auth_sig_verify(&f->c, t[i].pub, b.buf, b.len, msg, sizeof(msg), NULL),
                          HK_E_AUTH);
         b.buf[sig0 + 5] ^= 1;
         b.buf[b.len - 1] ^= 0x20;
-        assert_int_equal(hk_auth_sig_verify(&f->c, t[i].pub, b.buf, b.len, msg, sizeof(msg)),
+        assert_int_equal(hk_auth_sig_verify(&f->c, t[i].pub, b.buf, b.len, msg, sizeof(msg), NULL),
                          HK_E_AUTH);
         b.buf[b.len - 1] ^= 0x20;
         uint8_t m2[sizeof(msg)];
         memcpy(m2, msg, sizeof(msg));
         m2[sizeof(m2) - 1] ^= 1;
-        assert_int_equal(hk_auth_sig_verify(&f->c, t[i].pub, b.buf, b.len, m2, sizeof(m2)),
+        assert_int_equal(hk_auth_sig_verify(&f->c, t[i].pub, b.buf, b.len, m2, sizeof(m2), NULL),
                          HK_E_AUTH);
         /* Signature truncated by one octet, or extended by one. */
-        assert_int_equal(hk_auth_sig_verify(&f->c, t[i].pub, b.buf, b.len - 1, msg, sizeof(msg)),
-                         HK_E_AUTH);
+        assert_int_equal(
+            hk_auth_sig_verify(&f->c, t[i].pub, b.buf, b.len - 1, msg, sizeof(msg), NULL),
+            HK_E_AUTH);
         hk_cbb_add_u8(&b, 0);
-        assert_int_equal(hk_auth_sig_verify(&f->c, t[i].pub, b.buf, b.len, msg, sizeof(msg)),
+        assert_int_equal(hk_auth_sig_verify(&f->c, t[i].pub, b.buf, b.len, msg, sizeof(msg), NULL),
                          HK_E_AUTH);
         hk_cbb_free(&b);
     }
@@ -358,13 +482,14 @@ static void key_and_algorithm_must_match(void **state)
     sign_ok(f, f->rsa, HK_SIG_HASH_SHA2_256, &rsa);
     sign_ok(f, f->p256, HK_SIG_HASH_SHA2_256, &ec);
     sign_ok(f, f->ed, HK_SIG_HASH_IDENTITY, &ed);
-    assert_int_equal(hk_auth_sig_verify(&f->c, f->p256, rsa.buf, rsa.len, msg, sizeof(msg)),
+    assert_int_equal(hk_auth_sig_verify(&f->c, f->p256, rsa.buf, rsa.len, msg, sizeof(msg), NULL),
                      HK_E_AUTH);
-    assert_int_equal(hk_auth_sig_verify(&f->c, f->ed, ec.buf, ec.len, msg, sizeof(msg)), HK_E_AUTH);
-    assert_int_equal(hk_auth_sig_verify(&f->c, f->rsa, ed.buf, ed.len, msg, sizeof(msg)),
+    assert_int_equal(hk_auth_sig_verify(&f->c, f->ed, ec.buf, ec.len, msg, sizeof(msg), NULL),
+                     HK_E_AUTH);
+    assert_int_equal(hk_auth_sig_verify(&f->c, f->rsa, ed.buf, ed.len, msg, sizeof(msg), NULL),
                      HK_E_AUTH);
     /* Another key of the right type. */
-    assert_int_equal(hk_auth_sig_verify(&f->c, f->p384, ec.buf, ec.len, msg, sizeof(msg)),
+    assert_int_equal(hk_auth_sig_verify(&f->c, f->p384, ec.buf, ec.len, msg, sizeof(msg), NULL),
                      HK_E_AUTH);
     /* An RSA signature relabelled as PKCS#1 v1.5, an ECDSA one relabelled with another hash. */
     uint8_t *w = malloc(1 + sizeof(a12_sha256_rsa) + rsa.len);
@@ -374,10 +499,10 @@ static void key_and_algorithm_must_match(void **state)
     n += sizeof(a12_sha256_rsa);
     memcpy(w + n, rsa.buf + sig0, rsa.len - sig0);
     n += rsa.len - sig0;
-    assert_int_equal(hk_auth_sig_verify(&f->c, f->rsa, w, n, msg, sizeof(msg)), HK_E_AUTH);
+    assert_int_equal(hk_auth_sig_verify(&f->c, f->rsa, w, n, msg, sizeof(msg), NULL), HK_E_AUTH);
     free(w);
     ec.buf[1 + ec.buf[0] - 1] = 0x03; /* ecdsa-with-SHA384 */
-    assert_int_equal(hk_auth_sig_verify(&f->c, f->p256, ec.buf, ec.len, msg, sizeof(msg)),
+    assert_int_equal(hk_auth_sig_verify(&f->c, f->p256, ec.buf, ec.len, msg, sizeof(msg), NULL),
                      HK_E_AUTH);
     /* Signing: a hash the key cannot use, a key type without a method. */
     struct hk_cbb b;
@@ -399,16 +524,6 @@ static void key_and_algorithm_must_match(void **state)
     hk_cbb_free(&ed);
 }
 
-/* Builds ASN.1 Length | aid | sig. */
-static size_t auth_data(uint8_t *out, const uint8_t *aid, size_t alen, const uint8_t *sig,
-                        size_t slen)
-{
-    out[0] = (uint8_t)alen;
-    memcpy(out + 1, aid, alen);
-    memcpy(out + 1 + alen, sig, slen);
-    return 1 + alen + slen;
-}
-
 /* Peers may send PKCS#1 v1.5 (A.1.2-A.1.4) or the strict-DER PSS form OpenSSL emits. */
 static void verifies_other_encodings(void **state)
 {
@@ -425,9 +540,10 @@ static void verifies_other_encodings(void **state)
         assert_int_equal(EVP_DigestSign(m, sig, &slen, msg, sizeof(msg)), 1);
         EVP_MD_CTX_free(m);
         size_t n = auth_data(ad, v15[i].aid, 15, sig, slen);
-        assert_int_equal(hk_auth_sig_verify(&f->c, f->rsa_pub, ad, n, msg, sizeof(msg)), 0);
+        assert_int_equal(hk_auth_sig_verify(&f->c, f->rsa_pub, ad, n, msg, sizeof(msg), NULL), 0);
         ad[n - 1] ^= 1;
-        assert_int_equal(hk_auth_sig_verify(&f->c, f->rsa_pub, ad, n, msg, sizeof(msg)), HK_E_AUTH);
+        assert_int_equal(hk_auth_sig_verify(&f->c, f->rsa_pub, ad, n, msg, sizeof(msg), NULL),
+                         HK_E_AUTH);
     }
     /* RSASSA-PSS with OpenSSL's own AlgorithmIdentifier (trailerField omitted as DER default). */
     EVP_MD_CTX *m = EVP_MD_CTX_new();
@@ -445,7 +561,7 @@ static void verifies_other_encodings(void **state)
     assert_int_equal(EVP_DigestSign(m, sig, &slen, msg, sizeof(msg)), 1);
     EVP_MD_CTX_free(m);
     size_t n = auth_data(ad, aid, p[0].return_size, sig, slen);
-    assert_int_equal(hk_auth_sig_verify(&f->c, f->rsa_pub, ad, n, msg, sizeof(msg)), 0);
+    assert_int_equal(hk_auth_sig_verify(&f->c, f->rsa_pub, ad, n, msg, sizeof(msg), NULL), 0);
 }
 
 static void malformed_and_unknown_auth_data(void **state)
@@ -461,11 +577,12 @@ static void malformed_and_unknown_auth_data(void **state)
     for (size_t len = 0; len < good.len; len++) {
         uint8_t *copy = malloc(len ? len : 1); /* exact size, so ASan catches an overread */
         memcpy(copy, good.buf, len);
-        int rc = hk_auth_sig_verify(&f->c, f->p256, copy, len, msg, sizeof(msg));
-        assert_int_equal(rc, len <= 1 + good.buf[0] ? HK_E_SYNTAX : HK_E_AUTH);
+        int rc = hk_auth_sig_verify(&f->c, f->p256, copy, len, msg, sizeof(msg), NULL);
+        assert_int_equal(rc, len <= 1 + (size_t)good.buf[0] ? HK_E_SYNTAX : HK_E_AUTH);
         free(copy);
     }
-    assert_int_equal(hk_auth_sig_verify(&f->c, f->p256, NULL, 0, msg, sizeof(msg)), HK_E_SYNTAX);
+    assert_int_equal(hk_auth_sig_verify(&f->c, f->p256, NULL, 0, msg, sizeof(msg), NULL),
+                     HK_E_SYNTAX);
 
     /* Structure errors in the AlgorithmIdentifier. */
     static const char *syntax[] = {
@@ -488,18 +605,27 @@ static void malformed_and_unknown_auth_data(void **state)
         size_t alen = test_unhex(syntax[i], aid, sizeof(aid));
         n = auth_data(ad, aid, alen, sig, sizeof(sig));
         print_message("syntax %zu\n", i);
-        assert_int_equal(hk_auth_sig_verify(&f->c, f->p256, ad, n, msg, sizeof(msg)), HK_E_SYNTAX);
+        assert_int_equal(hk_auth_sig_verify(&f->c, f->p256, ad, n, msg, sizeof(msg), NULL),
+                         HK_E_SYNTAX);
+        /* The parser alone says what is wrong, and leaves no half-filled result. */
+        struct hk_sig_aid out;
+        struct hk_diag d = {0};
+        assert_int_equal(hk_sig_aid_parse(aid, alen, &out, &d), HK_E_SYNTAX);
+        print_message("  %s\n", hk_diag_msg(&d));
+        assert_int_equal(strncmp(hk_diag_msg(&d), "AlgorithmIdentifier", 19), 0);
+        assert_int_equal(out.kind, 0);
     }
     /* A.4.3 with junk inside the PSS parameters, and with trailerField 2. */
     uint8_t pss[80];
     assert_int_equal(test_unhex(A43_PSS_SHA256, pss, sizeof(pss)), 72);
     pss[1]++, pss[14]++, pss[72] = 0x00;
     n = auth_data(ad, pss, 73, sig, sizeof(sig));
-    assert_int_equal(hk_auth_sig_verify(&f->c, f->rsa, ad, n, msg, sizeof(msg)), HK_E_SYNTAX);
+    assert_int_equal(hk_auth_sig_verify(&f->c, f->rsa, ad, n, msg, sizeof(msg), NULL), HK_E_SYNTAX);
     assert_int_equal(test_unhex(A43_PSS_SHA256, pss, sizeof(pss)), 72);
     pss[71] = 2;
     n = auth_data(ad, pss, 72, sig, sizeof(sig));
-    assert_int_equal(hk_auth_sig_verify(&f->c, f->rsa, ad, n, msg, sizeof(msg)), HK_E_UNSUPPORTED);
+    assert_int_equal(hk_auth_sig_verify(&f->c, f->rsa, ad, n, msg, sizeof(msg), NULL),
+                     HK_E_UNSUPPORTED);
 
     /* Well-formed but not accepted: SHA-1 and DSA (A.1.1, A.2.2), PSS with SHA-1 (A.4.1, A.4.2). */
     uint8_t a42[64];
@@ -515,8 +641,11 @@ static void malformed_and_unknown_auth_data(void **state)
     };
     for (size_t i = 0; i < sizeof(unsup) / sizeof(unsup[0]); i++) {
         n = auth_data(ad, unsup[i].aid, unsup[i].len, sig, sizeof(sig));
-        assert_int_equal(hk_auth_sig_verify(&f->c, f->rsa, ad, n, msg, sizeof(msg)),
+        struct hk_diag d = {0};
+        assert_int_equal(hk_auth_sig_verify(&f->c, f->rsa, ad, n, msg, sizeof(msg), &d),
                          HK_E_UNSUPPORTED);
+        print_message("  %s\n", hk_diag_msg(&d));
+        assert_int_equal(strncmp(hk_diag_msg(&d), "AlgorithmIdentifier", 19), 0);
     }
 
     /* Random bytes after a plausible prefix: no crash, never accepted. */
@@ -530,10 +659,46 @@ static void malformed_and_unknown_auth_data(void **state)
         }
         uint8_t *copy = malloc(len ? len : 1);
         memcpy(copy, rnd, len);
-        assert_int_not_equal(hk_auth_sig_verify(&f->c, f->rsa, copy, len, msg, sizeof(msg)), 0);
+        assert_int_not_equal(hk_auth_sig_verify(&f->c, f->rsa, copy, len, msg, sizeof(msg), NULL),
+                             0);
         free(copy);
     }
     hk_cbb_free(&good);
+}
+
+/* hk_sig_aid_parse on every prefix and every one-bit change of the A.4.3 and DER PSS forms:
+ * each prefix is refused as malformed with a reason, exact-size copies so ASan sees any
+ * read past the end; changed ones never crash and, when accepted, name an algorithm. */
+static void aid_parser_prefixes_and_bit_flips(void **state)
+{
+    (void)state;
+    uint8_t forms[2][72];
+    size_t lens[2] = {test_unhex(A43_PSS_SHA256, forms[0], 72),
+                      test_unhex(PSS_SHA256_DER, forms[1], 72)};
+    for (size_t k = 0; k < 2; k++) {
+        for (size_t len = 0; len < lens[k]; len++) {
+            uint8_t *copy = malloc(len ? len : 1);
+            memcpy(copy, forms[k], len);
+            struct hk_sig_aid out;
+            struct hk_diag d = {0};
+            assert_int_equal(hk_sig_aid_parse(copy, len, &out, &d), HK_E_SYNTAX);
+            assert_true(hk_diag_msg(&d)[0] != '\0');
+            free(copy);
+        }
+        for (size_t bit = 0; bit < lens[k] * 8; bit++) {
+            uint8_t *copy = malloc(lens[k]);
+            memcpy(copy, forms[k], lens[k]);
+            copy[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+            struct hk_sig_aid out;
+            int rc = hk_sig_aid_parse(copy, lens[k], &out, NULL);
+            assert_true(rc == 0 || rc == HK_E_SYNTAX || rc == HK_E_UNSUPPORTED);
+            if (rc == 0)
+                assert_int_not_equal(out.kind, 0);
+            else
+                assert_int_equal(out.kind, 0);
+            free(copy);
+        }
+    }
 }
 
 /* ---- legacy methods ---- */
@@ -693,12 +858,15 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(psk_known_answer),
         cmocka_unit_test(psk_round_trip_and_failures),
-        cmocka_unit_test(emitted_algorithm_identifiers),
+        cmocka_unit_test(emitted_algorithm_identifiers_are_openssl_der),
+        cmocka_unit_test(emitted_fixed_der_vectors),
         cmocka_unit_test(pss_sha384_sha512_ids_are_valid_der),
+        cmocka_unit_test(pss_a43_non_der_form_still_verifies),
         cmocka_unit_test(sign_verify_each_key_type),
         cmocka_unit_test(key_and_algorithm_must_match),
         cmocka_unit_test(verifies_other_encodings),
         cmocka_unit_test(malformed_and_unknown_auth_data),
+        cmocka_unit_test(aid_parser_prefixes_and_bit_flips),
         cmocka_unit_test(legacy_ecdsa_round_trips),
         cmocka_unit_test(legacy_ecdsa_rfc4754_vectors),
         cmocka_unit_test(legacy_rsa_verify_only),

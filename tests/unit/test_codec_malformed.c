@@ -449,9 +449,32 @@ static void traffic_selectors(void **state)
     n = MK(IKE_PL_TSR, 0x00, 0x00, 0x00, 0x18, 0x01, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x10, 0x00,
            0x00, 0xff, 0xff, 10, 0, 0, 0, 10, 0, 0, 255);
     expect(n, HK_E_LENGTH); /* v6 selector claiming 16 */
-    n = MK(IKE_PL_TSR, 0x00, 0x00, 0x00, 0x18, 0x01, 0x00, 0x00, 0x00, 0x09, 0x00, 0x00, 0x10, 0x00,
+    /* Type 9: framed by its Selector Length, kept with its type only, re-encoded as it came
+     * (3.13.1 lets types be added; the exchange answers TS_UNACCEPTABLE). */
+    n = MK(IKE_PL_TSR, 0x00, 0x00, 0x00, 0x18, 0x01, 0x00, 0x00, 0x00, 0x09, 0x06, 0x00, 0x10, 0x00,
            0x00, 0xff, 0xff, 10, 0, 0, 0, 10, 0, 0, 255);
-    expect(n, HK_E_UNSUPPORTED); /* type 9 */
+    expect(n, 0);
+    assert_int_equal(msg.payloads[0].u.ts.nts, 1);
+    assert_int_equal(msg.payloads[0].u.ts.ts[0].type, 9);
+    assert_int_equal(msg.payloads[0].u.ts.ts[0].ip_proto, 6);
+    assert_int_equal(msg.payloads[0].u.ts.raw.len, 16);
+    struct hk_cbb re;
+    hk_cbb_init(&re, 0, 0);
+    assert_int_equal(ike_msg_encode(&msg, &re), 0);
+    assert_int_equal(re.len, n);
+    assert_memory_equal(re.buf, buf, n);
+    hk_cbb_free(&re);
+    /* Without the octets as received, the encoder cannot write a type it does not know. */
+    msg.payloads[0].u.ts.raw = (struct ike_view){0};
+    hk_cbb_init(&re, 0, 0);
+    assert_int_equal(ike_msg_encode(&msg, &re), HK_E_INVALID);
+    hk_cbb_free(&re);
+    n = MK(IKE_PL_TSR, 0x00, 0x00, 0x00, 0x10, 0x01, 0x00, 0x00, 0x00, 0x09, 0x00, 0x00, 0x03, 0, 0,
+           0, 0);
+    expect(n, HK_E_LENGTH); /* an unknown type still needs its 4-octet header */
+    n = MK(IKE_PL_TSR, 0x00, 0x00, 0x00, 0x10, 0x01, 0x00, 0x00, 0x00, 0x09, 0x00, 0x00, 0x09, 0, 0,
+           0, 0);
+    expect(n, HK_E_LENGTH); /* and must fit */
     n = MK(IKE_PL_TSR, 0x00, 0x00, 0x00, 0x07, 0x01, 0x00, 0x00);
     expect(n, HK_E_SHORT);
     /* Two selectors, the second a truncated IPv6 one. */

@@ -325,7 +325,7 @@ static void rt_reserved_bits(void **state)
         {.type = IKE_PL_KE, .reserved = 0x01, .u.ke = {19, {0x12, 0x34}, {pat, 64}}},
         {.type = IKE_PL_IDI, .u.id = {IKE_ID_KEY_ID, {1, 2, 3}, {pat, 3}}},
         {.type = IKE_PL_AUTH, .u.auth = {IKE_AUTH_SHARED_KEY, {4, 5, 6}, {pat, 32}}},
-        {.type = IKE_PL_TSI, .u.ts = {{7, 8, 9}, 1, &ts}},
+        {.type = IKE_PL_TSI, .u.ts = {{7, 8, 9}, 1, &ts, {0}}},
         {.type = IKE_PL_CP, .u.cp = {IKE_CFG_REQUEST, {10, 11, 12}, 1, &ca}},
     };
     struct ike_msg m;
@@ -453,8 +453,8 @@ static void rt_inner_chain(void **state)
     struct ike_payload inner[] = {
         {.type = IKE_PL_IDI, .u.id = {IKE_ID_RFC822_ADDR, {0}, view("a@example.org", 13)}},
         {.type = IKE_PL_AUTH, .u.auth = {IKE_AUTH_SHARED_KEY, {0}, {pat, 32}}},
-        {.type = IKE_PL_TSI, .u.ts = {{0}, 1, &ts}},
-        {.type = IKE_PL_TSR, .u.ts = {{0}, 1, &ts}},
+        {.type = IKE_PL_TSI, .u.ts = {{0}, 1, &ts, {0}}},
+        {.type = IKE_PL_TSR, .u.ts = {{0}, 1, &ts, {0}}},
         {.type = 150, .critical = true, .u.unknown = {{pat, 3}}},
     };
     struct hk_cbb plain, again;

@@ -207,7 +207,7 @@ enum ike_ts_type {
     IKE_TS_IPV6_ADDR_RANGE = 8,
 };
 struct ike_ts {
-    uint8_t type;
+    uint8_t type;     /* another type than 7 and 8: only type and ip_proto are set */
     uint8_t ip_proto; /* 0 = any */
     uint16_t start_port;
     uint16_t end_port;
@@ -218,6 +218,9 @@ struct ike_pl_ts {
     uint8_t reserved[3];
     size_t nts;
     struct ike_ts *ts;
+    /* Set by the decoder only when a selector has a type the model cannot hold: the
+     * selectors as received, which the encoder then writes back unchanged. */
+    struct ike_view raw;
 };
 
 /* SK (3.14): IV | encrypted payloads and padding | ICV, still protected. */
@@ -329,8 +332,8 @@ int ike_hdr_encode(const struct ike_hdr *hdr, uint8_t first, struct hk_cbb *out,
  * Decodes a whole message: header and the payload chain up to and including an SK
  * or SKF payload, which must be last (3.14). The header's length must equal len.
  * Returns 0, or HK_E_SHORT / HK_E_LENGTH / HK_E_SYNTAX / HK_E_NOMEM with the reason in d;
- * HK_E_UNSUPPORTED for a major version above 2 (see ike_hdr_decode) or a traffic
- * selector type other than 7 and 8 (the model cannot hold it).
+ * HK_E_UNSUPPORTED for a major version above 2 (see ike_hdr_decode). A traffic selector
+ * of a type other than 7 and 8 is kept with its type only (see struct ike_pl_ts).
  * An unknown critical payload is not an error here: see msg->unknown_critical.
  */
 int ike_msg_decode(const uint8_t *buf, size_t len, struct ike_msg *msg, struct hk_arena *a,
