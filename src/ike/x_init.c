@@ -270,7 +270,7 @@ bool x_init_ignore_error(struct ike_engine *e, struct ike_sa *sa, const struct i
         !error_notify(m, &err))
         return false;
     /* 2.21.1: anyone can send this; a real answer may still come. */
-    char why[128];
+    char why[208];
     sa->init_error = err;
     snprintf(why, sizeof(why),
              "unauthenticated %s answers IKE_SA_INIT [%s]: waiting for a real answer (2.21.1)",

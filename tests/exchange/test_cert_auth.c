@@ -258,7 +258,7 @@ static void certreq_whatever_conn_matched_first(void **s)
 {
     (void)s;
     struct pki *k = pki_new(CG_P256, CG_P256);
-    static char bob[8192];
+    static char bob[16384];
     const char *gw = conf(k, false, "bob", "ca", "bob.example.net", "alice.example.net", "");
     const char *head = "connections = { ";
     assert_memory_equal(gw, head, strlen(head));
