@@ -6,12 +6,14 @@
 # 500 and reached freed memory on the replay. b must report nothing, stay alive, count the 20
 # failed AUTHs, and be back at half_open 0 once its half_open_timeout (2 s) has passed; it
 # must stop cleanly on SIGTERM (LeakSanitizer included). Needs root and the hiked_asan target
-# (built with the fuzz targets; else an ASan hiked is built once into
-# $HIKE_BUILD_DIR/asan-hiked). About 15 s.
+# (built with the fuzz targets), or a sanitizer build's hiked; else an ASan hiked is built
+# once into $HIKE_BUILD_DIR/asan-hiked. About 10 s.
 set -u
 HP_B=${HIKE_BUILD_DIR:?HIKE_BUILD_DIR not set}
 SRC=${HIKE_SOURCE_DIR:?HIKE_SOURCE_DIR not set}
 ASAN_HIKED=$HP_B/hiked_asan
+# A sanitizer build (make check-asan) has one already.
+grep -q '^HIKE_SANITIZE:BOOL=ON' "$HP_B/CMakeCache.txt" 2> /dev/null && ASAN_HIKED=$HP_B/hiked
 if [ "$(id -u)" = 0 ] && [ ! -x "$ASAN_HIKED" ]; then
     # No fuzz build (gcc, or HIKE_FUZZ=OFF): a sanitizer build of hiked alone, kept for the
     # next run.
