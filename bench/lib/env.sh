@@ -70,7 +70,8 @@ hiked_responder() {
     fi
     cat >"$d/hiked.conf" <<EOF
 daemon = { listen = ["$RESP_ADDR"]; log_level = "warn"; dataplane = "$dp";
-  control_socket = "$d/hiked.ctl"; cookie_threshold = 1000000; };
+  control_socket = "$d/hiked.ctl"; cookie_threshold = 1000000;
+  half_open_per_address = 0; half_open_max = 0; };
 pools = { vips = { addrs = "$VIP_POOL"; }; };
 connections = { bench = {
   local_addrs = "$RESP_ADDR";

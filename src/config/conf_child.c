@@ -131,6 +131,11 @@ int hk_cfg_parse_child(struct hk_cfg_ctx *c, const config_setting_t *g, const st
     if ((rc = hk_cfg_enum(c, g, "close_action", action_names, &v)) < 0)
         return rc;
     child->close_action = (enum hk_sa_action)v;
+    if (child->close_action != HK_ACTION_CLEAR)
+        return hk_cfg_fail(c, hk_cfg_member(g, "close_action"),
+                           "\"%s\" is not implemented yet (a child the peer deletes is "
+                           "removed): use \"clear\"",
+                           hk_sa_action_name(child->close_action));
     return 0;
 }
 

@@ -479,7 +479,6 @@ int hk_cfg_parse_conn(struct hk_cfg_ctx *c, const config_setting_t *g, const str
     conn->local_port = cfg->daemon.port;
     conn->remote_port = HK_CONF_PORT;
     conn->dpd_delay = HK_CONF_DPD_DELAY;
-    conn->mobike = true;
     conn->fragmentation = cfg->daemon.fragmentation;
 
     if ((rc = hk_cfg_check_members(c, g, conn_keys)) < 0 ||
@@ -513,6 +512,11 @@ int hk_cfg_parse_conn(struct hk_cfg_ctx *c, const config_setting_t *g, const str
     if ((rc = hk_cfg_enum(c, g, "close_action", action_names, &v)) < 0)
         return rc;
     conn->close_action = (enum hk_sa_action)v;
+    if (conn->close_action != HK_ACTION_CLEAR)
+        return hk_cfg_fail(c, hk_cfg_member(g, "close_action"),
+                           "\"%s\" is not implemented yet (a child the peer deletes is "
+                           "removed): use \"clear\"",
+                           hk_sa_action_name(conn->close_action));
     v = 0;
     if ((rc = hk_cfg_enum(c, g, "request_vip", vip_names, &v)) < 0)
         return rc;
@@ -522,8 +526,13 @@ int hk_cfg_parse_conn(struct hk_cfg_ctx *c, const config_setting_t *g, const str
     if ((rc = parse_pools_ref(c, g, cfg, conn)) < 0 ||
         (rc = hk_cfg_bool(c, g, "mobike", &conn->mobike)) < 0 ||
         (rc = hk_cfg_bool(c, g, "fragmentation", &conn->fragmentation)) < 0 ||
-        (rc = hk_cfg_bool(c, g, "encap", &conn->encap)) < 0 ||
-        (rc = parse_limits(c, g, conn)) < 0 || (rc = parse_children(c, g, conn)) < 0)
+        (rc = hk_cfg_bool(c, g, "encap", &conn->encap)) < 0 || (rc = parse_limits(c, g, conn)) < 0)
+        return rc;
+    /* Accepted settings must do what they say: MOBIKE (RFC 4555) is not there yet. */
+    if (conn->mobike)
+        return hk_cfg_fail(c, hk_cfg_member(g, "mobike"),
+                           "MOBIKE (RFC 4555) is not implemented yet: set false or leave it out");
+    if ((rc = parse_children(c, g, conn)) < 0)
         return rc;
     return check_conn(c, g, cfg, conn);
 }

@@ -18,6 +18,9 @@ static const char *const daemon_keys[] = {
     "retransmit_timeout",
     "retransmit_tries",
     "half_open_timeout",
+    "half_open_max",
+    "half_open_per_address",
+    "max_packet",
     "keylog_dir",
     "hand_over_notify",
     "fragmentation",
@@ -119,6 +122,9 @@ int hk_cfg_parse_daemon(struct hk_cfg_ctx *c, const config_setting_t *g, struct 
     d->retransmit_timeout_ms = HK_CONF_RETRANSMIT_TIMEOUT_MS;
     d->retransmit_tries = HK_CONF_RETRANSMIT_TRIES;
     d->half_open_timeout = HK_CONF_HALF_OPEN_TIMEOUT;
+    d->half_open_max = HK_CONF_HALF_OPEN_MAX;
+    d->half_open_per_address = HK_CONF_HALF_OPEN_PER_ADDRESS;
+    d->max_packet = HK_CONF_MAX_PACKET;
     d->hand_over_notify = HK_CONF_HAND_OVER_NOTIFY;
     d->fragmentation = true;
     d->childless = true;
@@ -183,6 +189,14 @@ int hk_cfg_parse_daemon(struct hk_cfg_ctx *c, const config_setting_t *g, struct 
                                   "%u is a kernel table (default, main or local)", d->route_table);
     if (d->half_open_timeout == 0)
         return hk_cfg_fail_member(c, g, "half_open_timeout", "must be at least 1 s");
+    /* Unauthenticated traffic: limits on half-open SAs and on the size of a datagram (an IKE
+     * message must fit 1280 octets of IPv6 with fragmentation, RFC 7383; a UDP datagram ends
+     * at 65535). */
+    if ((rc = hk_cfg_u32(c, g, "half_open_max", 0, 10000000, &d->half_open_max)) < 0 ||
+        (rc = hk_cfg_u32(c, g, "half_open_per_address", 0, 1000000, &d->half_open_per_address)) <
+            0 ||
+        (rc = hk_cfg_u32(c, g, "max_packet", 1280, 65535, &d->max_packet)) < 0)
+        return rc;
     if ((rc = parse_privdrop(c, g, d)) < 0)
         return rc;
     return 0;

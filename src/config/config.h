@@ -24,6 +24,10 @@
 #define HK_CONF_RETRANSMIT_TIMEOUT_MS 1000
 #define HK_CONF_RETRANSMIT_TRIES      5
 #define HK_CONF_HALF_OPEN_TIMEOUT     30
+/* Unauthenticated traffic (RFC 7296 2.6, RFC 8019). */
+#define HK_CONF_HALF_OPEN_MAX         10000  /* half-open IKE SAs in all */
+#define HK_CONF_HALF_OPEN_PER_ADDRESS 5      /* per IPv4 address or IPv6 /64 */
+#define HK_CONF_MAX_PACKET            10000  /* octets of an IKE datagram */
 #define HK_CONF_HAND_OVER_NOTIFY      49152  /* private-use status notify (draft hand-over) */
 #define HK_CONF_FWMARK                0x484b /* "HK": marks hiked's own sockets */
 #define HK_CONF_ROUTE_TABLE           0x484b /* routes of transport-mode peers */
@@ -198,6 +202,10 @@ struct hk_daemon_conf {
     uint32_t retransmit_timeout_ms;
     uint32_t retransmit_tries;
     uint32_t half_open_timeout;
+    /* Unauthenticated traffic: 0 = no limit for the two counts. */
+    uint32_t half_open_max;
+    uint32_t half_open_per_address;
+    uint32_t max_packet;
     char *keylog_dir;          /* NULL: off */
     uint16_t hand_over_notify; /* notify type of HAND_OVER_CHILD_SAS */
     bool fragmentation;

@@ -32,12 +32,25 @@
 #define IKE_RETRANSMIT_MAX_MS 30000
 /* RFC 3948 4: keepalives keep the NAT mapping; 20 s is the customary interval. */
 #define NAT_KEEPALIVE_MS 20000
+/* Log lines for dropped datagrams: a burst of this many, then one per interval. */
+#define IKE_DROP_LOG_BURST       20
+#define IKE_DROP_LOG_INTERVAL_MS 100
+/* A cached response goes out again at most once per interval per SA (2.1 lets us choose):
+ * a peer's retransmissions back off from 1 s, a replay storm gets nothing more. */
+#define IKE_RESEND_INTERVAL_MS 500
 
 static const char *const drop_names[IKE_DROP__COUNT] = {
-    [IKE_DROP_HEADER] = "bad-header",     [IKE_DROP_VERSION] = "bad-version",
-    [IKE_DROP_NO_SA] = "unknown-spi",     [IKE_DROP_MSGID] = "bad-message-id",
-    [IKE_DROP_DECODE] = "bad-syntax",     [IKE_DROP_ICV] = "bad-icv",
-    [IKE_DROP_UNEXPECTED] = "unexpected", [IKE_DROP_COOKIE] = "cookie-required",
+    [IKE_DROP_HEADER] = "bad-header",
+    [IKE_DROP_VERSION] = "bad-version",
+    [IKE_DROP_NO_SA] = "unknown-spi",
+    [IKE_DROP_MSGID] = "bad-message-id",
+    [IKE_DROP_DECODE] = "bad-syntax",
+    [IKE_DROP_ICV] = "bad-icv",
+    [IKE_DROP_UNEXPECTED] = "unexpected",
+    [IKE_DROP_COOKIE] = "cookie-required",
+    [IKE_DROP_TOO_BIG] = "too-big",
+    [IKE_DROP_HALF_OPEN] = "half-open-limit",
+    [IKE_DROP_RESEND_LIMIT] = "resend-limited",
 };
 
 const char *ike_drop_name(enum ike_drop d)
@@ -76,6 +89,9 @@ int ike_engine_init(struct ike_engine *e, const struct hk_crypto *crypto, const 
     hk_u64map_init(&e->sa_by_spi, random_u64());
     hk_u64map_init(&e->sa_by_id, random_u64());
     hk_u64map_init(&e->half_open, random_u64());
+    hk_u64map_init(&e->half_open_peers[0], random_u64());
+    hk_u64map_init(&e->half_open_peers[1], random_u64());
+    e->drop_log_tokens = IKE_DROP_LOG_BURST;
     hk_u64map_init(&e->child_by_id, random_u64());
     hk_u64map_init(&e->child_by_spi, random_u64());
     peer_ids_init(e);
@@ -109,6 +125,13 @@ void ike_engine_free(struct ike_engine *e)
     hk_u64map_free(&e->sa_by_spi);
     hk_u64map_free(&e->sa_by_id);
     hk_u64map_free(&e->half_open);
+    for (int f = 0; f < 2; f++) {
+        void *n;
+        pos = 0;
+        while ((n = hk_u64map_next(&e->half_open_peers[f], &pos, NULL)))
+            free(n);
+        hk_u64map_free(&e->half_open_peers[f]);
+    }
     hk_u64map_free(&e->child_by_id);
     hk_u64map_free(&e->child_by_spi);
     peer_ids_free(e);
@@ -116,6 +139,7 @@ void ike_engine_free(struct ike_engine *e)
     ike_creds_flush(e);
     engine_pools_free(e);
     hk_wipe(e->cookie_secret, sizeof(e->cookie_secret));
+    hk_wipe(e->cookie_secret_old, sizeof(e->cookie_secret_old));
     EVP_MD_CTX_free(e->natd_md);
     e->natd_md = NULL;
 }
@@ -181,11 +205,41 @@ char *engine_addr_str(const struct sockaddr_storage *a, char *buf, size_t len)
     return buf;
 }
 
+/* Whether a drop may be logged: a token bucket per engine, so that a storm of unauthenticated
+ * datagrams writes a bounded number of lines (the counters keep the full numbers). */
+static bool drop_log_allowed(struct ike_engine *e)
+{
+    uint64_t now = engine_now(e);
+    if (now > e->drop_log_ms) {
+        uint64_t add = (now - e->drop_log_ms) / IKE_DROP_LOG_INTERVAL_MS;
+        if (add >= IKE_DROP_LOG_BURST - e->drop_log_tokens) {
+            e->drop_log_tokens = IKE_DROP_LOG_BURST;
+            e->drop_log_ms = now;
+        } else {
+            e->drop_log_tokens += (uint32_t)add;
+            e->drop_log_ms += add * IKE_DROP_LOG_INTERVAL_MS;
+        }
+    }
+    if (!e->drop_log_tokens) {
+        e->drop_log_suppressed++;
+        return false;
+    }
+    e->drop_log_tokens--;
+    if (e->drop_log_suppressed) {
+        hk_info(e->log, "%llu lines about dropped messages suppressed (hikectl stats counts them)",
+                (unsigned long long)e->drop_log_suppressed);
+        e->drop_log_suppressed = 0;
+    }
+    return true;
+}
+
 void engine_drop(struct ike_engine *e, enum ike_drop why, const struct sockaddr_storage *from,
                  const char *detail)
 {
     char a[64];
     e->stats.drops[why]++;
+    if (!hk_log_enabled(e->log, HK_LOG_INFO) || !drop_log_allowed(e))
+        return;
     hk_info(e->log, "dropped message from %s: %s%s%s", engine_addr_str(from, a, sizeof(a)),
             ike_drop_name(why), detail && *detail ? ": " : "", detail ? detail : "");
 }
@@ -273,6 +327,51 @@ void engine_delete_sa(struct ike_engine *e, struct ike_sa *sa, const char *why)
 }
 
 /*
+ * The peer a half-open SA counts against (RFC 8019 4.1 limits per source): an IPv4 address
+ * (also when it comes IPv4-mapped), or the /64 prefix of an IPv6 address, which one host
+ * commonly holds whole. The key is the whole identity: no two peers share an entry.
+ */
+static uint64_t half_open_peer(const struct sockaddr_storage *remote, uint8_t *fam)
+{
+    const uint8_t *ip;
+    size_t n;
+    uint16_t port;
+    uint64_t k = 0;
+    static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    engine_addr_bytes(remote, &ip, &n, &port);
+    if (n == 16 && !memcmp(ip, v4mapped, sizeof(v4mapped))) {
+        ip += 12;
+        n = 4;
+    }
+    *fam = n == 16;
+    for (size_t i = 0; i < (n == 16 ? 8 : 4); i++)
+        k = k << 8 | ip[i];
+    return k;
+}
+
+bool engine_half_open_admit(struct ike_engine *e, const struct sockaddr_storage *remote)
+{
+    const struct hk_daemon_conf *d = &e->cfg->daemon;
+    char why[96];
+    if (d->half_open_max && e->nhalf_open >= d->half_open_max) {
+        snprintf(why, sizeof(why), "%u half-open IKE SAs (daemon.half_open_max)", e->nhalf_open);
+        engine_drop(e, IKE_DROP_HALF_OPEN, remote, why);
+        return false;
+    }
+    uint8_t fam;
+    uint64_t k = half_open_peer(remote, &fam);
+    const unsigned *n = hk_u64map_get(&e->half_open_peers[fam], k);
+    if (d->half_open_per_address && n && *n >= d->half_open_per_address) {
+        snprintf(why, sizeof(why),
+                 "%u half-open IKE SAs from this %s (daemon.half_open_per_address)", *n,
+                 fam ? "/64" : "address");
+        engine_drop(e, IKE_DROP_HALF_OPEN, remote, why);
+        return false;
+    }
+    return true;
+}
+
+/*
  * Responder bookkeeping of half-open SAs (2.6 cookies, 2.1 retransmitted IKE_SA_INIT). The
  * entry is keyed by the addresses of the IKE_SA_INIT request and remembers its key in the SA:
  * it leaves the table when the SA is authenticated or freed, by that key, never by a key
@@ -281,9 +380,26 @@ void engine_delete_sa(struct ike_engine *e, struct ike_sa *sa, const char *why)
 int engine_half_open_add(struct ike_engine *e, struct ike_sa *sa)
 {
     uint64_t k = half_open_key(e, sa->spi_i, &sa->remote);
+    uint8_t fam;
+    uint64_t pk = half_open_peer(&sa->remote, &fam);
+    unsigned *cnt = hk_u64map_get(&e->half_open_peers[fam], pk);
+    bool fresh = !cnt;
+    if (fresh &&
+        (!(cnt = calloc(1, sizeof(*cnt))) || hk_u64map_put(&e->half_open_peers[fam], pk, cnt))) {
+        free(cnt);
+        return HK_E_NOMEM;
+    }
     int rc = hk_u64map_put(&e->half_open, k, sa);
-    if (rc)
+    if (rc) {
+        if (fresh) {
+            hk_u64map_del(&e->half_open_peers[fam], pk);
+            free(cnt);
+        }
         return rc; /* HK_E_EXISTS: another half-open SA holds this key */
+    }
+    (*cnt)++;
+    sa->half_open_peer_fam = fam;
+    sa->half_open_peer_key = pk;
     sa->half_open_key = k;
     sa->half_open = true;
     e->nhalf_open++;
@@ -309,6 +425,13 @@ void engine_half_open_done(struct ike_engine *e, struct ike_sa *sa)
         return;
     if (hk_u64map_get(&e->half_open, sa->half_open_key) == sa)
         hk_u64map_del(&e->half_open, sa->half_open_key);
+    /* The peer's count, by the key stored with the SA; the entry goes with its last SA. */
+    struct hk_u64map *peers = &e->half_open_peers[sa->half_open_peer_fam];
+    unsigned *cnt = hk_u64map_get(peers, sa->half_open_peer_key);
+    if (cnt && !--*cnt) {
+        hk_u64map_del(peers, sa->half_open_peer_key);
+        free(cnt);
+    }
     sa->half_open = false;
     e->nhalf_open--;
 }
@@ -520,7 +643,9 @@ static void retransmit(struct ike_engine *e, struct ike_sa *sa)
         snprintf(cname, sizeof(cname), "%s", sa->conn);
         if (sa->state == IKE_SA_ESTABLISHED)
             e->stats.dpd_dead++;
-        engine_delete_sa(e, sa, "peer not responding");
+        /* An unprotected error that came in the meantime (2.21.1) is the likely reason. */
+        bool refused = sa->state == IKE_SA_INIT_SENT && sa->init_error;
+        engine_delete_sa(e, sa, refused ? ike_notify_name(sa->init_error) : "peer not responding");
         if (restart) {
             hk_info(e->log, "connection %s: peer dead, initiating again (dpd_action restart)",
                     cname);
@@ -729,6 +854,10 @@ static void dispatch_response(struct ike_engine *e, struct ike_sa *sa, struct ik
         engine_drop(e, IKE_DROP_UNEXPECTED, rx->remote, "response to another exchange");
         return;
     }
+    /* 2.21.1: an error in an IKE_SA_INIT response is unauthenticated; the request stays out
+     * and is retransmitted until a real answer comes or it times out. */
+    if (x == IKE_SA_INIT && x_init_ignore_error(e, sa, rx))
+        return;
     engine_disarm(sa, IKE_TIMER_RETRANSMIT);
     ike_sent_clear(&sa->out);
     if ((x == IKE_CREATE_CHILD_SA || x == IKE_INFORMATIONAL) &&
@@ -804,8 +933,16 @@ static int frag_in(struct ike_engine *e, struct ike_sa *sa, uint8_t *buf, size_t
     }
     if (ike_bytes_set(p, chunk.p, chunk.len) || (!chunk.len && !(p->p = malloc(1))))
         return HK_E_NOMEM;
-    if (skf->frag_num == 1)
+    if (skf->frag_num == 1) {
         f->first_inner = skf->first_inner;
+        if (!response && sa->frag1_cand_len == len) {
+            /* Verified (its own ICV): what a retransmission of the request will repeat, as
+             * check_msg_id saw it before decryption. */
+            sa->frag1_msg_id = msg->hdr.msg_id;
+            sa->frag1_len = sa->frag1_cand_len;
+            memcpy(sa->frag1_tail, sa->frag1_cand_tail, IKE_REQ_TAIL);
+        }
+    }
     f->bytes += chunk.len;
     if (++f->have < f->total)
         return HK_E_AGAIN;
@@ -837,8 +974,19 @@ static int frag_in(struct ike_engine *e, struct ike_sa *sa, uint8_t *buf, size_t
 static void note_request(struct ike_sa *sa, uint16_t frag_num, const uint8_t *buf, size_t len)
 {
     sa->resp_req_len = 0;
-    if (frag_num || len < IKE_REQ_TAIL || len > UINT32_MAX)
-        return; /* fragments are answered on fragment 1 only (RFC 7383 2.6.1) */
+    if (frag_num) {
+        /* A fragmented request is answered again on its fragment 1 only (RFC 7383 2.6.1):
+         * the one frag_in kept (each fragment has its own ICV). The request's ID is the one
+         * just counted in peer_req_next. */
+        if (sa->frag1_len && sa->frag1_msg_id == sa->peer_req_next - 1) {
+            sa->resp_req_len = sa->frag1_len;
+            memcpy(sa->resp_req_tail, sa->frag1_tail, IKE_REQ_TAIL);
+        }
+        sa->frag1_len = 0;
+        return;
+    }
+    if (len < IKE_REQ_TAIL || len > UINT32_MAX)
+        return;
     sa->resp_req_len = (uint32_t)len;
     memcpy(sa->resp_req_tail, buf + len - IKE_REQ_TAIL, IKE_REQ_TAIL);
 }
@@ -847,6 +995,19 @@ static bool is_last_request(const struct ike_sa *sa, const uint8_t *buf, size_t 
 {
     return sa->resp_req_len && len == sa->resp_req_len &&
            !memcmp(buf + len - IKE_REQ_TAIL, sa->resp_req_tail, IKE_REQ_TAIL);
+}
+
+/* A cached response goes out again at most once per IKE_RESEND_INTERVAL_MS per SA. */
+static bool resend_allowed(struct ike_engine *e, struct ike_sa *sa,
+                           const struct sockaddr_storage *from)
+{
+    uint64_t now = engine_now(e);
+    if (sa->resend_ms && now - sa->resend_ms < IKE_RESEND_INTERVAL_MS) {
+        engine_drop(e, IKE_DROP_RESEND_LIMIT, from, "cached response sent again just now");
+        return false;
+    }
+    sa->resend_ms = now;
+    return true;
 }
 
 /* Message-ID window (2.3) and retransmission detection (2.1). Returns true to process. */
@@ -863,19 +1024,28 @@ static bool check_msg_id(struct ike_engine *e, struct ike_sa *sa, const struct i
         engine_drop(e, IKE_DROP_MSGID, from, d);
         return false;
     }
-    if (h->msg_id == sa->peer_req_next)
+    if (h->msg_id == sa->peer_req_next) {
+        sa->frag1_cand_len = 0;
+        if (frag_num == 1 && len >= IKE_REQ_TAIL && len <= UINT32_MAX) {
+            sa->frag1_cand_len = (uint32_t)len; /* frag_in keeps it once verified */
+            memcpy(sa->frag1_cand_tail, buf + len - IKE_REQ_TAIL, IKE_REQ_TAIL);
+        }
         return true;
+    }
     if (sa->resp.npkts && h->msg_id == sa->resp.msg_id) {
         /* A retransmitted request: answer with the same response, do not process (2.1).
          * A fragmented one is answered once, on its first fragment (RFC 7383 2.6.1). */
         if (frag_num > 1)
             return false;
-        /* Only the same request again gets the response again: a forged one must not make
-         * us send to the peer (2.1 leaves this to us; note_request says how it is known). */
-        if (!frag_num && !is_last_request(sa, buf, len)) {
+        /* Only the same request (or its fragment 1) again gets the response again, and not
+         * faster than resend_allowed says: a forged or replayed one must not make us send to
+         * the peer (2.1 leaves this to us; note_request says how it is known). */
+        if (!is_last_request(sa, buf, len)) {
             engine_drop(e, IKE_DROP_MSGID, from, "not a retransmission of the last request");
             return false;
         }
+        if (!resend_allowed(e, sa, from))
+            return false;
         e->stats.cached_responses++;
         send_pkts(e, sa, &sa->resp);
         return false;
@@ -929,6 +1099,14 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
     struct hk_diag d = {0};
     struct ike_hdr h;
     e->stats.rx++;
+    if (len > e->cfg->daemon.max_packet) {
+        /* Bounds what one datagram can make us hold (a half-open SA keeps its IKE_SA_INIT
+         * request for AUTH, 2.15) and decode. */
+        char why[48];
+        snprintf(why, sizeof(why), "%zu octets > daemon.max_packet", len);
+        engine_drop(e, IKE_DROP_TOO_BIG, remote, why);
+        return;
+    }
     int rc = ike_hdr_decode(buf, len, &h, &d);
     if (rc == HK_E_UNSUPPORTED && h.exchange == IKE_SA_INIT && !(h.flags & IKE_FLAG_RESPONSE)) {
         /* 2.5: a higher major version is answered with the highest one we speak. */
@@ -969,9 +1147,17 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
         }
         sa = engine_half_open_find(e, h.spi_i, remote);
         if (sa) {
-            /* Retransmitted IKE_SA_INIT: the cached response, nothing else (2.1). */
-            e->stats.cached_responses++;
-            send_pkts(e, sa, &sa->resp);
+            /* Retransmitted IKE_SA_INIT: the cached response, nothing else (2.1); only for a
+             * copy of the request answered (kept for AUTH anyway, 2.15), at a bounded rate:
+             * a bare header with a known SPI must not make us send kilobytes to an address
+             * it claims. */
+            if (len != sa->init_req.len || !sa->init_req.p || memcmp(buf, sa->init_req.p, len))
+                engine_drop(e, IKE_DROP_MSGID, remote, "not a retransmission of IKE_SA_INIT");
+            else if (resend_allowed(e, sa, remote)) {
+                e->stats.cached_responses++;
+                send_pkts(e, sa, &sa->resp);
+            }
+            sa = NULL;
             goto out;
         }
         rc = ike_msg_decode(copy, len, &rx.msg, &a, &d);

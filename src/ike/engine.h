@@ -55,6 +55,10 @@ enum ike_drop {
     IKE_DROP_ICV,        /* integrity check failed */
     IKE_DROP_UNEXPECTED, /* exchange or payload not valid here */
     IKE_DROP_COOKIE,     /* IKE_SA_INIT without a valid cookie under load */
+    /* Unauthenticated traffic (RFC 7296 2.6, RFC 8019). */
+    IKE_DROP_TOO_BIG,      /* datagram over daemon.max_packet */
+    IKE_DROP_HALF_OPEN,    /* IKE_SA_INIT over half_open_max or half_open_per_address */
+    IKE_DROP_RESEND_LIMIT, /* a retransmitted request within the resend interval */
     IKE_DROP__COUNT
 };
 const char *ike_drop_name(enum ike_drop d);
@@ -94,7 +98,23 @@ struct ike_engine {
     uint64_t next_id;
     unsigned nhalf_open;     /* entries in half_open */
     uint64_t half_open_salt; /* secret: a peer cannot aim its key at another's entry */
+    /* Half-open SAs per peer: IPv4 address [0], IPv6 /64 prefix [1] -> count (malloc'd
+     * unsigned). An entry goes with its last SA (engine_half_open_done); at most one per
+     * half-open SA, so half_open_max bounds the table too. */
+    struct hk_u64map half_open_peers[2];
+    /* Cookies (2.6): the secret changes every IKE_COOKIE_ROTATE_MS, lazily when a cookie is
+     * made or checked; one made with the previous secret is accepted until the next change.
+     * The first octet of a cookie names its secret. */
     uint8_t cookie_secret[32];
+    uint8_t cookie_secret_old[32];
+    uint8_t cookie_version; /* of cookie_secret; cookie_secret_old has version - 1 */
+    bool cookie_have_old;
+    uint64_t cookie_rotated_ms; /* 0: not yet started */
+    /* Log lines for dropped datagrams: a token bucket, so a storm writes a bounded number of
+     * lines; stats.drops has every one. */
+    uint32_t drop_log_tokens;
+    uint64_t drop_log_ms;         /* last refill */
+    uint64_t drop_log_suppressed; /* lines not written since the last one */
     /* A digest context kept for the NAT-D hashes (4 per IKE SA, public inputs only): making
      * and freeing one per hash cost more than the hash. */
     EVP_MD_CTX *natd_md;

@@ -73,6 +73,9 @@ int engine_half_open_add(struct ike_engine *e, struct ike_sa *sa);
 struct ike_sa *engine_half_open_find(struct ike_engine *e, const uint8_t spi_i[8],
                                      const struct sockaddr_storage *remote);
 void engine_half_open_done(struct ike_engine *e, struct ike_sa *sa);
+/* Whether one more half-open SA from remote is within daemon.half_open_max and
+ * half_open_per_address (RFC 8019 4.1); a refusal is counted and logged. */
+bool engine_half_open_admit(struct ike_engine *e, const struct sockaddr_storage *remote);
 
 /* Child SA table. */
 struct child_sa *engine_new_child(struct ike_engine *e, struct ike_sa *sa, const char *name);
@@ -120,6 +123,8 @@ int x_init_start(struct ike_engine *e, struct ike_sa *sa);
 void x_init_on_request(struct ike_engine *e, struct ike_rx *rx);
 void x_init_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx);
 void x_init_half_open_expired(struct ike_engine *e, struct ike_sa *sa);
+/* Initiator: true when an IKE_SA_INIT response is an unprotected error to wait past (2.21.1). */
+bool x_init_ignore_error(struct ike_engine *e, struct ike_sa *sa, const struct ike_rx *rx);
 
 int x_auth_start(struct ike_engine *e, struct ike_sa *sa);
 /* Appends a CERTREQ for the connection's trust anchors at pl[*n] when the peer is

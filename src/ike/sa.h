@@ -126,6 +126,24 @@ struct ike_sa {
      * the entry goes with the SA even after the peer's address or port moved (NAT-T float). */
     uint64_t half_open_key;
     bool half_open;
+    /* ... and the entry it counts in engine.half_open_peers (by family index and key). */
+    uint8_t half_open_peer_fam;
+    uint64_t half_open_peer_key;
+    /* Responder: when a cached response was last sent again; resends are rate-limited so a
+     * replayed request cannot make us a traffic amplifier. */
+    uint64_t resend_ms;
+    /* Responder: the first fragment of the peer's request being reassembled (RFC 7383), known
+     * like resp_req_len/resp_req_tail: a copy of it is the only fragment that gets the cached
+     * response again (2.6.1). */
+    uint32_t frag1_msg_id, frag1_len;
+    uint8_t frag1_tail[IKE_REQ_TAIL];
+    /* The datagram being looked at, when it claims to be fragment 1 of a new request: kept
+     * as received (the decoder decrypts in place) until its ICV is checked. */
+    uint32_t frag1_cand_len;
+    uint8_t frag1_cand_tail[IKE_REQ_TAIL];
+    /* Initiator: an unprotected error notify answered our IKE_SA_INIT; we keep waiting for a
+     * real response (2.21.1) and name it if none comes. 0: none. */
+    uint16_t init_error;
 
     /* Addresses. local/remote as in use now; NAT state from NAT-D (2.23). */
     struct sockaddr_storage local, remote;

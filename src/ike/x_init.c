@@ -5,19 +5,25 @@
 #include "common/secret.h"
 #include "crypto/alg.h"
 #include "crypto/kdf.h"
+#include "crypto/x509.h"
 #include "ike/codec/notify.h"
 #include "ike/conn_match.h"
+#include "ike/creds.h"
 
 #include <arpa/inet.h>
+#include <openssl/crypto.h>
 #include <stdalign.h>
 #include <stddef.h>
 #include <string.h>
 
-#define NONCE_LEN      32 /* 2.10: at least half the PRF key size; 256 bits covers all PRFs */
-#define COOKIE_TRIES   3
-#define KE_RETRIES     2
-#define NATD_LEN       20 /* SHA-1 (2.23) */
-#define COOKIE_VERSION 1
+#define NONCE_LEN    32 /* 2.10: at least half the PRF key size; 256 bits covers all PRFs */
+#define COOKIE_TRIES 3
+#define KE_RETRIES   2
+#define NATD_LEN     20 /* SHA-1 (2.23) */
+#define COOKIE_LEN   33 /* version octet, SHA-256 */
+/* 2.6: the secret changes this often; a cookie of the previous secret is still taken, so one
+ * lives between 60 and 120 s, plenty for an initiator that retries at once. */
+#define IKE_COOKIE_ROTATE_MS 60000
 
 /* 2.23: SHA-1(SPIi | SPIr | IP address | port). */
 static int natd_hash(const struct ike_engine *e, const uint8_t *spi_i, const uint8_t *spi_r,
@@ -42,8 +48,9 @@ static int natd_hash(const struct ike_engine *e, const uint8_t *spi_i, const uin
 }
 
 /* 2.6: Cookie = <VersionIDofSecret> | Hash(Ni | IPi | SPIi | <secret>). */
-static int make_cookie(const struct ike_engine *e, const struct ike_view *ni,
-                       const struct sockaddr_storage *remote, const uint8_t *spi_i, uint8_t out[33])
+static int make_cookie(const struct ike_engine *e, const uint8_t *secret, uint8_t version,
+                       const struct ike_view *ni, const struct sockaddr_storage *remote,
+                       const uint8_t *spi_i, uint8_t out[COOKIE_LEN])
 {
     const uint8_t *ip;
     size_t iplen;
@@ -51,14 +58,38 @@ static int make_cookie(const struct ike_engine *e, const struct ike_view *ni,
     engine_addr_bytes(remote, &ip, &iplen, &port);
     EVP_MD_CTX *m = EVP_MD_CTX_new();
     unsigned int len = 0;
-    out[0] = COOKIE_VERSION;
+    out[0] = version;
     int ok = m && EVP_DigestInit_ex(m, e->crypto->sha256, NULL) &&
              EVP_DigestUpdate(m, ni->p, ni->len) && EVP_DigestUpdate(m, ip, iplen) &&
              EVP_DigestUpdate(m, spi_i, IKE_SPI_LEN) &&
-             EVP_DigestUpdate(m, e->cookie_secret, sizeof(e->cookie_secret)) &&
+             EVP_DigestUpdate(m, secret, sizeof(e->cookie_secret)) &&
              EVP_DigestFinal_ex(m, out + 1, &len);
     EVP_MD_CTX_free(m);
-    return ok && len == 32 ? HK_OK : HK_E_CRYPTO;
+    return ok && len == COOKIE_LEN - 1 ? HK_OK : HK_E_CRYPTO;
+}
+
+/*
+ * 2.6: "the responder should change the value of <secret> frequently"; the version octet
+ * tells which secret made a cookie, and the previous one is kept for a while so that a cookie
+ * handed out just before the change still works. The engine has no clock of its own: the
+ * change happens here, when a cookie is made or checked.
+ */
+static int cookie_secret_update(struct ike_engine *e)
+{
+    uint64_t now = engine_now(e);
+    if (!e->cookie_rotated_ms) {
+        e->cookie_rotated_ms = now ? now : 1;
+        return HK_OK;
+    }
+    if (now - e->cookie_rotated_ms < IKE_COOKIE_ROTATE_MS)
+        return HK_OK;
+    /* The previous secret is good for one period after the change, not longer. */
+    bool keep_old = now - e->cookie_rotated_ms < 2 * (uint64_t)IKE_COOKIE_ROTATE_MS;
+    memcpy(e->cookie_secret_old, e->cookie_secret, sizeof(e->cookie_secret));
+    e->cookie_have_old = keep_old;
+    e->cookie_version++;
+    e->cookie_rotated_ms = now;
+    return hk_random(e->cookie_secret, sizeof(e->cookie_secret));
 }
 
 /* The notifies both IKE_SA_INIT messages carry after SA, KE and Nonce: NAT detection
@@ -203,6 +234,7 @@ int x_init_start(struct ike_engine *e, struct ike_sa *sa)
     pl[n++] = (struct ike_payload){.type = IKE_PL_NONCE, .u.nonce.data = {sa->ni.p, sa->ni.len}};
     init_notifies(e, pl, &n, natd_src, natd_dst, conn->fragmentation);
     sa->req_next = 0; /* a retried IKE_SA_INIT keeps message ID 0 (2.6, 1.2) */
+    sa->init_error = 0;
     ike_sent_clear(&sa->out);
     rc = engine_request(e, sa, IKE_SA_INIT, pl, n);
     if (!rc)
@@ -227,6 +259,24 @@ static bool error_notify(const struct ike_msg *m, uint16_t *type)
             return true;
         }
     return false;
+}
+
+bool x_init_ignore_error(struct ike_engine *e, struct ike_sa *sa, const struct ike_rx *rx)
+{
+    const struct ike_msg *m = &rx->msg;
+    uint16_t err;
+    /* COOKIE and INVALID_KE_PAYLOAD are part of the exchange (2.6, 1.2): handled at once. */
+    if (ike_msg_find_notify(m, IKE_N_COOKIE) || ike_msg_find_notify(m, IKE_N_INVALID_KE_PAYLOAD) ||
+        !error_notify(m, &err))
+        return false;
+    /* 2.21.1: anyone can send this; a real answer may still come. */
+    char why[208];
+    sa->init_error = err;
+    snprintf(why, sizeof(why),
+             "unauthenticated %s answers IKE_SA_INIT [%s]: waiting for a real answer (2.21.1)",
+             ike_notify_name(err), sa->conn);
+    engine_drop(e, IKE_DROP_UNEXPECTED, rx->remote, why);
+    return true;
 }
 
 void x_init_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx)
@@ -265,8 +315,7 @@ void x_init_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *
             engine_delete_sa(e, sa, "cannot retry with the requested group");
         return;
     }
-    if (error_notify(m, &err)) {
-        hk_info(e->log, "IKE SA [%s]: IKE_SA_INIT refused: %s", sa->conn, ike_notify_name(err));
+    if (error_notify(m, &err)) { /* not reached: x_init_ignore_error took it (2.21.1) */
         engine_delete_sa(e, sa, ike_notify_name(err));
         return;
     }
@@ -310,19 +359,73 @@ void x_init_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *
 
 /* ---- responder ---- */
 
+/*
+ * 1.2: CERTREQ in the IKE_SA_INIT response. Which connection the peer is for is known only
+ * from its IDi in IKE_AUTH, so the request names the trust anchors of every connection for
+ * these addresses that authenticates its peer by certificate, not only of the first one that
+ * matched: an initiator that sends its certificate only when asked (strongSwan's
+ * send_cert = ifasked) must be asked even when a PSK connection comes first.
+ */
+static void init_add_certreq(struct ike_engine *e, const struct ike_rx *rx, struct hk_arena *a,
+                             struct ike_payload *pl, size_t *n)
+{
+    struct hk_cbb b;
+    if (hk_cbb_init(&b, 8 * HK_CERTREQ_HASH_LEN, 0))
+        return;
+    for (size_t i = 0; i < e->cfg->nconns; i++) {
+        const struct hk_conn *k = &e->cfg->conns[i];
+        if (k->remote.auth != HK_AUTH_CONF_PUBKEY || !conn_matches_addrs(k, rx->local, rx->remote))
+            continue;
+        const struct ike_conn_creds *cr = ike_creds_get(e, k);
+        struct hk_cbb one;
+        if (!cr || !cr->trust || hk_cbb_init(&one, HK_CERTREQ_HASH_LEN, 0))
+            continue;
+        if (!hk_trust_certreq_hashes(cr->trust, &one))
+            for (size_t off = 0; off + HK_CERTREQ_HASH_LEN <= one.len; off += HK_CERTREQ_HASH_LEN) {
+                bool dup = false; /* connections often share their CA */
+                for (size_t j = 0; j + HK_CERTREQ_HASH_LEN <= b.len && !dup;
+                     j += HK_CERTREQ_HASH_LEN)
+                    dup = !memcmp(b.buf + j, one.buf + off, HK_CERTREQ_HASH_LEN);
+                if (!dup)
+                    hk_cbb_add_bytes(&b, one.buf + off, HK_CERTREQ_HASH_LEN);
+            }
+        hk_cbb_free(&one);
+    }
+    uint8_t *p = b.len && !b.err ? hk_arena_alloc(a, b.len) : NULL;
+    if (p) {
+        memcpy(p, b.buf, b.len);
+        pl[*n] = (struct ike_payload){.type = IKE_PL_CERTREQ};
+        pl[*n].u.cert.encoding = IKE_CERT_X509_SIG;
+        pl[*n].u.cert.data = (struct ike_view){p, b.len};
+        (*n)++;
+    }
+    hk_cbb_free(&b);
+}
+
 /* Under load, answer IKE_SA_INIT without a valid cookie with one (2.6). True to go on. */
 static bool cookie_ok(struct ike_engine *e, struct ike_rx *rx, const struct ike_view *ni)
 {
     if (e->nhalf_open < e->cfg->daemon.cookie_threshold)
         return true;
-    uint8_t want[33];
-    if (make_cookie(e, ni, rx->remote, rx->msg.hdr.spi_i, want))
+    uint8_t want[COOKIE_LEN];
+    if (cookie_secret_update(e) || make_cookie(e, e->cookie_secret, e->cookie_version, ni,
+                                               rx->remote, rx->msg.hdr.spi_i, want))
         return false;
     const struct ike_msg *m = &rx->msg;
     if (m->npayloads && m->payloads[0].type == IKE_PL_NOTIFY &&
-        m->payloads[0].u.notify.type == IKE_N_COOKIE && m->payloads[0].u.notify.data.len == 33 &&
-        !memcmp(m->payloads[0].u.notify.data.p, want, 33))
-        return true;
+        m->payloads[0].u.notify.type == IKE_N_COOKIE &&
+        m->payloads[0].u.notify.data.len == COOKIE_LEN) {
+        const uint8_t *got = m->payloads[0].u.notify.data.p;
+        uint8_t old[COOKIE_LEN];
+        /* Constant-time comparisons: the time taken must not tell how much of a guess was
+         * right. */
+        if (got[0] == e->cookie_version && !CRYPTO_memcmp(got, want, COOKIE_LEN))
+            return true;
+        if (e->cookie_have_old && got[0] == (uint8_t)(e->cookie_version - 1) &&
+            !make_cookie(e, e->cookie_secret_old, got[0], ni, rx->remote, rx->msg.hdr.spi_i, old) &&
+            !CRYPTO_memcmp(got, old, COOKIE_LEN))
+            return true;
+    }
     engine_drop(e, IKE_DROP_COOKIE, rx->remote, NULL);
     engine_send_stateless(e, rx, IKE_N_COOKIE, want, sizeof(want));
     return false;
@@ -341,7 +444,8 @@ void x_init_on_request(struct ike_engine *e, struct ike_rx *rx)
         engine_drop(e, IKE_DROP_UNEXPECTED, rx->remote, "IKE_SA_INIT without SA, KE or Nonce");
         return;
     }
-    if (!cookie_ok(e, rx, &np->u.nonce.data))
+    /* RFC 8019 4.1: limits on half-open SAs, in all and per peer, before any work. */
+    if (!engine_half_open_admit(e, rx->remote) || !cookie_ok(e, rx, &np->u.nonce.data))
         return;
 
     /* The first connection for these addresses whose IKE proposals accept the offer. */
@@ -409,7 +513,7 @@ void x_init_on_request(struct ike_engine *e, struct ike_rx *rx)
     init_notifies(e, pl, &n, natd_src, natd_dst, sa->ext & IKE_EXT_FRAGMENTATION);
     /* init_notifies sent CHILDLESS_IKEV2_SUPPORTED just when this holds (RFC 6023 3). */
     sa->childless_offered = e->cfg->daemon.childless;
-    x_auth_add_certreq(e, conn, a, pl, &n); /* 1.2: CERTREQ in the IKE_SA_INIT response */
+    init_add_certreq(e, rx, a, pl, &n); /* 1.2: CERTREQ in the IKE_SA_INIT response */
     if (!rc)
         rc = engine_send(e, sa, true, 0, IKE_SA_INIT, pl, n);
     if (!rc)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/arena.h"
 #include "harness.h"
 #include "ike/codec/msg.h"
 #include "unit/certgen.h"
@@ -228,6 +229,138 @@ static void expired_certificate(void **s)
     pki_free(k);
 }
 
+/* ---- issue 10: unauthenticated traffic around certificate connections ---- */
+
+/* Keeps bob's IKE_SA_INIT response, or alice's IKE_AUTH fragment 1 (RFC 7383). */
+struct capture {
+    uint8_t buf[4096];
+    size_t len;
+    struct sockaddr_storage src, dst;
+};
+
+static bool keep_init_response(struct h_world *w, struct h_pkt *k, void *arg)
+{
+    (void)w;
+    struct capture *c = arg;
+    if (k->from == 1 && k->buf[18] == IKE_SA_INIT && (k->buf[19] & IKE_FLAG_RESPONSE) &&
+        k->len <= sizeof(c->buf) && !c->len) {
+        memcpy(c->buf, k->buf, k->len);
+        c->len = k->len;
+    }
+    return true;
+}
+
+/* 1.2: bob's IKE_SA_INIT response asks for alice's certificate (CERTREQ with his CA) although
+ * the first connection that matches her addresses and proposal is a PSK one: which connection
+ * she is for shows only in IKE_AUTH. An initiator that sends its certificate only when asked
+ * (strongSwan's send_cert = ifasked) would otherwise be refused. */
+static void certreq_whatever_conn_matched_first(void **s)
+{
+    (void)s;
+    struct pki *k = pki_new(CG_P256, CG_P256);
+    static char bob[16384];
+    const char *gw = conf(k, false, "bob", "ca", "bob.example.net", "alice.example.net", "");
+    const char *head = "connections = { ";
+    assert_memory_equal(gw, head, strlen(head));
+    snprintf(bob, sizeof(bob),
+             "connections = { office = {\n"
+             "  remote_addrs = \"%%any\";\n"
+             "  local = { auth = \"psk\"; id = \"bob-psk.example.net\"; };\n"
+             "  remote = { auth = \"psk\"; id = \"branch.example.net\"; };\n"
+             "  psk = \"a shared secret of the office\";\n"
+             "  children = { lan = { local_ts = \"10.2.0.0/16\"; remote_ts = \"10.9.0.0/16\"; }; "
+             "};\n"
+             "};\n%s",
+             gw + strlen(head));
+    struct h_world *w = h_world_new();
+    struct h_peer *a =
+        h_peer_add(w, "alice", "192.0.2.1",
+                   conf(k, true, "alice", "ca", "alice.example.net", "bob.example.net", ""));
+    struct h_peer *b = h_peer_add(w, "bob", "192.0.2.2", bob);
+    struct capture c = {0};
+    w->filter = keep_init_response;
+    w->filter_arg = &c;
+    assert_int_equal(ike_engine_initiate(&a->engine, "gw", NULL), 0);
+    h_settle(w, w->now + 30000);
+    assert_true(c.len > 0);
+    struct hk_arena ar;
+    struct ike_msg m;
+    struct hk_diag d = {0};
+    hk_arena_init(&ar, 1 << 16);
+    assert_int_equal(ike_msg_decode(c.buf, c.len, &m, &ar, &d), 0);
+    size_t from = 0;
+    const struct ike_payload *cr = ike_msg_find(&m, IKE_PL_CERTREQ, &from);
+    assert_non_null(cr);
+    assert_int_equal(cr->u.cert.encoding, IKE_CERT_X509_SIG);
+    assert_int_equal(cr->u.cert.data.len, 20); /* SHA-1 of the one CA's public key */
+    hk_arena_free(&ar);
+    both_up(a, b);
+    assert_string_equal(h_only_sa(b)->conn, "gw");
+    h_world_free(w);
+    pki_free(k);
+}
+
+static bool keep_auth_frag1(struct h_world *w, struct h_pkt *k, void *arg)
+{
+    (void)w;
+    struct capture *c = arg;
+    if (k->from == 0 && k->len > IKE_HDR_LEN + 6 && k->buf[18] == IKE_AUTH &&
+        !(k->buf[19] & IKE_FLAG_RESPONSE) && k->buf[16] == IKE_PL_SKF &&
+        k->buf[IKE_HDR_LEN + 4] == 0 && k->buf[IKE_HDR_LEN + 5] == 1 && k->len <= sizeof(c->buf)) {
+        memcpy(c->buf, k->buf, k->len);
+        c->len = k->len;
+        c->src = k->src;
+        c->dst = k->dst;
+    }
+    return true;
+}
+
+/* RFC 7383 2.6.1: a retransmitted fragment 1 of a request already answered gets the cached
+ * response again, but only a copy of the fragment 1 that was received (each fragment has its
+ * own ICV), and at the resend rate: a forged one made bob send the whole response. */
+static void fragment1_resend_only_for_its_copy(void **s)
+{
+    (void)s;
+    struct pki *k = pki_new(CG_RSA2048, CG_RSA2048);
+    struct capture c = {0};
+    struct h_world *w = h_world_new();
+    struct h_peer *a =
+        h_peer_add(w, "alice", "192.0.2.1",
+                   conf(k, true, "alice", "ca", "alice.example.net", "bob.example.net", ""));
+    struct h_peer *b =
+        h_peer_add(w, "bob", "192.0.2.2",
+                   conf(k, false, "bob", "ca", "bob.example.net", "alice.example.net", ""));
+    w->filter = keep_auth_frag1;
+    w->filter_arg = &c;
+    assert_int_equal(ike_engine_initiate(&a->engine, "gw", NULL), 0);
+    h_run(w); /* no timers: IKE_AUTH stays bob's last request */
+    w->filter = NULL;
+    both_up(a, b);
+    assert_true(c.len > 0);
+    struct ike_engine *e = &b->engine;
+    uint64_t tx = e->stats.tx, msgid = e->stats.drops[IKE_DROP_MSGID];
+
+    c.buf[c.len - 1] ^= 0x01; /* its ICV */
+    ike_engine_recv(e, &c.dst, &c.src, c.buf, c.len);
+    c.buf[c.len - 1] ^= 0x01;
+    assert_int_equal(e->stats.tx, tx);
+    assert_int_equal(e->stats.cached_responses, 0);
+    assert_int_equal(e->stats.drops[IKE_DROP_MSGID], msgid + 1);
+
+    ike_engine_recv(e, &c.dst, &c.src, c.buf, c.len);
+    assert_int_equal(e->stats.cached_responses, 1);
+    assert_true(e->stats.tx > tx + 1); /* the response, in fragments */
+    uint64_t tx1 = e->stats.tx;
+    ike_engine_recv(e, &c.dst, &c.src, c.buf, c.len);
+    assert_int_equal(e->stats.tx, tx1);
+    assert_int_equal(e->stats.drops[IKE_DROP_RESEND_LIMIT], 1);
+    for (size_t i = 0; i < w->npkts; i++)
+        free(w->pkts[i].buf);
+    w->npkts = 0;
+    h_world_free(w);
+    pki_free(k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -239,6 +372,8 @@ int main(void)
         cmocka_unit_test(untrusted_ca),
         cmocka_unit_test(identity_not_in_certificate),
         cmocka_unit_test(expired_certificate),
+        cmocka_unit_test(certreq_whatever_conn_matched_first),
+        cmocka_unit_test(fragment1_resend_only_for_its_copy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

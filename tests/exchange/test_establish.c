@@ -171,6 +171,9 @@ static void no_proposal_chosen(void **s)
     struct pair p = pair_new("", "\"aes128-sha256-ecp256\"", ESP, PSK, "",
                              "\"aes256gcm16-prfsha512-ecp384\"", ESP, PSK, "10.2.0.0/16");
     initiate(&p);
+    /* 2.21.1: the unprotected NO_PROPOSAL_CHOSEN ends the SA when the retransmissions do. */
+    assert_non_null(h_only_sa(p.a));
+    h_settle(p.w, p.w->now + 120000);
     assert_null(h_only_sa(p.a));
     assert_null(h_only_sa(p.b));
     assert_int_equal(p.a->engine.stats.ike_failed, 1);

@@ -40,7 +40,9 @@ static const char *alice_conf(const char *psk)
 
 static const char *bob_conf(void)
 {
-    return "connections = { gw = {\n"
+    /* The replays below leave up to 20 half-open SAs from alice's address. */
+    return "daemon = { half_open_per_address = 0; };\n"
+           "connections = { gw = {\n"
            "  remote_addrs = \"%any\";\n"
            "  local = { auth = \"psk\"; id = \"bob.example.net\"; };\n"
            "  remote = { auth = \"psk\"; id = \"alice.example.net\"; };\n"
@@ -93,6 +95,18 @@ static void assert_half_open_sound(struct ike_engine *e)
         assert_true(sa->half_open);
         assert_true(sa->half_open_key == key);
     }
+    /* The per-peer counts (daemon.half_open_per_address) add up to the same, with no entry at
+     * zero: an entry goes with its peer's last half-open SA. */
+    unsigned sum = 0;
+    for (int f = 0; f < 2; f++) {
+        const unsigned *n;
+        pos = 0;
+        while ((n = hk_u64map_next(&e->half_open_peers[f], &pos, NULL))) {
+            assert_true(*n > 0);
+            sum += *n;
+        }
+    }
+    assert_int_equal(sum, e->nhalf_open);
 }
 
 /* Float, failed AUTH, then the same IKE_SA_INIT replayed from the original address:500, 20

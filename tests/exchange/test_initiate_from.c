@@ -134,7 +134,11 @@ static void failure_reason(void **s)
         w, "bob", "192.0.2.2", conf("192.0.2.2", "192.0.2.1", "aes256gcm16-prfsha512-ecp384", ""));
     struct sockaddr_storage local = test_v4("192.0.2.1", 40002);
     assert_int_equal(ike_engine_initiate_from(&a->engine, "gw", &local, NULL), HK_OK);
-    h_settle(w, w->now + 60000);
+    /* The unprotected NO_PROPOSAL_CHOSEN is waited past until the retransmissions end
+     * (RFC 7296 2.21.1), and named then. */
+    h_settle(w, w->now + 30000);
+    assert_int_equal(a->ike_failed, 0);
+    h_settle(w, w->now + 90000);
     assert_int_equal(a->ike_failed, 1);
     assert_string_equal(a->failed_why, "NO_PROPOSAL_CHOSEN");
     assert_int_equal(a->ike_down, 0);

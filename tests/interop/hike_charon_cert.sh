@@ -7,6 +7,8 @@
 #   ECDSA P-256, FQDN identities, hike initiator then responder
 #   RSA-2048, FQDN identities, hike initiator then responder (with a capture: fragments)
 #   ECDSA P-256, DN identities (each side's default: its certificate's subject)
+#   a PSK connection listed first in hike's configuration: charon (send_cert = ifasked) is
+#   still asked for its certificate (CERTREQ) and authenticates with it
 #   hike trusts another CA: no SA on either side, hike counts authentication failures
 #   charon trusts another CA: hike's SA goes (AUTHENTICATION_FAILED, 2.21.2)
 # The last check fails with hike 0.1: as responder, hike keeps its IKE SA when the
@@ -61,6 +63,7 @@ setup() {
         cert="$p/sun.example.org.pem" key="$p/sun.example.org.key" certs="$p/inter.pem" \
         ca="$p/ca.pem" local_id=sun.example.org remote_id=moon.example.org \
         local_ts=10.2.0.0/24 remote_ts=10.1.0.0/24 "${hk_[@]}"
+    [ -z "${HIKED_CONF_HOOK:-}" ] || "$HIKED_CONF_HOOK" "$NETNS_WORK/$S.conf"
     hiked_start "$S" sun "$NETNS_WORK/$S.conf"
 }
 teardown() {
@@ -194,6 +197,25 @@ CHARON_REMOTE="O=hike test, CN=sun.example.org" HIKE_PEER="dn CN=moon.example.or
 CHARON_AUTH=ECDSA_WITH_SHA256_DER
 establish hike
 establish charon
+teardown
+
+# ================= a PSK connection listed first in hike's configuration =================
+# charon sends its certificate only when asked (send_cert = ifasked): hike's IKE_SA_INIT
+# response must carry a CERTREQ although the first connection that matches charon's
+# addresses and proposal authenticates with a PSK (issue 10); IKE_AUTH then picks "net".
+psk_conn_first() {
+    sed -i 's/^connections = {$/connections = {\n  office = { remote_addrs = "%any";\
+    local = { auth = "psk"; id = "office.example.org"; };\
+    remote = { auth = "psk"; id = "branch.example.org"; };\
+    psk = "a shared secret of the office";\
+    children = { lan = { local_ts = "10.9.0.0\/24"; }; }; };/' "$1"
+    grep -q '^  office = ' "$1" || fail "could not add the PSK connection"
+}
+HIKED_CONF_HOOK=psk_conn_first setup pskfirst ec
+CHARON_REMOTE=sun.example.org HIKE_PEER="fqdn moon.example.org" CHARON_AUTH=ECDSA_WITH_SHA256_DER
+establish charon
+check "[$M] charon was asked for its certificate and sent it" \
+    eval 'in_log "$(clog)" "received cert request for" && in_log "$(clog)" "sending end entity cert"'
 teardown
 
 # ================= hike trusts another CA =================

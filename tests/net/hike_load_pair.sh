@@ -15,7 +15,8 @@ ns_veth gen:eth0:192.0.2.1/24 resp:eth0:192.0.2.2/24
 ns_addr gen eth0 192.0.2.100/24,192.0.2.101/24,192.0.2.102/24
 cat > "$NETNS_WORK/hiked.conf" << EOF
 daemon = { listen = ["192.0.2.2"]; log_level = "warn"; dataplane = "log";
-  control_socket = "$NETNS_WORK/hiked.ctl"; cookie_threshold = 1000000; };
+  control_socket = "$NETNS_WORK/hiked.ctl"; cookie_threshold = 1000000;
+  half_open_per_address = 0; half_open_max = 0; };
 pools = { vips = { addrs = "10.128.0.0/16"; }; };
 connections = { load = {
   local_addrs = "192.0.2.2";

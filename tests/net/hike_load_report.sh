@@ -32,7 +32,8 @@ hiked_start() {
     local n=$1 addr=$2
     cat > "$NETNS_WORK/$n.conf" << EOF
 daemon = { listen = ["$addr"]; log_level = "warn"; dataplane = "log";
-  control_socket = "$NETNS_WORK/$n.ctl"; cookie_threshold = 1000000; };
+  control_socket = "$NETNS_WORK/$n.ctl"; cookie_threshold = 1000000;
+  half_open_per_address = 0; half_open_max = 0; };
 pools = { vips = { addrs = "10.128.0.0/16"; }; };
 connections = { load = {
   local_addrs = "$addr"; local = { $3 }; remote = { $4 }; $5

@@ -28,6 +28,8 @@ static const struct {
     {37, IKE_N_FAILED_CP_REQUIRED, "FAILED_CP_REQUIRED"},
     {38, IKE_N_TS_UNACCEPTABLE, "TS_UNACCEPTABLE"},
     {39, IKE_N_INVALID_SELECTORS, "INVALID_SELECTORS"},
+    {40, IKE_N_UNACCEPTABLE_ADDRESSES, "UNACCEPTABLE_ADDRESSES"},
+    {41, IKE_N_UNEXPECTED_NAT_DETECTED, "UNEXPECTED_NAT_DETECTED"},
     {43, IKE_N_TEMPORARY_FAILURE, "TEMPORARY_FAILURE"},
     {44, IKE_N_CHILD_SA_NOT_FOUND, "CHILD_SA_NOT_FOUND"},
     {16384, IKE_N_INITIAL_CONTACT, "INITIAL_CONTACT"},
@@ -49,18 +51,48 @@ static const struct {
     {16400, IKE_N_UPDATE_SA_ADDRESSES, "UPDATE_SA_ADDRESSES"},
     {16401, IKE_N_COOKIE2, "COOKIE2"},
     {16402, IKE_N_NO_NATS_ALLOWED, "NO_NATS_ALLOWED"},
+    {16403, IKE_N_AUTH_LIFETIME, "AUTH_LIFETIME"},
+    {16404, IKE_N_MULTIPLE_AUTH_SUPPORTED, "MULTIPLE_AUTH_SUPPORTED"},
+    {16405, IKE_N_ANOTHER_AUTH_FOLLOWS, "ANOTHER_AUTH_FOLLOWS"},
     {16406, IKE_N_REDIRECT_SUPPORTED, "REDIRECT_SUPPORTED"},
     {16407, IKE_N_REDIRECT, "REDIRECT"},
     {16408, IKE_N_REDIRECTED_FROM, "REDIRECTED_FROM"},
+    {16409, IKE_N_TICKET_LT_OPAQUE, "TICKET_LT_OPAQUE"},
+    {16410, IKE_N_TICKET_REQUEST, "TICKET_REQUEST"},
+    {16411, IKE_N_TICKET_ACK, "TICKET_ACK"},
+    {16412, IKE_N_TICKET_NACK, "TICKET_NACK"},
+    {16413, IKE_N_TICKET_OPAQUE, "TICKET_OPAQUE"},
+    {16414, IKE_N_LINK_ID, "LINK_ID"},
+    {16415, IKE_N_USE_WESP_MODE, "USE_WESP_MODE"},
+    {16416, IKE_N_ROHC_SUPPORTED, "ROHC_SUPPORTED"},
+    {16417, IKE_N_EAP_ONLY_AUTHENTICATION, "EAP_ONLY_AUTHENTICATION"},
     {16418, IKE_N_CHILDLESS_IKEV2_SUPPORTED, "CHILDLESS_IKEV2_SUPPORTED"},
+    {16419, IKE_N_QUICK_CRASH_DETECTION, "QUICK_CRASH_DETECTION"},
     {16420, IKE_N_IKEV2_MESSAGE_ID_SYNC_SUPPORTED, "IKEV2_MESSAGE_ID_SYNC_SUPPORTED"},
     {16421, IKE_N_IPSEC_REPLAY_COUNTER_SYNC_SUPPORTED, "IPSEC_REPLAY_COUNTER_SYNC_SUPPORTED"},
     {16422, IKE_N_IKEV2_MESSAGE_ID_SYNC, "IKEV2_MESSAGE_ID_SYNC"},
     {16423, IKE_N_IPSEC_REPLAY_COUNTER_SYNC, "IPSEC_REPLAY_COUNTER_SYNC"},
+    {16424, IKE_N_SECURE_PASSWORD_METHODS, "SECURE_PASSWORD_METHODS"},
+    {16425, IKE_N_PSK_PERSIST, "PSK_PERSIST"},
+    {16426, IKE_N_PSK_CONFIRM, "PSK_CONFIRM"},
+    {16427, IKE_N_ERX_SUPPORTED, "ERX_SUPPORTED"},
+    {16428, IKE_N_IFOM_CAPABILITY, "IFOM_CAPABILITY"},
+    {16429, IKE_N_SENDER_REQUEST_ID, "SENDER_REQUEST_ID"},
     {16430, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, "IKEV2_FRAGMENTATION_SUPPORTED"},
     {16431, IKE_N_SIGNATURE_HASH_ALGORITHMS, "SIGNATURE_HASH_ALGORITHMS"},
     {16432, IKE_N_CLONE_IKE_SA_SUPPORTED, "CLONE_IKE_SA_SUPPORTED"},
     {16433, IKE_N_CLONE_IKE_SA, "CLONE_IKE_SA"},
+    {16434, IKE_N_PUZZLE, "PUZZLE"},
+    {16435, IKE_N_USE_PPK, "USE_PPK"},
+    {16436, IKE_N_PPK_IDENTITY, "PPK_IDENTITY"},
+    {16437, IKE_N_NO_PPK_AUTH, "NO_PPK_AUTH"},
+    {16438, IKE_N_INTERMEDIATE_EXCHANGE_SUPPORTED, "INTERMEDIATE_EXCHANGE_SUPPORTED"},
+    {16439, IKE_N_IP4_ALLOWED, "IP4_ALLOWED"},
+    {16440, IKE_N_IP6_ALLOWED, "IP6_ALLOWED"},
+    {16441, IKE_N_ADDITIONAL_KEY_EXCHANGE, "ADDITIONAL_KEY_EXCHANGE"},
+    {16442, IKE_N_USE_AGGFRAG, "USE_AGGFRAG"},
+    {16443, IKE_N_SUPPORTED_AUTH_METHODS, "SUPPORTED_AUTH_METHODS"},
+    {16444, IKE_N_SA_RESOURCE_INFO, "SA_RESOURCE_INFO"},
     {49152, IKE_N_HAND_OVER_CHILD_SAS_DEFAULT, "HAND_OVER_CHILD_SAS"},
 };
 
@@ -72,6 +104,19 @@ static void values_and_names(void **state)
         assert_string_equal(ike_notify_name(registry[i].value), registry[i].name);
         assert_int_equal(ike_notify_is_error(registry[i].value), registry[i].value < 16384);
     }
+}
+
+/* The IANA status types 16384..16444 are one block without gaps: every one has its name
+ * (MULTIPLE_AUTH_SUPPORTED, EAP_ONLY_AUTHENTICATION and others were UNKNOWN in the log). */
+static void status_block_has_no_gaps(void **state)
+{
+    (void)state;
+    for (unsigned v = 16384; v <= 16444; v++)
+        assert_string_not_equal(ike_notify_name((uint16_t)v), "UNKNOWN");
+    assert_string_equal(ike_notify_name(16404), "MULTIPLE_AUTH_SUPPORTED");
+    assert_string_equal(ike_notify_name(16417), "EAP_ONLY_AUTHENTICATION");
+    assert_string_equal(ike_notify_name(16434), "PUZZLE");
+    assert_string_equal(ike_notify_name(40), "UNACCEPTABLE_ADDRESSES");
 }
 
 static void classes_and_ranges(void **state)
@@ -86,7 +131,7 @@ static void classes_and_ranges(void **state)
     assert_string_equal(ike_notify_name(8191), "UNKNOWN");
     assert_string_equal(ike_notify_name(8192), "PRIVATE_ERROR");
     assert_string_equal(ike_notify_name(16383), "PRIVATE_ERROR");
-    assert_string_equal(ike_notify_name(16403), "UNKNOWN");
+    assert_string_equal(ike_notify_name(30000), "UNKNOWN");
     assert_string_equal(ike_notify_name(40959), "UNKNOWN");
     assert_string_equal(ike_notify_name(40960), "PRIVATE_STATUS");
     assert_string_equal(ike_notify_name(65535), "PRIVATE_STATUS");
@@ -98,6 +143,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(values_and_names),
+        cmocka_unit_test(status_block_has_no_gaps),
         cmocka_unit_test(classes_and_ranges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,105 +4,94 @@
 
 #define NOTIFY_FIXED_LEN 4 /* Protocol ID, SPI Size, Notify Message Type */
 
+/* Every type of the IANA registry hike may meet, named as the registry names it. */
+#define NAME(x)                                                                                    \
+    case IKE_N_##x:                                                                                \
+        return #x
+
 const char *ike_notify_name(uint16_t type)
 {
     switch (type) {
-    case IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD:
-        return "UNSUPPORTED_CRITICAL_PAYLOAD";
-    case IKE_N_INVALID_IKE_SPI:
-        return "INVALID_IKE_SPI";
-    case IKE_N_INVALID_MAJOR_VERSION:
-        return "INVALID_MAJOR_VERSION";
-    case IKE_N_INVALID_SYNTAX:
-        return "INVALID_SYNTAX";
-    case IKE_N_INVALID_MESSAGE_ID:
-        return "INVALID_MESSAGE_ID";
-    case IKE_N_INVALID_SPI:
-        return "INVALID_SPI";
-    case IKE_N_NO_PROPOSAL_CHOSEN:
-        return "NO_PROPOSAL_CHOSEN";
-    case IKE_N_INVALID_KE_PAYLOAD:
-        return "INVALID_KE_PAYLOAD";
-    case IKE_N_AUTHENTICATION_FAILED:
-        return "AUTHENTICATION_FAILED";
-    case IKE_N_SINGLE_PAIR_REQUIRED:
-        return "SINGLE_PAIR_REQUIRED";
-    case IKE_N_NO_ADDITIONAL_SAS:
-        return "NO_ADDITIONAL_SAS";
-    case IKE_N_INTERNAL_ADDRESS_FAILURE:
-        return "INTERNAL_ADDRESS_FAILURE";
-    case IKE_N_FAILED_CP_REQUIRED:
-        return "FAILED_CP_REQUIRED";
-    case IKE_N_TS_UNACCEPTABLE:
-        return "TS_UNACCEPTABLE";
-    case IKE_N_INVALID_SELECTORS:
-        return "INVALID_SELECTORS";
-    case IKE_N_TEMPORARY_FAILURE:
-        return "TEMPORARY_FAILURE";
-    case IKE_N_CHILD_SA_NOT_FOUND:
-        return "CHILD_SA_NOT_FOUND";
-    case IKE_N_INITIAL_CONTACT:
-        return "INITIAL_CONTACT";
-    case IKE_N_SET_WINDOW_SIZE:
-        return "SET_WINDOW_SIZE";
-    case IKE_N_ADDITIONAL_TS_POSSIBLE:
-        return "ADDITIONAL_TS_POSSIBLE";
-    case IKE_N_IPCOMP_SUPPORTED:
-        return "IPCOMP_SUPPORTED";
-    case IKE_N_NAT_DETECTION_SOURCE_IP:
-        return "NAT_DETECTION_SOURCE_IP";
-    case IKE_N_NAT_DETECTION_DESTINATION_IP:
-        return "NAT_DETECTION_DESTINATION_IP";
-    case IKE_N_COOKIE:
-        return "COOKIE";
-    case IKE_N_USE_TRANSPORT_MODE:
-        return "USE_TRANSPORT_MODE";
-    case IKE_N_HTTP_CERT_LOOKUP_SUPPORTED:
-        return "HTTP_CERT_LOOKUP_SUPPORTED";
-    case IKE_N_REKEY_SA:
-        return "REKEY_SA";
-    case IKE_N_ESP_TFC_PADDING_NOT_SUPPORTED:
-        return "ESP_TFC_PADDING_NOT_SUPPORTED";
-    case IKE_N_NON_FIRST_FRAGMENTS_ALSO:
-        return "NON_FIRST_FRAGMENTS_ALSO";
-    case IKE_N_MOBIKE_SUPPORTED:
-        return "MOBIKE_SUPPORTED";
-    case IKE_N_ADDITIONAL_IP4_ADDRESS:
-        return "ADDITIONAL_IP4_ADDRESS";
-    case IKE_N_ADDITIONAL_IP6_ADDRESS:
-        return "ADDITIONAL_IP6_ADDRESS";
-    case IKE_N_NO_ADDITIONAL_ADDRESSES:
-        return "NO_ADDITIONAL_ADDRESSES";
-    case IKE_N_UPDATE_SA_ADDRESSES:
-        return "UPDATE_SA_ADDRESSES";
-    case IKE_N_COOKIE2:
-        return "COOKIE2";
-    case IKE_N_NO_NATS_ALLOWED:
-        return "NO_NATS_ALLOWED";
-    case IKE_N_REDIRECT_SUPPORTED:
-        return "REDIRECT_SUPPORTED";
-    case IKE_N_REDIRECT:
-        return "REDIRECT";
-    case IKE_N_REDIRECTED_FROM:
-        return "REDIRECTED_FROM";
-    case IKE_N_CHILDLESS_IKEV2_SUPPORTED:
-        return "CHILDLESS_IKEV2_SUPPORTED";
-    case IKE_N_IKEV2_MESSAGE_ID_SYNC_SUPPORTED:
-        return "IKEV2_MESSAGE_ID_SYNC_SUPPORTED";
-    case IKE_N_IPSEC_REPLAY_COUNTER_SYNC_SUPPORTED:
-        return "IPSEC_REPLAY_COUNTER_SYNC_SUPPORTED";
-    case IKE_N_IKEV2_MESSAGE_ID_SYNC:
-        return "IKEV2_MESSAGE_ID_SYNC";
-    case IKE_N_IPSEC_REPLAY_COUNTER_SYNC:
-        return "IPSEC_REPLAY_COUNTER_SYNC";
-    case IKE_N_IKEV2_FRAGMENTATION_SUPPORTED:
-        return "IKEV2_FRAGMENTATION_SUPPORTED";
-    case IKE_N_SIGNATURE_HASH_ALGORITHMS:
-        return "SIGNATURE_HASH_ALGORITHMS";
-    case IKE_N_CLONE_IKE_SA_SUPPORTED:
-        return "CLONE_IKE_SA_SUPPORTED";
-    case IKE_N_CLONE_IKE_SA:
-        return "CLONE_IKE_SA";
+        NAME(UNSUPPORTED_CRITICAL_PAYLOAD);
+        NAME(INVALID_IKE_SPI);
+        NAME(INVALID_MAJOR_VERSION);
+        NAME(INVALID_SYNTAX);
+        NAME(INVALID_MESSAGE_ID);
+        NAME(INVALID_SPI);
+        NAME(NO_PROPOSAL_CHOSEN);
+        NAME(INVALID_KE_PAYLOAD);
+        NAME(AUTHENTICATION_FAILED);
+        NAME(SINGLE_PAIR_REQUIRED);
+        NAME(NO_ADDITIONAL_SAS);
+        NAME(INTERNAL_ADDRESS_FAILURE);
+        NAME(FAILED_CP_REQUIRED);
+        NAME(TS_UNACCEPTABLE);
+        NAME(INVALID_SELECTORS);
+        NAME(UNACCEPTABLE_ADDRESSES);
+        NAME(UNEXPECTED_NAT_DETECTED);
+        NAME(TEMPORARY_FAILURE);
+        NAME(CHILD_SA_NOT_FOUND);
+        NAME(INITIAL_CONTACT);
+        NAME(SET_WINDOW_SIZE);
+        NAME(ADDITIONAL_TS_POSSIBLE);
+        NAME(IPCOMP_SUPPORTED);
+        NAME(NAT_DETECTION_SOURCE_IP);
+        NAME(NAT_DETECTION_DESTINATION_IP);
+        NAME(COOKIE);
+        NAME(USE_TRANSPORT_MODE);
+        NAME(HTTP_CERT_LOOKUP_SUPPORTED);
+        NAME(REKEY_SA);
+        NAME(ESP_TFC_PADDING_NOT_SUPPORTED);
+        NAME(NON_FIRST_FRAGMENTS_ALSO);
+        NAME(MOBIKE_SUPPORTED);
+        NAME(ADDITIONAL_IP4_ADDRESS);
+        NAME(ADDITIONAL_IP6_ADDRESS);
+        NAME(NO_ADDITIONAL_ADDRESSES);
+        NAME(UPDATE_SA_ADDRESSES);
+        NAME(COOKIE2);
+        NAME(NO_NATS_ALLOWED);
+        NAME(AUTH_LIFETIME);
+        NAME(MULTIPLE_AUTH_SUPPORTED);
+        NAME(ANOTHER_AUTH_FOLLOWS);
+        NAME(REDIRECT_SUPPORTED);
+        NAME(REDIRECT);
+        NAME(REDIRECTED_FROM);
+        NAME(TICKET_LT_OPAQUE);
+        NAME(TICKET_REQUEST);
+        NAME(TICKET_ACK);
+        NAME(TICKET_NACK);
+        NAME(TICKET_OPAQUE);
+        NAME(LINK_ID);
+        NAME(USE_WESP_MODE);
+        NAME(ROHC_SUPPORTED);
+        NAME(EAP_ONLY_AUTHENTICATION);
+        NAME(CHILDLESS_IKEV2_SUPPORTED);
+        NAME(QUICK_CRASH_DETECTION);
+        NAME(IKEV2_MESSAGE_ID_SYNC_SUPPORTED);
+        NAME(IPSEC_REPLAY_COUNTER_SYNC_SUPPORTED);
+        NAME(IKEV2_MESSAGE_ID_SYNC);
+        NAME(IPSEC_REPLAY_COUNTER_SYNC);
+        NAME(SECURE_PASSWORD_METHODS);
+        NAME(PSK_PERSIST);
+        NAME(PSK_CONFIRM);
+        NAME(ERX_SUPPORTED);
+        NAME(IFOM_CAPABILITY);
+        NAME(SENDER_REQUEST_ID);
+        NAME(IKEV2_FRAGMENTATION_SUPPORTED);
+        NAME(SIGNATURE_HASH_ALGORITHMS);
+        NAME(CLONE_IKE_SA_SUPPORTED);
+        NAME(CLONE_IKE_SA);
+        NAME(PUZZLE);
+        NAME(USE_PPK);
+        NAME(PPK_IDENTITY);
+        NAME(NO_PPK_AUTH);
+        NAME(INTERMEDIATE_EXCHANGE_SUPPORTED);
+        NAME(IP4_ALLOWED);
+        NAME(IP6_ALLOWED);
+        NAME(ADDITIONAL_KEY_EXCHANGE);
+        NAME(USE_AGGFRAG);
+        NAME(SUPPORTED_AUTH_METHODS);
+        NAME(SA_RESOURCE_INFO);
     /* The default private-use value; a configured other value is named by the caller. */
     case IKE_N_HAND_OVER_CHILD_SAS_DEFAULT:
         return "HAND_OVER_CHILD_SAS";
@@ -113,6 +102,8 @@ const char *ike_notify_name(uint16_t type)
         return "PRIVATE_STATUS";
     return "UNKNOWN";
 }
+
+#undef NAME
 
 bool ike_notify_is_error(uint16_t type)
 {

@@ -153,7 +153,7 @@ hiked_conf_psk() {
     shift
     local -A o=([conn]=net [child]=net [local]="" [remote]="" [local_ts]=dynamic [remote_ts]=dynamic
         [ike]=aes256gcm16-prfsha256-x25519 [esp]=aes256gcm16 [mode]=tunnel [start_action]=none
-        [mobike]=yes [encap]=no [version]=2 [rekey_time]=0 [child_rekey]=0 [dpd_delay]=0s
+        [mobike]=no [encap]=no [version]=2 [rekey_time]=0 [child_rekey]=0 [dpd_delay]=0s
         [fragmentation]=yes [extra_conn]="" [extra_child]="" [name]="" [log_level]=debug [extra_daemon]=""
         [local_id]=local [remote_id]=remote [psk]=hike-interop-test-psk-0123456789)
     _hiked_set hiked_conf_psk "$@"
@@ -175,7 +175,7 @@ hiked_conf_cert() {
     shift
     local -A o=([conn]=net [child]=net [local]="" [remote]="" [local_ts]=dynamic [remote_ts]=dynamic
         [ike]=aes256gcm16-prfsha256-x25519 [esp]=aes256gcm16 [mode]=tunnel [start_action]=none
-        [mobike]=yes [encap]=no [version]=2 [rekey_time]=0 [child_rekey]=0 [dpd_delay]=0s
+        [mobike]=no [encap]=no [version]=2 [rekey_time]=0 [child_rekey]=0 [dpd_delay]=0s
         [fragmentation]=yes [extra_conn]="" [extra_child]="" [name]="" [log_level]=debug [extra_daemon]=""
         [local_id]="" [remote_id]="" [cert]="" [key]="" [certs]="" [ca]="" [remote_cert]=""
         [signature]=rfc7427)
