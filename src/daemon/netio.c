@@ -5,6 +5,7 @@
  * skip the rule that routes a transport-mode peer's traffic into the TUN device
  * (esp/tp_route.h).
  */
+#include "common/sockaddr.h"
 #include "daemon/hiked.h"
 
 #include "common/err.h"
@@ -16,20 +17,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-static void set_port(struct sockaddr_storage *a, uint16_t port)
-{
-    if (a->ss_family == AF_INET6)
-        ((struct sockaddr_in6 *)a)->sin6_port = htons(port);
-    else
-        ((struct sockaddr_in *)a)->sin_port = htons(port);
-}
-
-static uint16_t get_port(const struct sockaddr_storage *a)
-{
-    return ntohs(a->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)a)->sin6_port
-                                          : ((const struct sockaddr_in *)a)->sin_port);
-}
 
 /* One datagram: IKE, or on the NAT-T port also ESP or a keepalive (RFC 3948 2.2/2.3). */
 static void dispatch(struct hiked *d, const struct hiked_sock *s, const struct sockaddr_storage *to,
@@ -81,7 +68,7 @@ static void datagram(struct hiked *d, const struct hiked_sock *s, size_t i)
                 seg = (size_t)gso;
         }
     }
-    set_port(&to, s->port);
+    hk_sockaddr_set_port(&to, s->port);
     for (size_t off = 0; off < n; off += seg)
         dispatch(d, s, &to, &d->rx.from[i], buf + off, n - off < seg ? n - off : seg);
 }
@@ -243,7 +230,7 @@ int hiked_net_run(struct hiked *d)
 static struct hiked_sock *sock_for(struct hiked *d, const struct sockaddr_storage *local,
                                    const struct sockaddr_storage *remote)
 {
-    uint16_t lport = get_port(local);
+    uint16_t lport = hk_sockaddr_port(local);
     for (size_t i = 0; i < d->nsocks; i++)
         if (d->socks[i].family == remote->ss_family && d->socks[i].port == lport)
             return &d->socks[i];
@@ -370,7 +357,7 @@ void hiked_net_keepalive(void *arg, const struct sockaddr_storage *local,
                          const struct sockaddr_storage *remote)
 {
     struct hiked *d = arg;
-    uint16_t lport = get_port(local);
+    uint16_t lport = hk_sockaddr_port(local);
     static const uint8_t ka = 0xff; /* RFC 3948 2.3: no non-ESP marker */
     for (size_t i = 0; i < d->nsocks; i++)
         if (d->socks[i].family == remote->ss_family && d->socks[i].port == lport) {

@@ -1,3 +1,4 @@
+#include "common/sockaddr.h"
 #include "ike/conn_match.h"
 
 #include "common/err.h"
@@ -105,10 +106,7 @@ int conn_initiator_addrs(struct ike_engine *e, const struct hk_conn *conn,
         hk_err(e->log, "connection %s: no local address to reach the peer", conn->name);
         return HK_E_NOTFOUND;
     }
-    if (local->ss_family == AF_INET6)
-        ((struct sockaddr_in6 *)local)->sin6_port = htons(conn->local_port);
-    else
-        ((struct sockaddr_in *)local)->sin_port = htons(conn->local_port);
+    hk_sockaddr_set_port(local, conn->local_port);
     return HK_OK;
 }
 

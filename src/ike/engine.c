@@ -1,3 +1,4 @@
+#include "common/sockaddr.h"
 #include "ike/engine_internal.h"
 
 #include "common/err.h"
@@ -665,23 +666,6 @@ static void retransmit(struct ike_engine *e, struct ike_sa *sa)
     engine_arm(e, sa, IKE_TIMER_RETRANSMIT, sa->out.next_ms);
 }
 
-static void set_port(struct sockaddr_storage *a, uint16_t port)
-{
-    if (a->ss_family == AF_INET6)
-        ((struct sockaddr_in6 *)a)->sin6_port = htons(port);
-    else
-        ((struct sockaddr_in *)a)->sin_port = htons(port);
-}
-
-static uint16_t get_port(const struct sockaddr_storage *a)
-{
-    const uint8_t *ip;
-    size_t n;
-    uint16_t port;
-    engine_addr_bytes(a, &ip, &n, &port);
-    return port;
-}
-
 void engine_float_natt(struct ike_engine *e, struct ike_sa *sa)
 {
     uint16_t natt = e->cfg->daemon.natt_port;
@@ -690,8 +674,8 @@ void engine_float_natt(struct ike_engine *e, struct ike_sa *sa)
     /* 2.23: once a NAT is detected, the initiator moves IKE (and ESP) to the NAT-T port.
      * A local port the caller chose stays: the peer sees what a NAT would show it anyway. */
     if (!sa->local_fixed)
-        set_port(&sa->local, natt);
-    set_port(&sa->remote, natt);
+        hk_sockaddr_set_port(&sa->local, natt);
+    hk_sockaddr_set_port(&sa->remote, natt);
 }
 
 void engine_sa_failed(struct ike_engine *e, struct ike_sa *sa, const char *why)
@@ -1260,8 +1244,8 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
         goto out;
     }
     /* 2.23: with a NAT in the path, answer where the last authenticated message came from. */
-    if (h.exchange != IKE_SA_INIT &&
-        (sa->nat_local || sa->nat_remote || get_port(local) != get_port(&sa->local))) {
+    if (h.exchange != IKE_SA_INIT && (sa->nat_local || sa->nat_remote ||
+                                      hk_sockaddr_port(local) != hk_sockaddr_port(&sa->local))) {
         sa->remote = *remote;
         sa->local = *local;
     }

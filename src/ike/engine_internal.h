@@ -8,6 +8,21 @@
  * encoded: hk_arena_init_buf, with the heap past it. */
 #define IKE_BUILD_ARENA 1024
 
+/* Our nonces (2.10: at least half the PRF's key size; 256 bits covers every PRF we offer). */
+#define IKE_NONCE_LEN 32
+
+/* An ESP SPI as the 4 octets of SA, Notify and Delete payloads (network order). */
+static inline uint32_t ike_spi32(const uint8_t p[4])
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void ike_spi32_put(uint32_t spi, uint8_t out[4])
+{
+    out[0] = (uint8_t)(spi >> 24), out[1] = (uint8_t)(spi >> 16);
+    out[2] = (uint8_t)(spi >> 8), out[3] = (uint8_t)spi;
+}
+
 /* Timer kinds (index into ike_sa.timer_gen). */
 enum ike_timer_kind {
     IKE_TIMER_RETRANSMIT = 0,

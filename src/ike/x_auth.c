@@ -428,8 +428,7 @@ void x_auth_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *
             engine_delete_child(e, sa, c);
         return;
     }
-    c->spi_out = (uint32_t)c->chosen.spi[0] << 24 | (uint32_t)c->chosen.spi[1] << 16 |
-                 (uint32_t)c->chosen.spi[2] << 8 | c->chosen.spi[3];
+    c->spi_out = ike_spi32(c->chosen.spi);
     engine_child_installed(e, sa, c);
 }
 
@@ -492,8 +491,7 @@ static struct child_sa *respond_child(struct ike_engine *e, struct ike_sa *sa,
         }
         c->chosen = chosen;
         c->transport = want_transport && cc->mode == HK_MODE_TRANSPORT;
-        c->spi_out = (uint32_t)chosen.spi[0] << 24 | (uint32_t)chosen.spi[1] << 16 |
-                     (uint32_t)chosen.spi[2] << 8 | chosen.spi[3];
+        c->spi_out = ike_spi32(chosen.spi);
         if (child_sa_set_ts(c, li, nj, ri, ni) ||
             engine_child_keys(e, sa, c, NULL, 0, &sa->ni, &sa->nr)) {
             engine_delete_child(e, sa, c);

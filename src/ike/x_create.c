@@ -16,19 +16,6 @@
 #include <stddef.h>
 #include <string.h>
 
-#define NONCE_LEN 32
-
-static void spi_bytes(uint32_t spi, uint8_t out[4])
-{
-    out[0] = (uint8_t)(spi >> 24), out[1] = (uint8_t)(spi >> 16);
-    out[2] = (uint8_t)(spi >> 8), out[3] = (uint8_t)spi;
-}
-
-static uint32_t spi_of(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static const struct ike_payload *find(const struct ike_msg *m, uint8_t type)
 {
     size_t from = 0;
@@ -48,7 +35,7 @@ static uint16_t first_error(const struct ike_msg *m)
 static int begin(struct ike_engine *e, struct ike_sa *sa, uint8_t kind, uint16_t group,
                  uint8_t *pub, size_t *publen)
 {
-    uint8_t nonce[NONCE_LEN];
+    uint8_t nonce[IKE_NONCE_LEN];
     int rc = hk_crypto_random(e->crypto, nonce, sizeof(nonce));
     x_create_abort(e, sa);
     if (!rc)
@@ -101,10 +88,10 @@ static int child_request(struct ike_engine *e, struct ike_sa *sa, const struct h
     struct ike_payload pl[8];
     size_t n = 0;
     hk_arena_init_buf(&a, 0, abuf, sizeof(abuf));
-    spi_bytes(c->spi_in, spi);
+    ike_spi32_put(c->spi_in, spi);
     if (old) {
         /* 1.3.3: REKEY_SA names the SA being rekeyed by our inbound SPI. */
-        spi_bytes(old->spi_in, old_spi);
+        ike_spi32_put(old->spi_in, old_spi);
         pl[n++] = (struct ike_payload){
             .type = IKE_PL_NOTIFY,
             .u.notify = {.protocol = IKE_PROTO_ESP, .spi = {old_spi, 4}, .type = IKE_N_REKEY_SA}};
@@ -239,7 +226,7 @@ static void child_response(struct ike_engine *e, struct ike_sa *sa, struct ike_r
         x_create_abort(e, sa);
         return;
     }
-    c->spi_out = spi_of(c->chosen.spi);
+    c->spi_out = ike_spi32(c->chosen.spi);
     engine_child_installed(e, sa, c);
     if (old) {
         old->rekeying = false;
@@ -461,7 +448,7 @@ static void ike_rekey_request(struct ike_engine *e, struct ike_sa *sa, struct ik
         respond_error(e, sa, id, IKE_N_INVALID_KE_PAYLOAD, g, 2);
         return;
     }
-    uint8_t pub[512], nonce[NONCE_LEN];
+    uint8_t pub[512], nonce[IKE_NONCE_LEN];
     size_t publen;
     struct hk_secret *g_ir = NULL;
     struct ike_sa *ns = engine_new_sa(e, false, sa->conn);
@@ -536,7 +523,7 @@ static void child_request_in(struct ike_engine *e, struct ike_sa *sa, struct ike
         /* The SPI in REKEY_SA is the peer's inbound one: our outbound (1.3.3). */
         for (size_t i = 0; rk->spi.len == 4 && i < sa->nchildren && !old; i++) {
             struct child_sa *k = ike_engine_child(e, sa->children[i]);
-            if (k && k->spi_out == spi_of(rk->spi.p) && k->state == CHILD_SA_INSTALLED)
+            if (k && k->spi_out == ike_spi32(rk->spi.p) && k->state == CHILD_SA_INSTALLED)
                 old = k;
         }
         if (!old) {
@@ -570,7 +557,7 @@ static void child_request_in(struct ike_engine *e, struct ike_sa *sa, struct ike
         if (!sa_ts_narrow(sa, conn, cc, &tsi->u.ts, &tsr->u.ts, li, &nj, ri, &ni))
             continue;
 
-        uint8_t pub[512], nonce[NONCE_LEN], spi[4];
+        uint8_t pub[512], nonce[IKE_NONCE_LEN], spi[4];
         size_t publen = 0;
         struct hk_secret *g_ir = NULL;
         struct ike_bytes bni = {0}, bnr = {0};
@@ -583,7 +570,7 @@ static void child_request_in(struct ike_engine *e, struct ike_sa *sa, struct ike
             !(rc = ike_bytes_set(&bnr, nonce, sizeof(nonce)))) {
             c->chosen = chosen;
             c->transport = want_transport && cc->mode == HK_MODE_TRANSPORT;
-            c->spi_out = spi_of(chosen.spi);
+            c->spi_out = ike_spi32(chosen.spi);
             if (!(rc = child_sa_set_ts(c, li, nj, ri, ni)))
                 rc = engine_child_keys(e, sa, c, g_ir ? g_ir->data : NULL, g_ir ? g_ir->len : 0,
                                        &bni, &bnr);
@@ -595,7 +582,7 @@ static void child_request_in(struct ike_engine *e, struct ike_sa *sa, struct ike
         size_t n = 0;
         hk_arena_init_buf(&a, 0, abuf, sizeof(abuf));
         if (!rc) {
-            spi_bytes(c->spi_in, spi);
+            ike_spi32_put(c->spi_in, spi);
             pl[n] = (struct ike_payload){.type = IKE_PL_SA};
             rc = ike_sa_build_chosen(&c->chosen, spi, 4, &a, &pl[n++].u.sa);
             pl[n++] =

@@ -45,11 +45,6 @@ void x_info_abandon_ike(struct ike_engine *e, struct ike_sa *sa, const char *why
     engine_delete_sa(e, sa, why);
 }
 
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static struct child_sa *child_by_out_spi(struct ike_engine *e, struct ike_sa *sa, uint32_t spi)
 {
     for (size_t i = 0; i < sa->nchildren; i++) {
@@ -79,7 +74,7 @@ void x_info_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *r
             gone = n;
             for (uint16_t k = 0; k < p->u.del.nspis; k++) {
                 /* 1.4.1: the SPIs are the sender's inbound ones, our outbound. */
-                struct child_sa *c = child_by_out_spi(e, sa, be32(p->u.del.spis.p + 4 * k));
+                struct child_sa *c = child_by_out_spi(e, sa, ike_spi32(p->u.del.spis.p + 4 * k));
                 if (c) {
                     gone[ngone++] = c->spi_in;
                     engine_delete_child(e, sa, c);

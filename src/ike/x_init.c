@@ -16,7 +16,6 @@
 #include <stddef.h>
 #include <string.h>
 
-#define NONCE_LEN    32 /* 2.10: at least half the PRF key size; 256 bits covers all PRFs */
 #define COOKIE_TRIES 3
 #define KE_RETRIES   2
 #define NATD_LEN     20 /* SHA-1 (2.23) */
@@ -200,9 +199,9 @@ int x_init_start(struct ike_engine *e, struct ike_sa *sa)
     if ((rc = hk_ke_public(sa->ke, pub, publen)))
         return rc;
     if (!sa->ni.len) {
-        uint8_t fresh[NONCE_LEN];
+        uint8_t fresh[IKE_NONCE_LEN];
         if ((rc = hk_crypto_random(e->crypto, fresh, sizeof(fresh))) ||
-            (rc = ike_bytes_set(&sa->ni, fresh, NONCE_LEN)))
+            (rc = ike_bytes_set(&sa->ni, fresh, IKE_NONCE_LEN)))
             return rc;
     }
 
@@ -481,13 +480,13 @@ void x_init_on_request(struct ike_engine *e, struct ike_rx *rx)
     sa->remote = *rx->remote;
     sa->peer_req_next = 1;
     engine_set_alg(sa, &c);
-    uint8_t pub[512], nonce[NONCE_LEN];
+    uint8_t pub[512], nonce[IKE_NONCE_LEN];
     size_t publen = hk_ke_public_len(c.ke);
     int rc;
     if ((rc = ike_bytes_set(&sa->ni, np->u.nonce.data.p, np->u.nonce.data.len)) ||
         (rc = ike_bytes_set(&sa->init_req, rx->raw, rx->raw_len)) ||
-        (rc = hk_crypto_random(e->crypto, nonce, NONCE_LEN)) ||
-        (rc = ike_bytes_set(&sa->nr, nonce, NONCE_LEN)) ||
+        (rc = hk_crypto_random(e->crypto, nonce, IKE_NONCE_LEN)) ||
+        (rc = ike_bytes_set(&sa->nr, nonce, IKE_NONCE_LEN)) ||
         (rc = hk_ke_new(e->crypto, c.ke, &sa->ke)) || (rc = hk_ke_public(sa->ke, pub, publen)) ||
         (rc = derive_keys(e, sa, &kep->u.ke.data))) {
         engine_delete_sa(e, sa,
@@ -509,7 +508,7 @@ void x_init_on_request(struct ike_engine *e, struct ike_rx *rx)
     rc = ike_sa_build_chosen(&c, NULL, 0, a, &pl[n++].u.sa);
     pl[n++] =
         (struct ike_payload){.type = IKE_PL_KE, .u.ke = {.group = c.ke, .data = {pub, publen}}};
-    pl[n++] = (struct ike_payload){.type = IKE_PL_NONCE, .u.nonce.data = {nonce, NONCE_LEN}};
+    pl[n++] = (struct ike_payload){.type = IKE_PL_NONCE, .u.nonce.data = {nonce, IKE_NONCE_LEN}};
     init_notifies(e, pl, &n, natd_src, natd_dst, sa->ext & IKE_EXT_FRAGMENTATION);
     /* init_notifies sent CHILDLESS_IKEV2_SUPPORTED just when this holds (RFC 6023 3). */
     sa->childless_offered = e->cfg->daemon.childless;
