@@ -86,15 +86,18 @@ struct ike_id {
     struct ike_bytes data;
 };
 
+/*
+ * One IKE SA. The fields are in four groups: the session (what another process or node needs
+ * to continue it: a context export carries these), the set-up material (IKE_SA_INIT to
+ * IKE_AUTH only), the exchanges in flight, and this engine's bookkeeping (derived objects,
+ * table keys, timers, what its user was told), which never leaves the node.
+ */
 struct ike_sa {
-    uint64_t id; /* engine handle, never reused */
+    /* ---- the session ---- */
+    uint64_t id; /* engine handle, never reused (a node gives its own on import) */
     uint8_t spi_i[IKE_SPI_LEN];
     uint8_t spi_r[IKE_SPI_LEN];
-    bool initiator;   /* original initiator: sets the I flag (2.2) */
-    bool local_fixed; /* initiator: the caller chose local (address and port); NAT-T keeps it */
-    /* What the engine's user was told: ops.ike_up (its end is ops.ike_down), or already
-     * ops.ike_failed (a failure closed with an INFORMATIONAL first, 2.21.2). */
-    bool reported_up, reported_failed;
+    bool initiator; /* original initiator: sets the I flag (2.2) */
     enum ike_sa_state state;
     char conn[64]; /* connection name from the config */
 
@@ -102,26 +105,84 @@ struct ike_sa {
     struct ike_chosen chosen;
     struct hk_ike_alg alg;
     struct hk_ike_keys keys;
-    struct hk_sk_cipher *sk_out, *sk_in;
-
-    /* IKE_SA_INIT material, kept until IKE_AUTH is done (2.15). */
-    struct hk_ke *ke;
-    struct ike_bytes ni, nr;
-    struct ike_bytes init_req, init_resp;
-    struct ike_bytes cookie; /* echoed in a retried IKE_SA_INIT (2.6) */
-    unsigned ke_retries;     /* INVALID_KE_PAYLOAD retries */
+    struct ike_bytes ni, nr; /* nonces: Child SA keys of IKE_AUTH (2.17) */
 
     /* Message IDs (2.3): window size 1 both ways. */
     uint32_t req_next;      /* ID of our next request */
     uint32_t peer_req_next; /* ID we expect of the peer's next request */
-    struct ike_sent out;    /* our outstanding request (out.npkts == 0: none) */
     struct ike_sent resp;   /* our last response, for a retransmitted request */
     /* The request resp answers, known by its length and last octets, which end in its ICV
      * (3.14): only its copy gets resp again. 0: none (or a fragmented request). */
     uint32_t resp_req_len;
     uint8_t resp_req_tail[IKE_REQ_TAIL];
-    struct ike_frag_in frag;
 
+    /* Addresses. local/remote as in use now; NAT state from NAT-D (2.23). */
+    struct sockaddr_storage local, remote;
+    bool nat_local, nat_remote;
+    uint32_t ext; /* enum ike_ext */
+    /* We sent CHILDLESS_IKEV2_SUPPORTED in our IKE_SA_INIT response (RFC 6023 3): a childless
+     * IKE_AUTH request is then ours to accept, whatever the initiator announced. */
+    bool childless_offered;
+
+    /* The authentication this SA holds, as IKE_AUTH did it (2.15): both identities and both
+     * AUTH methods (IKE_AUTH_*). A rekey, clone or export reads them here, not from a
+     * configuration that may have changed since. */
+    struct ike_id peer_id;
+    struct ike_id local_id;
+    uint8_t local_auth, peer_auth;
+    /* Virtual addresses (2.19): as responder leased from a pool for the peer; as initiator
+     * assigned to us. */
+    uint8_t nvip;
+    struct hk_ip vip[2];
+    char vip_pool[2][32]; /* responder: the pool each lease came from */
+    uint64_t created_ms, established_ms, last_in_ms;
+    /* When the SA is due for a rekey and when it expires, on the engine's clock (0: never):
+     * the session's deadlines, from which another process or node re-arms its own timers. */
+    uint64_t rekey_at_ms, expire_at_ms;
+
+    /* Child SAs by id. Owner changes move an id from one list to another. */
+    size_t nchildren;
+    uint64_t *children;
+
+    /* ---- set-up material: IKE_SA_INIT until IKE_AUTH is done (2.15) ---- */
+    struct hk_ke *ke;
+    struct ike_bytes init_req, init_resp;
+    struct ike_bytes cookie; /* echoed in a retried IKE_SA_INIT (2.6) */
+    unsigned ke_retries;     /* INVALID_KE_PAYLOAD retries */
+    /* Initiator: an unprotected error notify answered our IKE_SA_INIT; we keep waiting for a
+     * real response (2.21.1) and name it if none comes. 0: none. */
+    uint16_t init_error;
+
+    /* ---- exchanges in flight ---- */
+    struct ike_sent out; /* our outstanding request (out.npkts == 0: none) */
+    struct ike_frag_in frag;
+    /* CREATE_CHILD_SA we initiated and await the answer to (window size 1). */
+    struct ike_create {
+        uint8_t kind;          /* enum ike_create_kind; 0 = none */
+        uint64_t child_id;     /* the Child SA being made */
+        uint64_t old_child_id; /* the one it replaces (child rekey) */
+        uint64_t new_sa_id;    /* the IKE SA being made (IKE rekey), still in INIT_SENT */
+        struct hk_ke *ke;
+        struct ike_bytes nonce; /* our Ni of the exchange */
+    } create;
+    /* Simultaneous IKE rekey (2.8.2): the SA we made answering the peer's rekey while ours
+     * was out, and the lower nonce of that exchange. */
+    uint64_t peer_rekey_sa;
+    struct ike_bytes peer_rekey_nonce;
+    uint64_t deleting_child; /* the child our outstanding INFORMATIONAL deletes */
+    /* Work waiting for the request window (FIFO). */
+    uint8_t ntasks;
+    uint8_t task[8];
+    uint64_t task_arg[8];
+
+    /* ---- this engine's bookkeeping ---- */
+    struct hk_sk_cipher *sk_out, *sk_in; /* built from keys when needed */
+    bool local_fixed; /* initiator: the caller chose local (address and port); NAT-T keeps it */
+    /* What the engine's user was told: ops.ike_up (its end is ops.ike_down), or already
+     * ops.ike_failed (a failure closed with an INFORMATIONAL first, 2.21.2). */
+    bool reported_up, reported_failed;
+    bool peer_id_counted;  /* counted in the engine's IKE SAs per identity (max_ike_sas) */
+    uint32_t timer_gen[8]; /* per timer kind: an armed timer of an older generation is stale */
     /* Responder: the key under which the SA sits in the engine's half-open table, kept so that
      * the entry goes with the SA even after the peer's address or port moved (NAT-T float). */
     uint64_t half_open_key;
@@ -141,61 +202,6 @@ struct ike_sa {
      * as received (the decoder decrypts in place) until its ICV is checked. */
     uint32_t frag1_cand_len;
     uint8_t frag1_cand_tail[IKE_REQ_TAIL];
-    /* Initiator: an unprotected error notify answered our IKE_SA_INIT; we keep waiting for a
-     * real response (2.21.1) and name it if none comes. 0: none. */
-    uint16_t init_error;
-
-    /* Addresses. local/remote as in use now; NAT state from NAT-D (2.23). */
-    struct sockaddr_storage local, remote;
-    bool nat_local, nat_remote;
-    uint32_t ext; /* enum ike_ext */
-    /* We sent CHILDLESS_IKEV2_SUPPORTED in our IKE_SA_INIT response (RFC 6023 3): a childless
-     * IKE_AUTH request is then ours to accept, whatever the initiator announced. */
-    bool childless_offered;
-
-    /* The authentication this SA holds, as IKE_AUTH did it (2.15): both identities and both
-     * AUTH methods (IKE_AUTH_*). A rekey, clone or export reads them here, not from a
-     * configuration that may have changed since. */
-    struct ike_id peer_id;
-    struct ike_id local_id;
-    uint8_t local_auth, peer_auth;
-    bool peer_id_counted; /* counted in the engine's IKE SAs per identity (max_ike_sas) */
-    /* Virtual addresses (2.19): as responder leased from a pool for the peer; as initiator
-     * assigned to us. */
-    uint8_t nvip;
-    struct hk_ip vip[2];
-    char vip_pool[2][32]; /* responder: the pool each lease came from */
-    uint64_t created_ms, established_ms, last_in_ms;
-    /* When the SA is due for a rekey and when it expires, on the engine's clock (0: never):
-     * the session's deadlines, from which another process or node re-arms its own timers
-     * (timer generations below are this engine's bookkeeping). */
-    uint64_t rekey_at_ms, expire_at_ms;
-    uint32_t timer_gen[8]; /* per timer kind: an armed timer of an older generation is stale */
-
-    /* CREATE_CHILD_SA we initiated and await the answer to (window size 1). */
-    struct ike_create {
-        uint8_t kind;          /* enum ike_create_kind; 0 = none */
-        uint64_t child_id;     /* the Child SA being made */
-        uint64_t old_child_id; /* the one it replaces (child rekey) */
-        uint64_t new_sa_id;    /* the IKE SA being made (IKE rekey), still in INIT_SENT */
-        struct hk_ke *ke;
-        struct ike_bytes nonce; /* our Ni of the exchange */
-    } create;
-    /* Simultaneous IKE rekey (2.8.2): the SA we made answering the peer's rekey while ours
-     * was out, and the lower nonce of that exchange. */
-    uint64_t peer_rekey_sa;
-    struct ike_bytes peer_rekey_nonce;
-
-    uint64_t deleting_child; /* the child our outstanding INFORMATIONAL deletes */
-
-    /* Work waiting for the request window (FIFO). */
-    uint8_t ntasks;
-    uint8_t task[8];
-    uint64_t task_arg[8];
-
-    /* Child SAs by id. Owner changes move an id from one list to another. */
-    size_t nchildren;
-    uint64_t *children;
 };
 
 enum ike_create_kind {
