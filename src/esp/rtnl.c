@@ -106,18 +106,31 @@ static int error_cb(const struct nlmsghdr *nlh, void *data)
     return ack->error ? MNL_CB_ERROR : MNL_CB_STOP;
 }
 
+int hk_rtnl_parse_reply(const void *buf, size_t len, uint32_t seq, uint32_t portid, int *error,
+                        char *msg, size_t msglen)
+{
+    mnl_cb_t ctl[NLMSG_MIN_TYPE] = {0};
+    struct ack ack = {0, ""};
+    ctl[NLMSG_ERROR] = error_cb;
+    int rc = mnl_cb_run2(buf, len, seq, portid, NULL, &ack, ctl, NLMSG_MIN_TYPE);
+    int saved = errno; /* libmnl's reason for an error without a reply code */
+    *error = ack.error;
+    if (msglen)
+        snprintf(msg, msglen, "%s", ack.msg);
+    errno = saved;
+    return rc;
+}
+
 /* Sends nlh and waits for its ACK. what names the request in messages. */
 static int talk(struct hk_rtnl *r, struct nlmsghdr *nlh, const char *what)
 {
     char buf[MNL_SOCKET_BUFFER_SIZE];
-    mnl_cb_t ctl[NLMSG_MIN_TYPE] = {0};
-    struct ack ack = {0, ""};
+    char msg[128] = "";
     ssize_t n;
     int rc;
 
     if (!r->nl)
         return fail(r, HK_E_STATE, "%s: socket not open", what);
-    ctl[NLMSG_ERROR] = error_cb;
     nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
     nlh->nlmsg_seq = ++r->seq;
     if (mnl_socket_sendto(r->nl, nlh, nlh->nlmsg_len) < 0) {
@@ -132,15 +145,15 @@ static int talk(struct hk_rtnl *r, struct nlmsghdr *nlh, const char *what)
             r->last_errno = errno;
             return fail(r, HK_E_IO, "%s: receive: %s", what, strerror(r->last_errno));
         }
-        ack.error = 0;
-        rc = mnl_cb_run2(buf, (size_t)n, r->seq, r->portid, NULL, &ack, ctl, NLMSG_MIN_TYPE);
+        int e = 0;
+        rc = hk_rtnl_parse_reply(buf, (size_t)n, r->seq, r->portid, &e, msg, sizeof(msg));
         if (rc == MNL_CB_STOP)
             break;
         if (rc == MNL_CB_ERROR) {
-            int e = ack.error ? ack.error : errno;
+            e = e ? e : errno;
             r->last_errno = e;
-            if (ack.msg[0])
-                return fail(r, HK_E_IO, "%s: %s (%s)", what, strerror(e), ack.msg);
+            if (msg[0])
+                return fail(r, HK_E_IO, "%s: %s (%s)", what, strerror(e), msg);
             return fail(r, HK_E_IO, "%s: %s", what, strerror(e));
         }
         /* MNL_CB_OK: a message of another sequence or a non-final part; keep reading. */
