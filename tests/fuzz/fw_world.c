@@ -150,19 +150,37 @@ struct fw_peer *fw_peer_add(struct fw_world *w, const char *ip, const char *conf
         p->log.prefix = ip;
         log = &p->log;
     }
-    struct ike_engine_ops ops = {.arg = p,
-                                 .now = fw_now,
-                                 .local_addr = fw_local_addr,
-                                 .send = fw_send,
-                                 .keepalive = fw_keepalive,
-                                 .child_up = fw_child_up,
-                                 .child_down = fw_child_down,
-                                 .ike_up = fw_ike_up,
-                                 .ike_down = fw_ike_down,
-                                 .ike_failed = fw_ike_failed};
+    struct ike_engine_ops ops;
+    fw_ops(p, &ops);
     if (ike_engine_init(&p->e, fw_crypto(), log, p->cfg, &ops))
         fw_fail("ike_engine_init");
     p->up = true;
+    p->eng = &p->e;
+    return p;
+}
+
+void fw_ops(struct fw_peer *p, struct ike_engine_ops *ops)
+{
+    *ops = (struct ike_engine_ops){.arg = p,
+                                   .now = fw_now,
+                                   .local_addr = fw_local_addr,
+                                   .send = fw_send,
+                                   .keepalive = fw_keepalive,
+                                   .child_up = fw_child_up,
+                                   .child_down = fw_child_down,
+                                   .ike_up = fw_ike_up,
+                                   .ike_down = fw_ike_down,
+                                   .ike_failed = fw_ike_failed};
+}
+
+struct fw_peer *fw_peer_shell(struct fw_world *w, const char *ip, struct ike_engine *eng)
+{
+    if (w->npeers >= FW_MAX_PEERS)
+        fw_fail("too many peers");
+    struct fw_peer *p = &w->peers[w->npeers++];
+    p->w = w;
+    fw_addr(&p->addr, ip, 500);
+    p->eng = eng;
     return p;
 }
 
@@ -181,7 +199,7 @@ void fw_deliver(struct fw_peer *to, const struct sockaddr_storage *src,
     if (!copy)
         fw_fail("out of memory");
     memcpy(copy, buf, len);
-    ike_engine_recv(&to->e, dst, src, copy, len);
+    ike_engine_recv(to->eng, dst, src, copy, len);
     free(copy);
 }
 
@@ -227,7 +245,7 @@ void fw_advance(struct fw_world *w, uint64_t ms)
 {
     w->now += ms;
     for (size_t i = 0; i < w->npeers; i++)
-        ike_engine_tick(&w->peers[i].e);
+        ike_engine_tick(w->peers[i].eng);
 }
 
 /* ---- invariants ---- */

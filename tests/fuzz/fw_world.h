@@ -35,7 +35,8 @@ struct fw_peer {
     struct hk_config *cfg;
     struct hk_log log;
     struct ike_engine e;
-    bool up; /* engine initialised */
+    bool up;                /* e initialised (and freed with the world) */
+    struct ike_engine *eng; /* the engine driven: &e, or one the target owns (fw_peer_shell) */
     /* Everything the engine sent, newest last: sent counts all, the ring keeps FW_POOL. */
     struct fw_pkt pool[FW_POOL];
     size_t sent;
@@ -57,6 +58,11 @@ void fw_world_init(struct fw_world *w);
 void fw_world_free(struct fw_world *w);
 /* A peer at ip (IPv4, port 500) running conf; aborts when the configuration is refused. */
 struct fw_peer *fw_peer_add(struct fw_world *w, const char *ip, const char *conf);
+
+/* A peer at ip whose engine eng the caller sets up with the callbacks of fw_ops (and frees):
+ * for an engine embedded in another structure, such as hiked's. */
+struct fw_peer *fw_peer_shell(struct fw_world *w, const char *ip, struct ike_engine *eng);
+void fw_ops(struct fw_peer *p, struct ike_engine_ops *ops);
 
 void fw_addr(struct sockaddr_storage *ss, const char *ip, uint16_t port);
 uint16_t fw_port(const struct sockaddr_storage *ss);
