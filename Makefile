@@ -6,7 +6,7 @@ CC := clang
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build demo check check-asan unit fuzz clean format bench
+.PHONY: all deps build build-gcc demo check check-asan unit fuzz clean format bench
 
 all: build
 
@@ -23,6 +23,11 @@ demo: build
 # Every test label; LABEL=unit (or exchange, net, interop, fuzz) runs one group.
 check: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(if $(LABEL),-L $(LABEL),)
+
+# The whole tree built with gcc too (Debian's default cc): its warnings are errors as well.
+build-gcc: deps
+	cmake -S . -B build-gcc -DCMAKE_C_COMPILER=gcc -DHIKE_FUZZ=OFF $(CMAKE_FLAGS) >/dev/null
+	cmake --build build-gcc -j $(JOBS)
 
 # The unit and exchange tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
 check-asan: deps
@@ -42,4 +47,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-gcc

@@ -1,4 +1,6 @@
 #include "crypto/x509.h"
+
+#include "common/fmt.h"
 #include "common/err.h"
 
 #include <openssl/bio.h>
@@ -166,8 +168,8 @@ static bool key_supported(EVP_PKEY *k, char *why, size_t wlen)
              !strcmp(group, "secp384r1") || !strcmp(group, "P-384") ||
              !strcmp(group, "secp521r1") || !strcmp(group, "P-521")))
             return true;
-        snprintf(why, wlen, "EC key on curve %s (P-256, P-384 or P-521 only)",
-                 EVP_PKEY_get_group_name(k, group, sizeof(group), &n) ? group : "?");
+        hk_fmt(why, wlen, "EC key on curve %s (P-256, P-384 or P-521 only)",
+               EVP_PKEY_get_group_name(k, group, sizeof(group), &n) ? group : "?");
         return false;
     }
     if (EVP_PKEY_is_a(k, "ED25519"))

@@ -79,7 +79,17 @@ static int dp_up(void *arg, const struct ike_sa *sa, const struct child_sa *c)
     char lines[2 * HK_KEYLOG_MAXLINE];
     if (d->cfg->daemon.keylog_dir && !hk_keylog_esp_lines(sa, c, NULL, NULL, lines, sizeof(lines)))
         keylog_write(d, "esp_sa", lines);
-    return d->dp->ops->install(d->dp, sa, c);
+    return d->dp->ops->install(d->dp, sa, c, NULL);
+}
+
+/* A Child SA moved to another IKE SA: its ESP follows that SA's addresses. */
+static void dp_moved(void *arg, const struct ike_sa *sa, const struct child_sa *c)
+{
+    struct hiked *d = arg;
+    struct hk_dp_path p = ike_sa_dp_path(sa);
+    if (d->dp->ops->update && d->dp->ops->update(d->dp, c, &p))
+        hk_warn(&d->log, "Child SA %s %08x/%08x: the data plane did not take its new addresses",
+                c->name, c->spi_in, c->spi_out);
 }
 
 static void dp_down(void *arg, const struct child_sa *c)
@@ -358,7 +368,8 @@ int main(int argc, char **argv)
                                  .local_addr = hiked_net_local_addr,
                                  .child_up = dp_up,
                                  .ike_up = ike_up,
-                                 .child_down = dp_down};
+                                 .child_down = dp_down,
+                                 .child_moved = dp_moved};
     if (!d.dp || ike_engine_init(&d.engine, &d.crypto, &d.log, d.cfg, &ops))
         goto out;
     d.timer = evtimer_new(d.base, on_timer, &d);

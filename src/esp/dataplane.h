@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "config/ts_conf.h"
+#include "esp/esp_state.h"
 #include "ike/sa.h"
 
 struct hk_dataplane;
@@ -28,7 +29,16 @@ struct hk_dp_counter {
 
 struct hk_dataplane_ops {
     const char *name;
-    int (*install)(struct hk_dataplane *dp, const struct ike_sa *sa, const struct child_sa *c);
+    /* initial: the ESP state to continue from (an SA moved here from another owner), or
+     * NULL for a fresh SA (sequence numbers from 1, an empty replay window). */
+    int (*install)(struct hk_dataplane *dp, const struct ike_sa *sa, const struct child_sa *c,
+                   const struct hk_esp_state *initial);
+    /* The live ESP state of an installed Child SA. HK_E_NOTFOUND when the backend does not
+     * carry it, HK_E_UNSUPPORTED when it cannot read it. Optional. */
+    int (*state_get)(struct hk_dataplane *dp, const struct child_sa *c, struct hk_esp_state *out);
+    /* New outer addresses or encapsulation for an installed Child SA (its IKE SA moved or
+     * was replaced: rekey, MOBIKE, hand-over); its keys and state stay. Optional. */
+    int (*update)(struct hk_dataplane *dp, const struct child_sa *c, const struct hk_dp_path *p);
     void (*remove)(struct hk_dataplane *dp, const struct child_sa *c);
     /* An ESP packet arrived on the NAT-T port (RFC 3948); the backend decides. */
     void (*esp_in)(struct hk_dataplane *dp, const uint8_t *buf, size_t len);

@@ -1,8 +1,11 @@
 #include "esp/dp_user.h"
 
+#include "common/fmt.h"
+
 #include "common/err.h"
 #include "common/u64map.h"
 #include "crypto/kdf.h"
+#include "esp/dp_sa.h"
 #include "esp/esp_packet.h"
 #include "esp/gso.h"
 #include "esp/esp_transport.h"
@@ -30,64 +33,6 @@
 #define VNET_LEN   sizeof(struct virtio_net_hdr)
 #define DP_RCVBUF  (8 * 1024 * 1024)
 #define DP_GRACE   2 /* seconds a removed inbound SA still accepts packets */
-
-/* Volume limits of a Child SA: the same values each way, counted and fired per direction
- * (RFC 4301 4.4.2.1: each SA has its own). */
-struct dp_limits {
-    uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets;
-};
-
-struct dp_fired {
-    bool soft, hard;
-};
-
-/* An address with its port (a sockaddr_storage would take 128 octets per SA and side). */
-union dp_addr {
-    struct sockaddr sa;
-    struct sockaddr_in v4;
-    struct sockaddr_in6 v6;
-};
-
-struct dp_in {
-    uint32_t spi;
-    bool no_replay;         /* replay_window = 0 */
-    bool transport, tp_fix; /* transport mode; tp_fix: recompute checksums (RFC 3948 3.1.2) */
-    struct dp_fired fired;
-    uint32_t last_activity; /* in 100 ms ticks, compared for change only */
-    time_t dies;            /* removed: still accepted until then (in-flight packets), 0 = alive */
-    struct hk_esp_sa_crypto cr;
-    struct hk_replay rw;
-    uint64_t packets, bytes, replay_drops, auth_fails;
-};
-
-struct dp_out {
-    bool live; /* in service: the SPD points here (not after removal) */
-    bool esn, udp, transport;
-    struct dp_fired fired;
-    uint64_t seq; /* last used */
-    struct hk_esp_sa_crypto cr;
-    union dp_addr local, remote; /* with ports: the NAT-T ports when udp */
-    uint64_t packets, bytes, seq_exhausted;
-};
-
-/*
- * One Child SA: both directions and its selectors in one block (a remote-access gateway
- * holds one per client). The outbound half goes out of service with the SA's removal; the
- * block goes DP_GRACE seconds later, with the inbound half.
- */
-struct dp_sa {
-    uint64_t child;
-    struct dp_limits lim;
-    struct dp_in in;
-    struct dp_out out;
-    /* then the selectors (sa_sel): checked inbound even while dying (RFC 4301 5.2); transport
-     * mode rebuilds the IP header from their addresses */
-};
-
-static const struct hk_sel *sa_sel(const struct dp_sa *s)
-{
-    return (const struct hk_sel *)(s + 1);
-}
 
 /* Where one batched ESP packet goes. */
 struct dp_dest {
@@ -280,29 +225,8 @@ static void trap_flush(struct dp_user *u);
 
 /* ---- install / remove ---- */
 
-static uint16_t port_of(const struct sockaddr_storage *a)
-{
-    return ntohs(a->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)a)->sin6_port
-                                          : ((const struct sockaddr_in *)a)->sin_port);
-}
-
-/* The address and port of a peer or of ours, as the IKE SA has it. */
-static union dp_addr addr_of(const struct sockaddr_storage *a)
-{
-    union dp_addr d = {0};
-    memcpy(&d, a, a->ss_family == AF_INET6 ? sizeof(d.v6) : sizeof(d.v4));
-    return d;
-}
-
-static void free_sa(struct dp_sa *s)
-{
-    hk_esp_sa_crypto_clear(&s->in.cr);
-    hk_esp_sa_crypto_clear(&s->out.cr);
-    hk_replay_free(&s->in.rw);
-    free(s);
-}
-
-static int user_install(struct hk_dataplane *dp, const struct ike_sa *sa, const struct child_sa *c)
+static int user_install(struct hk_dataplane *dp, const struct ike_sa *sa, const struct child_sa *c,
+                        const struct hk_esp_state *initial)
 {
     struct dp_user *u = U(dp);
     struct hk_tp_addrs tp = {0};
@@ -319,58 +243,20 @@ static int user_install(struct hk_dataplane *dp, const struct ike_sa *sa, const 
                HK_SPD_MAX_TS);
         return HK_E_INVALID;
     }
-    const struct hk_child_keys *k = &c->keys;
-    /* 2.17: the ir keys protect what the exchange initiator sends. */
-    const struct hk_secret *eo = c->initiator ? k->encr_ir : k->encr_ri;
-    const struct hk_secret *io = c->initiator ? k->integ_ir : k->integ_ri;
-    const struct hk_secret *ei = c->initiator ? k->encr_ri : k->encr_ir;
-    const struct hk_secret *ii = c->initiator ? k->integ_ri : k->integ_ir;
-    bool esn = c->chosen.esn == 1;
-    struct dp_sa *s = calloc(1, sizeof(*s) + hk_sel_size(c->nts_local, c->nts_remote));
-    if (!s) {
+    struct hk_dp_path path = ike_sa_dp_path(sa);
+    struct dp_sa *s = NULL;
+    int rc = dp_sa_new(u->crypto, c, &path, u->conf.replay_window, initial, &s);
+    if (rc) {
         hk_err(dp->log, "dataplane: cannot install ESP SA %08x/%08x: %s", c->spi_in, c->spi_out,
-               hk_strerror(HK_E_NOMEM));
-        return HK_E_NOMEM;
+               hk_strerror(rc));
+        return rc;
     }
-    struct dp_in *in = &s->in;
     struct dp_out *out = &s->out;
-    struct hk_sel *sel = (struct hk_sel *)(s + 1);
-    hk_sel_fill(sel, c->ts_local, c->nts_local, c->ts_remote, c->nts_remote);
-    int rc = hk_esp_sa_crypto_init(&in->cr, u->crypto, c->spi_in, esn, c->chosen.encr,
-                                   c->chosen.encr_key_bits, c->chosen.integ, ei->data, ei->len,
-                                   ii ? ii->data : NULL, ii ? ii->len : 0);
-    if (!rc)
-        rc = hk_esp_sa_crypto_init(&out->cr, u->crypto, c->spi_out, esn, c->chosen.encr,
-                                   c->chosen.encr_key_bits, c->chosen.integ, eo->data, eo->len,
-                                   io ? io->data : NULL, io ? io->len : 0);
-    /* The child's window (default 1024); 0 turns replay protection off (RFC 4303 3.4.3
-     * lets the receiver choose). */
-    uint32_t window = c->replay_window ? c->replay_window : u->conf.replay_window;
-    window = (window + 63) / 64 * 64; /* the window works in 64-packet words */
-    if (!rc)
-        rc = hk_replay_init(&in->rw, window, esn);
-    if (!rc) {
-        in->no_replay = c->replay_window == 0;
-        s->lim = (struct dp_limits){.soft_bytes = c->rekey_bytes,
-                                    .hard_bytes = c->life_bytes,
-                                    .soft_packets = c->rekey_packets,
-                                    .hard_packets = c->life_packets};
-        in->spi = c->spi_in;
-        s->child = c->id;
-        out->esn = esn;
-        out->local = addr_of(&sa->local);
-        out->remote = addr_of(&sa->remote);
-        /* RFC 3948: UDP encapsulation when a NAT is in the path (IKE then runs on 4500). */
-        out->udp = sa->nat_local || sa->nat_remote || port_of(&sa->local) != 500;
-        out->transport = in->transport = c->transport;
-        in->tp_fix = out->udp; /* a NAT may have changed what the sender's checksums cover */
-        out->live = true;
-        rc = hk_u64map_put(&u->in_by_spi, c->spi_in, s);
-    }
-    if (!rc && (rc = hk_spd_add_sel(&u->spd, c->id, sel, s, c->initiator)))
+    rc = hk_u64map_put(&u->in_by_spi, c->spi_in, s);
+    if (!rc && (rc = hk_spd_add_sel(&u->spd, c->id, sa_sel(s), s, c->initiator)))
         hk_u64map_del(&u->in_by_spi, c->spi_in);
     if (rc) {
-        free_sa(s);
+        dp_sa_free(s);
         hk_err(dp->log, "dataplane: cannot install ESP SA %08x/%08x: %s", c->spi_in, c->spi_out,
                hk_strerror(rc));
         return rc;
@@ -404,7 +290,7 @@ static void on_reaper(evutil_socket_t fd, short what, void *arg)
             continue;
         if (s->in.dies <= now.tv_sec) {
             hk_u64map_del(&u->in_by_spi, spi);
-            free_sa(s);
+            dp_sa_free(s);
         } else {
             more = true;
         }
@@ -890,12 +776,45 @@ static void on_raw(evutil_socket_t fd, short what, void *arg)
     gro_flush(u);
 }
 
+/* The live SA of Child SA c (not one that is only dying out), or NULL. */
+static struct dp_sa *live_sa(struct dp_user *u, const struct child_sa *c)
+{
+    struct dp_sa *s = hk_u64map_get(&u->in_by_spi, c->spi_in);
+    return s && s->child == c->id && s->out.live ? s : NULL;
+}
+
+static int user_state_get(struct hk_dataplane *dp, const struct child_sa *c,
+                          struct hk_esp_state *out)
+{
+    const struct dp_sa *s = live_sa(U(dp), c);
+    if (!s)
+        return HK_E_NOTFOUND;
+    dp_sa_state_get(s, out);
+    return HK_OK;
+}
+
+static int user_update(struct hk_dataplane *dp, const struct child_sa *c,
+                       const struct hk_dp_path *p)
+{
+    struct dp_user *u = U(dp);
+    struct dp_sa *s = live_sa(u, c);
+    if (!s)
+        return HK_E_NOTFOUND;
+    /* Packets already batched keep the destination they were queued with (dp_tx copies it):
+     * send them before the path changes, so none leaves after a newer one. */
+    tx_flush(u);
+    dp_sa_set_path(s, p);
+    hk_info(dp->log, "dataplane: ESP SA in %08x out %08x now %s", c->spi_in, c->spi_out,
+            p->udp ? "in UDP" : "raw ESP");
+    return HK_OK;
+}
+
 static int user_child_stats(struct hk_dataplane *dp, const struct child_sa *c,
                             struct hk_dp_child_stats *o)
 {
     struct dp_user *u = U(dp);
-    const struct dp_sa *s = hk_u64map_get(&u->in_by_spi, c->spi_in);
-    if (!s || s->child != c->id || !s->out.live)
+    const struct dp_sa *s = live_sa(u, c);
+    if (!s)
         return HK_E_NOTFOUND;
     const struct dp_in *in = &s->in;
     const struct dp_out *out = &s->out;
@@ -932,7 +851,7 @@ static void user_destroy(struct hk_dataplane *dp)
     size_t pos = 0;
     struct dp_sa *s;
     while ((s = hk_u64map_next(&u->in_by_spi, &pos, NULL)))
-        free_sa(s);
+        dp_sa_free(s);
     for (size_t k = 0; k < u->ntraps; k++) {
         trap_clear_queue(&u->traps[k]);
         free(u->traps[k].sel);
@@ -968,6 +887,8 @@ static void user_destroy(struct hk_dataplane *dp)
 static const struct hk_dataplane_ops user_ops = {
     .name = "userspace",
     .install = user_install,
+    .state_get = user_state_get,
+    .update = user_update,
     .remove = user_remove,
     .esp_in = user_esp_in,
     .esp_flush = user_esp_flush,
@@ -1006,7 +927,7 @@ struct hk_dataplane *hk_dp_user_new(struct event_base *base, const struct hk_cry
     if (!u->buf || !u->obuf || !u->tx.slots || !u->rx || !u->tpbuf || hk_gro_init(&u->gro))
         goto fail;
     if (hk_rtnl_open(&u->rtnl, log)) {
-        snprintf(err, sizeof(err), "netlink: %s", u->rtnl.err);
+        hk_fmt(err, sizeof(err), "netlink: %s", u->rtnl.err);
         goto fail;
     }
     const char *tname = conf->ifname ? conf->ifname : "hike%d";
@@ -1022,7 +943,7 @@ struct hk_dataplane *hk_dp_user_new(struct event_base *base, const struct hk_cry
         goto fail;
     /* 1400: room for ESP in UDP over a 1500-octet path. */
     if (hk_rtnl_link_up(&u->rtnl, u->ifindex, 1400)) {
-        snprintf(err, sizeof(err), "%s: %s", u->ifname, u->rtnl.err);
+        hk_fmt(err, sizeof(err), "%s: %s", u->ifname, u->rtnl.err);
         goto fail;
     }
     hk_tp_routing_init(&u->tpr, &u->rtnl, u->ifindex, conf->fwmark, conf->route_table);

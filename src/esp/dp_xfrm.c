@@ -264,9 +264,19 @@ static uint32_t kernel_window(const struct child_sa *c, bool esn)
     return w > HK_XFRM_MAX_WINDOW ? HK_XFRM_MAX_WINDOW : w;
 }
 
-static int xfrm_install(struct hk_dataplane *dp, const struct ike_sa *sa, const struct child_sa *c)
+static int xfrm_install(struct hk_dataplane *dp, const struct ike_sa *sa, const struct child_sa *c,
+                        const struct hk_esp_state *initial)
 {
     struct dp_xfrm *x = X(dp);
+    if (initial) {
+        /* The kernel takes a replay state with the SA (XFRMA_REPLAY_ESN_VAL); until that is
+         * built here, a moved SA is refused rather than restarted at sequence number 1. */
+        hk_err(dp->log,
+               "dataplane(xfrm): ESP SA %08x/%08x: installing with a carried-over state "
+               "is not supported by this backend",
+               c->spi_in, c->spi_out);
+        return HK_E_UNSUPPORTED;
+    }
     struct xg key = {.tunnel = !c->transport};
     uint16_t lport, rport;
     int rc;
@@ -299,8 +309,7 @@ static int xfrm_install(struct hk_dataplane *dp, const struct ike_sa *sa, const 
     const struct hk_secret *ei = c->initiator ? k->encr_ri : k->encr_ir;
     const struct hk_secret *ii = c->initiator ? k->integ_ri : k->integ_ir;
     bool esn = c->chosen.esn == HK_ESN_YES;
-    /* RFC 3948: UDP encapsulation when a NAT is in the path (IKE then runs on 4500). */
-    bool udp = sa->nat_local || sa->nat_remote || lport != 500;
+    bool udp = ike_sa_dp_path(sa).udp; /* RFC 3948 */
     struct hk_xfrm_sa in = {.family = key.family,
                             .spi = c->spi_in,
                             .reqid = xc->g->reqid,
@@ -327,6 +336,19 @@ static int xfrm_install(struct hk_dataplane *dp, const struct ike_sa *sa, const 
     out.encap_sport = lport, out.encap_dport = rport;
     out.ekey = eo ? eo->data : NULL, out.eklen = eo ? eo->len : 0;
     out.ikey = io ? io->data : NULL, out.iklen = io ? io->len : 0;
+    /* A moved SA continues in the kernel where it was (RFC 4303 3.3.3, 3.4.3). */
+    struct hk_xfrm_sa_state st_in, st_out;
+    if (initial) {
+        st_in = (struct hk_xfrm_sa_state){.top = initial->replay_top,
+                                          .bits = initial->replay_bits,
+                                          .nbits = initial->replay_window,
+                                          .bytes = initial->bytes_in,
+                                          .packets = initial->packets_in};
+        st_out = (struct hk_xfrm_sa_state){
+            .oseq = initial->seq_out, .bytes = initial->bytes_out, .packets = initial->packets_out};
+        in.state = &st_in;
+        out.state = &st_out;
+    }
 
     struct hk_xfrm_sa_id id_in = {.family = in.family, .spi = in.spi};
     struct hk_xfrm_sa_id id_out = {.family = out.family, .spi = out.spi};

@@ -148,3 +148,42 @@ int hk_replay_set_top(struct hk_replay *w, uint64_t top)
     w->top = top;
     return HK_OK;
 }
+
+/* Canonical form: bit j (word j / 64, bit j % 64) is sequence number top - j, for j < W. */
+void hk_replay_export(const struct hk_replay *w, uint64_t *top, uint64_t *bits)
+{
+    size_t nwords = w->size / 64;
+    memset(bits, 0, nwords * sizeof(*bits));
+    *top = w->top;
+    if (!w->bits)
+        return;
+    for (uint64_t j = 0; j < w->size && j < w->top; j++) {
+        uint64_t seq = w->top - j;
+        if (*word_of(w, seq) & bit_of(seq))
+            bits[j / 64] |= (uint64_t)1 << (j % 64);
+    }
+}
+
+int hk_replay_import(struct hk_replay *w, uint64_t top, const uint64_t *bits)
+{
+    if (!w->esn && top > UINT32_MAX)
+        return HK_E_INVALID;
+    size_t nwords = w->size / 64;
+    bool any = top != 0;
+    for (size_t i = 0; i < nwords && !any; i++)
+        any = bits[i] != 0;
+    if (!any) { /* nothing received yet: the window stays as a fresh one, unallocated */
+        if (w->bits)
+            memset(w->bits, 0, ((size_t)w->mask + 1) * sizeof(*w->bits));
+        w->top = 0;
+        return HK_OK;
+    }
+    if (bits_alloc(w))
+        return HK_E_NOMEM;
+    memset(w->bits, 0, ((size_t)w->mask + 1) * sizeof(*w->bits));
+    w->top = top;
+    for (uint64_t j = 0; j < w->size && j < top; j++)
+        if (bits[j / 64] >> (j % 64) & 1)
+            *word_of(w, top - j) |= bit_of(top - j);
+    return HK_OK;
+}

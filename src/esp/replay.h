@@ -85,4 +85,17 @@ size_t hk_replay_bitmap_bytes(const struct hk_replay *w);
  */
 int hk_replay_set_top(struct hk_replay *w, uint64_t top);
 
+/*
+ * The window as plain data, to move it to another process or node: *top = T, and bit j of
+ * bits (word j / 64, bit j % 64) tells whether sequence number T - j was received, for
+ * j < W (hk_replay_window_size). bits holds W / 64 words. The in-memory ring is not exported:
+ * its layout is this file's business.
+ */
+void hk_replay_export(const struct hk_replay *w, uint64_t *top, uint64_t *bits);
+/*
+ * Sets the window (of an initialised hk_replay, same W) to an exported one. HK_E_INVALID for a
+ * top above 2^32-1 without ESN, HK_E_NOMEM (window unchanged) without memory for the bitmap.
+ */
+int hk_replay_import(struct hk_replay *w, uint64_t top, const uint64_t *bits);
+
 #endif

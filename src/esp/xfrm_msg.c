@@ -175,6 +175,47 @@ static int put_replay(struct nlmsghdr *nlh, size_t cap, const struct hk_xfrm_sa 
     return HK_OK;
 }
 
+/*
+ * A carried-over state: always XFRMA_REPLAY_ESN_VAL (the kernel takes it with or without
+ * ESN), the window translated from the exported form (bit j = top - j) into the kernel's ring
+ * (sequence number s at bit (s - 1) mod W of 32-bit words, counted from the low 32 bits as
+ * the kernel's replay code does), and the use so far in XFRMA_LTIME_VAL.
+ */
+static int put_state(struct nlmsghdr *nlh, size_t cap, const struct hk_xfrm_sa *sa,
+                     struct xfrm_usersa_info *info)
+{
+    const struct hk_xfrm_sa_state *st = sa->state;
+    uint32_t w = sa->replay_window;
+    struct xfrm_replay_state_esn rs = {.bmp_len = (w + 31) / 32,
+                                       .oseq = (uint32_t)st->oseq,
+                                       .oseq_hi = (uint32_t)(st->oseq >> 32),
+                                       .seq = (uint32_t)st->top,
+                                       .seq_hi = (uint32_t)(st->top >> 32),
+                                       .replay_window = w};
+    uint8_t *p;
+    if (!sa->esn && (st->oseq > UINT32_MAX || st->top > UINT32_MAX))
+        return HK_E_INVALID;
+    info->replay_window = 0;
+    if (!(p = put_attr(nlh, cap, XFRMA_REPLAY_ESN_VAL, sizeof(rs) + rs.bmp_len * 4u)))
+        return HK_E_OVERFLOW;
+    memcpy(p, &rs, sizeof(rs));
+    uint32_t *bmp = (uint32_t *)(p + sizeof(rs));
+    uint32_t pos = w ? ((uint32_t)st->top - 1) % w : 0;
+    for (uint32_t j = 0; st->bits && w && j < w && j < st->nbits && j < st->top; j++) {
+        if (!(st->bits[j / 64] >> (j % 64) & 1))
+            continue;
+        uint32_t bit = pos >= j ? pos - j : w - (j - pos);
+        bmp[bit / 32] |= (uint32_t)1 << (bit % 32);
+    }
+    if (st->bytes || st->packets) {
+        struct xfrm_lifetime_cur cur = {.bytes = st->bytes, .packets = st->packets};
+        if (!(p = put_attr(nlh, cap, XFRMA_LTIME_VAL, sizeof(cur))))
+            return HK_E_OVERFLOW;
+        memcpy(p, &cur, sizeof(cur));
+    }
+    return HK_OK;
+}
+
 static int newsa(struct nlmsghdr *nlh, size_t cap, const struct hk_xfrm_sa *sa)
 {
     struct xfrm_usersa_info info;
@@ -216,13 +257,14 @@ static int newsa(struct nlmsghdr *nlh, size_t cap, const struct hk_xfrm_sa *sa)
             return HK_E_OVERFLOW;
         memcpy(p, &enc, sizeof(enc));
     }
-    if ((rc = put_replay(nlh, cap, sa, &info)))
+    if ((rc = sa->state ? put_state(nlh, cap, sa, &info) : put_replay(nlh, cap, sa, &info)))
         return rc;
     memcpy(payload(nlh), &info, sizeof(info));
     return HK_OK;
 }
 
-int hk_xfrm_newsa(uint8_t *buf, size_t cap, uint32_t seq, const struct hk_xfrm_sa *sa, size_t *len)
+static int sa_msg(uint8_t *buf, size_t cap, uint16_t type, uint32_t seq,
+                  const struct hk_xfrm_sa *sa, size_t *len)
 {
     struct nlmsghdr *nlh;
     int rc;
@@ -230,7 +272,7 @@ int hk_xfrm_newsa(uint8_t *buf, size_t cap, uint32_t seq, const struct hk_xfrm_s
     if (!sa || !len || addr_len(sa->family) < 0 || !sa->ekey || !sa->spi ||
         sa->replay_window > HK_XFRM_MAX_WINDOW || (sa->esn && !sa->replay_window))
         return HK_E_INVALID;
-    if ((rc = put_header(buf, cap, XFRM_MSG_NEWSA, NLM_F_REQUEST | NLM_F_ACK, seq,
+    if ((rc = put_header(buf, cap, type, NLM_F_REQUEST | NLM_F_ACK, seq,
                          sizeof(struct xfrm_usersa_info), &nlh)))
         return rc;
     if ((rc = newsa(nlh, cap, sa))) {
@@ -239,6 +281,16 @@ int hk_xfrm_newsa(uint8_t *buf, size_t cap, uint32_t seq, const struct hk_xfrm_s
     }
     *len = nlh->nlmsg_len;
     return HK_OK;
+}
+
+int hk_xfrm_newsa(uint8_t *buf, size_t cap, uint32_t seq, const struct hk_xfrm_sa *sa, size_t *len)
+{
+    return sa_msg(buf, cap, XFRM_MSG_NEWSA, seq, sa, len);
+}
+
+int hk_xfrm_updsa(uint8_t *buf, size_t cap, uint32_t seq, const struct hk_xfrm_sa *sa, size_t *len)
+{
+    return sa_msg(buf, cap, XFRM_MSG_UPDSA, seq, sa, len);
 }
 
 /* DELSA / GETSA: xfrm_usersa_id and the source address (XFRMA_SRCADDR) that, with the
@@ -369,6 +421,51 @@ int hk_xfrm_delpolicy(uint8_t *buf, size_t cap, uint32_t seq, const struct hk_xf
                          &nlh)))
         return rc;
     memcpy(payload(nlh), &id, sizeof(id));
+    *len = nlh->nlmsg_len;
+    return HK_OK;
+}
+
+int hk_xfrm_migrate(uint8_t *buf, size_t cap, uint32_t seq, const struct hk_xfrm_policy *p,
+                    const struct hk_xfrm_move *to, size_t *len)
+{
+    struct xfrm_userpolicy_id pid;
+    struct xfrm_user_migrate m;
+    struct nlmsghdr *nlh;
+    uint8_t *a;
+    int alen, nlen, rc;
+
+    if (!p || !to || !len || !valid_dir(p->dir) || (alen = addr_len(p->family)) < 0 ||
+        (nlen = addr_len(to->family)) < 0)
+        return HK_E_INVALID;
+    memset(&pid, 0, sizeof(pid));
+    if (fill_sel(&p->sel, &pid.sel))
+        return HK_E_INVALID;
+    pid.dir = p->dir;
+    memset(&m, 0, sizeof(m));
+    memcpy(&m.old_saddr, p->tsrc, (size_t)alen);
+    memcpy(&m.old_daddr, p->tdst, (size_t)alen);
+    memcpy(&m.new_saddr, to->src, (size_t)nlen);
+    memcpy(&m.new_daddr, to->dst, (size_t)nlen);
+    m.proto = IPPROTO_ESP;
+    m.mode = p->tunnel ? XFRM_MODE_TUNNEL : XFRM_MODE_TRANSPORT;
+    m.reqid = p->reqid;
+    m.old_family = (uint16_t)p->family;
+    m.new_family = (uint16_t)to->family;
+    if ((rc = put_header(buf, cap, XFRM_MSG_MIGRATE, NLM_F_REQUEST | NLM_F_ACK, seq, sizeof(pid),
+                         &nlh)))
+        return rc;
+    memcpy(payload(nlh), &pid, sizeof(pid));
+    if (!(a = put_attr(nlh, cap, XFRMA_MIGRATE, sizeof(m))))
+        return HK_E_OVERFLOW;
+    memcpy(a, &m, sizeof(m));
+    if (to->encap) {
+        struct xfrm_encap_tmpl enc = {.encap_type = UDP_ENCAP_ESPINUDP,
+                                      .encap_sport = htons(to->encap_sport),
+                                      .encap_dport = htons(to->encap_dport)};
+        if (!(a = put_attr(nlh, cap, XFRMA_ENCAP, sizeof(enc))))
+            return HK_E_OVERFLOW;
+        memcpy(a, &enc, sizeof(enc));
+    }
     *len = nlh->nlmsg_len;
     return HK_OK;
 }

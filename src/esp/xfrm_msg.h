@@ -34,6 +34,20 @@
 #define HK_XFRM_ALG_SHA384 "hmac(sha384)"
 #define HK_XFRM_ALG_SHA512 "hmac(sha512)"
 
+/*
+ * The counters an SA continues from when it moved here from another owner (another process
+ * or node): the kernel takes them with the SA (XFRMA_REPLAY_ESN_VAL, XFRMA_LTIME_VAL), so
+ * that no sequence number is used twice and no replayed packet is taken.
+ */
+struct hk_xfrm_sa_state {
+    uint64_t oseq;           /* outbound: the last sequence number used */
+    uint64_t top;            /* inbound: the highest authenticated sequence number */
+    const uint64_t *bits;    /* inbound window: bit j = top - j received (hk_replay_export); NULL:
+                                none */
+    uint32_t nbits;          /* bits valid in bits (the exporter's window) */
+    uint64_t bytes, packets; /* used so far in this SA's direction */
+};
+
 /* One direction of an ESP SA. */
 struct hk_xfrm_sa {
     int family;               /* of the outer addresses: AF_INET or AF_INET6 */
@@ -54,6 +68,7 @@ struct hk_xfrm_sa {
     uint16_t encap_sport, encap_dport;
     /* Volume limits; 0 = none. Time limits are the IKE engine's, never the kernel's. */
     uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets;
+    const struct hk_xfrm_sa_state *state; /* NULL: a fresh SA */
 };
 
 /* An SA's identity in DELSA and GETSA. */
@@ -91,6 +106,27 @@ int hk_xfrm_newpolicy(uint8_t *buf, size_t cap, uint32_t seq, const struct hk_xf
                       size_t *len);
 int hk_xfrm_delpolicy(uint8_t *buf, size_t cap, uint32_t seq, const struct hk_xfrm_policy *p,
                       size_t *len);
+
+/* Where a policy's SA template moves (new outer addresses and encapsulation). */
+struct hk_xfrm_move {
+    int family;
+    uint8_t src[16], dst[16];
+    bool encap;
+    uint16_t encap_sport, encap_dport;
+};
+
+/*
+ * XFRM_MSG_UPDSA: the same SA (daddr, SPI) with new encapsulation ports or limits; the kernel
+ * keeps its keys and counters. Outer addresses do not change this way: see hk_xfrm_migrate.
+ */
+int hk_xfrm_updsa(uint8_t *buf, size_t cap, uint32_t seq, const struct hk_xfrm_sa *sa, size_t *len);
+/*
+ * XFRM_MSG_MIGRATE: policy p (selector, direction, template with the old outer addresses)
+ * and the SAs of its template move to the addresses of to (MOBIKE, hand-over), keeping keys
+ * and counters. Needs a kernel with CONFIG_XFRM_MIGRATE.
+ */
+int hk_xfrm_migrate(uint8_t *buf, size_t cap, uint32_t seq, const struct hk_xfrm_policy *p,
+                    const struct hk_xfrm_move *to, size_t *len);
 
 /*
  * A per-socket policy that lets the socket's traffic bypass IPsec in dir (XFRM_POLICY_IN

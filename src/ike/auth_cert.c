@@ -1,5 +1,7 @@
 #include "ike/auth_cert.h"
 
+#include "common/fmt.h"
+
 #include "common/err.h"
 #include "crypto/sig.h"
 
@@ -175,7 +177,7 @@ static const char *id_str(const struct ike_pl_id *id, char *buf, size_t len)
     case IKE_ID_IPV6_ADDR:
         if (n == (id->type == IKE_ID_IPV4_ADDR ? 4u : 16u) &&
             inet_ntop(n == 4 ? AF_INET : AF_INET6, d, tmp, sizeof(tmp))) {
-            snprintf(buf, len, "%s:%s", n == 4 ? "ipv4" : "ipv6", tmp);
+            hk_fmt(buf, len, "%s:%s", n == 4 ? "ipv4" : "ipv6", tmp);
             return buf;
         }
         break;
@@ -184,7 +186,7 @@ static const char *id_str(const struct ike_pl_id *id, char *buf, size_t len)
         for (i = 0; i < n && i < sizeof(tmp) - 1; i++)
             tmp[i] = d[i] >= 0x20 && d[i] < 0x7f ? (char)d[i] : '?'; /* hostile input: printable */
         tmp[i] = '\0';
-        snprintf(buf, len, "%s:%s", id->type == IKE_ID_FQDN ? "fqdn" : "email", tmp);
+        hk_fmt(buf, len, "%s:%s", id->type == IKE_ID_FQDN ? "fqdn" : "email", tmp);
         return buf;
     case IKE_ID_DER_ASN1_DN: {
         const unsigned char *p = d;

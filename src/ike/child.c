@@ -6,6 +6,7 @@
 #include "crypto/kdf.h"
 #include "ike/ts.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void engine_set_alg(struct ike_sa *sa, const struct ike_chosen *c)
@@ -114,13 +115,35 @@ void engine_move_children(struct ike_engine *e, struct ike_sa *from, struct ike_
 {
     char a[40], b[40];
     size_t n = from->nchildren;
-    for (size_t i = 0; i < from->nchildren; i++) {
-        struct child_sa *c = ike_engine_child(e, from->children[i]);
-        if (!c || ike_sa_add_child(to, c->id))
+    if (n && !to->nchildren) {
+        /* The usual case (an IKE rekey's new SA has none): the list changes hands. */
+        free(to->children);
+        to->children = from->children;
+        to->nchildren = n;
+        from->children = NULL;
+        from->nchildren = 0;
+    } else if (n) {
+        uint64_t *all = realloc(to->children, (to->nchildren + n) * sizeof(*all));
+        if (!all) {
+            /* All or none: they stay with from and go with it, told to the data plane. */
+            hk_err(e->log, "IKE SA %s: out of memory moving %zu Child SAs to %s",
+                   ike_sa_name(from, a, 40), n, ike_sa_name(to, b, 40));
+            return;
+        }
+        memcpy(all + to->nchildren, from->children, n * sizeof(*all));
+        to->children = all;
+        to->nchildren += n;
+        from->nchildren = 0;
+    }
+    /* The data plane follows the Child SAs to their new IKE SA's addresses and NAT state. */
+    for (size_t i = to->nchildren - n; i < to->nchildren; i++) {
+        struct child_sa *c = ike_engine_child(e, to->children[i]);
+        if (!c)
             continue;
         c->ike_id = to->id;
+        if (e->ops.child_moved && (c->state == CHILD_SA_INSTALLED || c->state == CHILD_SA_REKEYED))
+            e->ops.child_moved(e->ops.arg, to, c);
     }
-    from->nchildren = 0;
     /* Virtual addresses belong to the session, not to one IKE SA: they move too. */
     if (from->nvip && !to->nvip) {
         to->nvip = from->nvip;

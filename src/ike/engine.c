@@ -86,6 +86,8 @@ int ike_engine_init(struct ike_engine *e, const struct hk_crypto *crypto, const 
     int rc = engine_pools_sync(e);
     if (!rc)
         rc = hk_random(e->cookie_secret, sizeof(e->cookie_secret));
+    if (!rc)
+        rc = hk_random(&e->half_open_salt, sizeof(e->half_open_salt));
     if (rc) {
         EVP_MD_CTX_free(e->natd_md);
         e->natd_md = NULL;
@@ -197,16 +199,33 @@ struct ike_sa *engine_new_sa(struct ike_engine *e, bool initiator, const char *c
     return sa;
 }
 
-static uint64_t half_open_key(const uint8_t spi_i[8], const struct sockaddr_storage *remote)
+/*
+ * The half-open table's key: the peer's SPIi, address and port, mixed with a secret salt so
+ * that a peer cannot choose an SPI whose key lands on another peer's entry. Two different
+ * triples may still share a key; lookups compare the whole triple (half_open_find).
+ */
+static uint64_t half_open_key(const struct ike_engine *e, const uint8_t spi_i[8],
+                              const struct sockaddr_storage *remote)
 {
     const uint8_t *ip;
     size_t n;
     uint16_t port;
-    uint64_t k = engine_spi_key(spi_i);
+    uint64_t k = engine_spi_key(spi_i) ^ e->half_open_salt;
     engine_addr_bytes(remote, &ip, &n, &port);
     for (size_t i = 0; i < n; i++)
         k = (k ^ ip[i]) * 0x100000001b3ULL;
-    return k ^ port;
+    k = (k ^ port) * 0x9e3779b97f4a7c15ULL;
+    return k ^ (k >> 29) ^ e->half_open_salt;
+}
+
+static bool same_addr_port(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    const uint8_t *ia, *ib;
+    size_t na, nb;
+    uint16_t pa, pb;
+    engine_addr_bytes(a, &ia, &na, &pa);
+    engine_addr_bytes(b, &ib, &nb, &pb);
+    return a->ss_family == b->ss_family && na == nb && pa == pb && !memcmp(ia, ib, na);
 }
 
 void engine_delete_sa(struct ike_engine *e, struct ike_sa *sa, const char *why)
@@ -229,38 +248,51 @@ void engine_delete_sa(struct ike_engine *e, struct ike_sa *sa, const char *why)
     }
     hk_info(e->log, "IKE SA %s [%s] with %s deleted: %s", ike_sa_name(sa, name, sizeof(name)),
             sa->conn, engine_addr_str(&sa->remote, peer, sizeof(peer)), why);
-    if (!sa->initiator && sa->state == IKE_SA_INIT_RCVD) {
-        if (hk_u64map_get(&e->half_open, half_open_key(sa->spi_i, &sa->remote)) == sa) {
-            hk_u64map_del(&e->half_open, half_open_key(sa->spi_i, &sa->remote));
-            e->nhalf_open--;
-        }
-    }
+    engine_half_open_done(e, sa); /* whatever its state or address now */
     hk_u64map_del(&e->sa_by_spi, engine_spi_key(sa->initiator ? sa->spi_i : sa->spi_r));
     hk_u64map_del(&e->sa_by_id, sa->id);
     ike_sa_free(sa);
 }
 
-/* Responder bookkeeping of half-open SAs (2.6 cookies, 2.1 retransmitted IKE_SA_INIT). */
+/*
+ * Responder bookkeeping of half-open SAs (2.6 cookies, 2.1 retransmitted IKE_SA_INIT). The
+ * entry is keyed by the addresses of the IKE_SA_INIT request and remembers its key in the SA:
+ * it leaves the table when the SA is authenticated or freed, by that key, never by a key
+ * computed again from the SA's present address (which a NAT-T float changes).
+ */
 int engine_half_open_add(struct ike_engine *e, struct ike_sa *sa)
 {
-    int rc = hk_u64map_put(&e->half_open, half_open_key(sa->spi_i, &sa->remote), sa);
-    if (!rc)
-        e->nhalf_open++;
-    return rc;
+    uint64_t k = half_open_key(e, sa->spi_i, &sa->remote);
+    int rc = hk_u64map_put(&e->half_open, k, sa);
+    if (rc)
+        return rc; /* HK_E_EXISTS: another half-open SA holds this key */
+    sa->half_open_key = k;
+    sa->half_open = true;
+    e->nhalf_open++;
+    return HK_OK;
 }
 
 struct ike_sa *engine_half_open_find(struct ike_engine *e, const uint8_t spi_i[8],
                                      const struct sockaddr_storage *remote)
 {
-    return hk_u64map_get(&e->half_open, half_open_key(spi_i, remote));
+    struct ike_sa *sa = hk_u64map_get(&e->half_open, half_open_key(e, spi_i, remote));
+    /* The whole key must match: a colliding hash must not select someone else's SA. While an
+     * SA is half-open its remote address is the one of its IKE_SA_INIT request (an
+     * authenticated message, which may float it, takes it out of the table first). */
+    if (!sa || !sa->half_open || memcmp(sa->spi_i, spi_i, IKE_SPI_LEN) ||
+        !same_addr_port(&sa->remote, remote))
+        return NULL;
+    return sa;
 }
 
 void engine_half_open_done(struct ike_engine *e, struct ike_sa *sa)
 {
-    if (hk_u64map_get(&e->half_open, half_open_key(sa->spi_i, &sa->remote)) == sa) {
-        hk_u64map_del(&e->half_open, half_open_key(sa->spi_i, &sa->remote));
-        e->nhalf_open--;
-    }
+    if (!sa->half_open)
+        return;
+    if (hk_u64map_get(&e->half_open, sa->half_open_key) == sa)
+        hk_u64map_del(&e->half_open, sa->half_open_key);
+    sa->half_open = false;
+    e->nhalf_open--;
 }
 
 void engine_arm(struct ike_engine *e, struct ike_sa *sa, enum ike_timer_kind kind, uint64_t when)
@@ -929,6 +961,9 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
         }
     }
     sa->last_in_ms = engine_now(e);
+    /* The peer proved it holds the keys: the SA is no longer half-open (2.6), and leaves the
+     * table before anything below may move its address. */
+    engine_half_open_done(e, sa);
     if (rx.msg.unknown_critical && !(h.flags & IKE_FLAG_RESPONSE)) {
         /* 2.5: an authenticated request with an unknown critical payload is refused whole. */
         uint8_t t = rx.msg.unknown_critical;

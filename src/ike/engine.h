@@ -34,6 +34,9 @@ struct ike_engine_ops {
     /* Data plane: a Child SA is ready (both directions), or must go. Optional. */
     int (*child_up)(void *arg, const struct ike_sa *sa, const struct child_sa *c);
     void (*child_down)(void *arg, const struct child_sa *c);
+    /* An installed Child SA now belongs to IKE SA sa (an IKE rekey moved it): its ESP goes by
+     * sa's addresses and NAT state from now on (ike_sa_dp_path). Optional. */
+    void (*child_moved)(void *arg, const struct ike_sa *sa, const struct child_sa *c);
     /* An IKE SA reached ESTABLISHED, or is gone. Optional. */
     void (*ike_up)(void *arg, const struct ike_sa *sa);
     void (*ike_down)(void *arg, const struct ike_sa *sa);
@@ -76,7 +79,7 @@ struct ike_engine {
 
     struct hk_u64map sa_by_spi;    /* our SPI -> struct ike_sa */
     struct hk_u64map sa_by_id;     /* id -> struct ike_sa */
-    struct hk_u64map half_open;    /* responder: hash(peer SPIi, address) -> ike_sa (2.1) */
+    struct hk_u64map half_open;    /* responder: keyed hash(SPIi, address, port) -> ike_sa (2.1) */
     struct hk_u64map child_by_id;  /* id -> struct child_sa */
     struct hk_u64map child_by_spi; /* inbound SPI -> struct child_sa */
     struct hk_timerq timers;
@@ -85,7 +88,8 @@ struct ike_engine {
     struct hk_ippool **pools; /* virtual address pools of the configuration (ike/pool.h) */
     size_t npools;
     uint64_t next_id;
-    unsigned nhalf_open;
+    unsigned nhalf_open;     /* entries in half_open */
+    uint64_t half_open_salt; /* secret: a peer cannot aim its key at another's entry */
     uint8_t cookie_secret[32];
     /* A digest context kept for the NAT-D hashes (4 per IKE SA, public inputs only): making
      * and freeing one per hash cost more than the hash. */

@@ -4,6 +4,7 @@
 #include "common/log.h"
 #include "common/secret.h"
 
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,4 +268,14 @@ void child_sa_free(struct child_sa *c)
     free(c->ts_remote);
     hk_wipe(c, sizeof(*c));
     free(c);
+}
+
+struct hk_dp_path ike_sa_dp_path(const struct ike_sa *sa)
+{
+    const struct sockaddr_storage *l = &sa->local;
+    uint16_t lport = ntohs(l->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)l)->sin6_port
+                                                    : ((const struct sockaddr_in *)l)->sin_port);
+    return (struct hk_dp_path){.local = sa->local,
+                               .remote = sa->remote,
+                               .udp = sa->nat_local || sa->nat_remote || lport != 500};
 }

@@ -16,6 +16,7 @@
 #include "crypto/sk_cipher.h"
 #include "ike/codec/msg.h"
 #include "config/ts_conf.h"
+#include "esp/esp_state.h"
 #include "ike/proposal.h"
 
 /* Owned byte string (messages, nonces, identities). */
@@ -120,6 +121,11 @@ struct ike_sa {
     uint32_t resp_req_len;
     uint8_t resp_req_tail[IKE_REQ_TAIL];
     struct ike_frag_in frag;
+
+    /* Responder: the key under which the SA sits in the engine's half-open table, kept so that
+     * the entry goes with the SA even after the peer's address or port moved (NAT-T float). */
+    uint64_t half_open_key;
+    bool half_open;
 
     /* Addresses. local/remote as in use now; NAT state from NAT-D (2.23). */
     struct sockaddr_storage local, remote;
@@ -238,6 +244,9 @@ void child_sa_free(struct child_sa *c);
  * inputs may be the child's own arrays). Entry 0 of each always exists (zeroed when the
  * count is 0), so log lines can show it. HK_E_NOMEM leaves the child as it was.
  */
+/* Where the IKE SA's Child SAs send ESP now: its addresses, and UDP encapsulation (RFC 3948)
+ * when a NAT is in the path or IKE has moved off port 500 (2.23). */
+struct hk_dp_path ike_sa_dp_path(const struct ike_sa *sa);
 int child_sa_set_ts(struct child_sa *c, const struct ike_ts *local, size_t nl,
                     const struct ike_ts *remote, size_t nr);
 

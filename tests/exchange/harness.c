@@ -52,6 +52,14 @@ static void h_child_down(void *arg, const struct child_sa *c)
     ((struct h_peer *)arg)->child_down++;
 }
 
+static void h_child_moved(void *arg, const struct ike_sa *sa, const struct child_sa *c)
+{
+    struct h_peer *p = arg;
+    /* The data plane is told the SA the child belongs to now, with that SA's path. */
+    if (c->ike_id == sa->id)
+        p->child_moved++;
+}
+
 static void h_ike_up(void *arg, const struct ike_sa *sa)
 {
     (void)sa;
@@ -135,6 +143,7 @@ struct h_peer *h_peer_add(struct h_world *w, const char *name, const char *ip, c
                                  .keepalive = h_keepalive,
                                  .child_up = h_child_up,
                                  .child_down = h_child_down,
+                                 .child_moved = h_child_moved,
                                  .ike_up = h_ike_up,
                                  .ike_down = h_ike_down,
                                  .ike_failed = h_ike_failed};

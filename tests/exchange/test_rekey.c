@@ -152,9 +152,12 @@ static void ike_rekey(struct pair *p, struct h_peer *who)
     struct ike_sa *sa = h_only_sa(p->a);
     assert_memory_not_equal(sa->spi_i, spi_i, 8);
     assert_int_equal(sa->state, IKE_SA_ESTABLISHED);
-    /* 2.18: the children move, they are not rekeyed. */
+    /* 2.18: the children move, they are not rekeyed; the data plane is told on both sides. */
     assert_int_equal(h_only_child(p->a)->spi_in, child_spi);
     assert_int_equal(p->a->child_down, 0);
+    assert_int_equal(p->a->child_moved, 1);
+    assert_int_equal(p->b->child_moved, 1);
+    assert_int_equal(h_only_child(p->a)->ike_id, sa->id);
     /* The new SA works: its own message IDs, a child rekey through it, then DELETE. */
     assert_int_equal(ike_engine_rekey_child(&p->a->engine, h_only_child(p->a)->id), 0);
     h_settle(p->w, p->w->now + 10000);
@@ -258,6 +261,8 @@ static void simultaneous_ike_rekey(void **s)
     h_settle(p.w, p.w->now + 20000);
     one_child_pair(&p);
     assert_int_equal(h_only_child(p.a)->spi_in, child_spi);
+    assert_int_equal(h_only_child(p.a)->ike_id, h_only_sa(p.a)->id);
+    assert_true(p.a->child_moved >= 1 && p.b->child_moved >= 1);
     assert_int_equal(p.a->ike_up, 3);
     assert_int_equal(p.a->ike_down, 2);
     assert_int_equal(p.b->ike_down, 2);

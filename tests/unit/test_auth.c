@@ -462,7 +462,7 @@ static void malformed_and_unknown_auth_data(void **state)
         uint8_t *copy = malloc(len ? len : 1); /* exact size, so ASan catches an overread */
         memcpy(copy, good.buf, len);
         int rc = hk_auth_sig_verify(&f->c, f->p256, copy, len, msg, sizeof(msg));
-        assert_int_equal(rc, len <= 1 + good.buf[0] ? HK_E_SYNTAX : HK_E_AUTH);
+        assert_int_equal(rc, len <= 1 + (size_t)good.buf[0] ? HK_E_SYNTAX : HK_E_AUTH);
         free(copy);
     }
     assert_int_equal(hk_auth_sig_verify(&f->c, f->p256, NULL, 0, msg, sizeof(msg)), HK_E_SYNTAX);

@@ -141,7 +141,7 @@ static void udp_zero_becomes_ffff(void **state)
 static void strip_refuses(void **state)
 {
     (void)state;
-    uint8_t pkt[256];
+    uint8_t pkt[256] = {0};
     const uint8_t *payload;
     size_t plen, n;
     uint8_t proto;

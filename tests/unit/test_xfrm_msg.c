@@ -581,6 +581,144 @@ static void ports_and_protocols(void **state)
     assert_true(hk_xfrm_sel_priority(&tcp) < hk_xfrm_sel_priority(&wide));
 }
 
+/* An SA continuing a moved one: counters and window in XFRMA_REPLAY_ESN_VAL, translated into
+ * the kernel's ring (sequence number s at bit (s - 1) mod W), the use in XFRMA_LTIME_VAL. */
+static void newsa_with_state(void **state)
+{
+    (void)state;
+    struct hk_xfrm_sa sa = sa_v4();
+    uint64_t bits[2] = {0x23, 0}; /* j = 0, 1, 5: top, top - 1, top - 5 were received */
+    struct hk_xfrm_sa_state st = {.oseq = 0x100000005ull,
+                                  .top = 0x100000010ull,
+                                  .bits = bits,
+                                  .nbits = 128,
+                                  .bytes = 9000,
+                                  .packets = 7};
+    sa.esn = true;
+    sa.replay_window = 64;
+    sa.state = &st;
+    size_t len = 0;
+    assert_int_equal(hk_xfrm_newsa(buf, BUFSZ, 5, &sa, &len), HK_OK);
+    const struct nlmsghdr *nlh = msg(len, XFRM_MSG_NEWSA, NLM_F_REQUEST | NLM_F_ACK, 5);
+    struct xfrm_usersa_info info = sa_info(nlh);
+    assert_int_equal(info.replay_window, 0);
+    const struct nlattr *re = attr(nlh, sizeof(info), XFRMA_REPLAY_ESN_VAL);
+    assert_non_null(re);
+    assert_int_equal(mnl_attr_get_payload_len(re), sizeof(struct xfrm_replay_state_esn) + 8);
+    struct xfrm_replay_state_esn rs;
+    uint32_t bmp[2];
+    memcpy(&rs, mnl_attr_get_payload(re), sizeof(rs));
+    memcpy(bmp, (const uint8_t *)mnl_attr_get_payload(re) + sizeof(rs), sizeof(bmp));
+    assert_int_equal(rs.oseq, 5);
+    assert_int_equal(rs.oseq_hi, 1);
+    assert_int_equal(rs.seq, 0x10);
+    assert_int_equal(rs.seq_hi, 1);
+    assert_int_equal(rs.replay_window, 64);
+    assert_int_equal(rs.bmp_len, 2);
+    /* top 0x10 at bit 15, 0x0f at 14, 0x0b at 10 */
+    assert_int_equal(bmp[0], (1u << 15) | (1u << 14) | (1u << 10));
+    assert_int_equal(bmp[1], 0);
+    const struct nlattr *lt = attr(nlh, sizeof(info), XFRMA_LTIME_VAL);
+    assert_non_null(lt);
+    struct xfrm_lifetime_cur cur;
+    memcpy(&cur, mnl_attr_get_payload(lt), sizeof(cur));
+    assert_int_equal(cur.bytes, 9000);
+    assert_int_equal(cur.packets, 7);
+
+    /* The ring wraps below the top: top 3 sits at bit 2, 2 at 1, 1 at 0; nothing for 0. */
+    bits[0] = ~0ull;
+    bits[1] = ~0ull;
+    st = (struct hk_xfrm_sa_state){.top = 3, .bits = bits, .nbits = 128};
+    sa.esn = false;
+    assert_int_equal(hk_xfrm_newsa(buf, BUFSZ, 5, &sa, &len), HK_OK);
+    info = sa_info(nlh);
+    re = attr(nlh, sizeof(info), XFRMA_REPLAY_ESN_VAL);
+    memcpy(&rs, mnl_attr_get_payload(re), sizeof(rs));
+    memcpy(bmp, (const uint8_t *)mnl_attr_get_payload(re) + sizeof(rs), sizeof(bmp));
+    assert_int_equal(info.flags & XFRM_STATE_ESN, 0);
+    assert_int_equal(bmp[0], 7);
+    assert_int_equal(bmp[1], 0);
+    assert_null(attr(nlh, sizeof(info), XFRMA_LTIME_VAL));
+    /* A window that ends past the top of the ring: top 100, W 64, every packet received. */
+    st.top = 100;
+    assert_int_equal(hk_xfrm_newsa(buf, BUFSZ, 5, &sa, &len), HK_OK);
+    memcpy(bmp,
+           (const uint8_t *)mnl_attr_get_payload(attr(nlh, sizeof(info), XFRMA_REPLAY_ESN_VAL)) +
+               sizeof(rs),
+           sizeof(bmp));
+    assert_int_equal(bmp[0], UINT32_MAX);
+    assert_int_equal(bmp[1], UINT32_MAX);
+    /* Without ESN a counter past 2^32 - 1 cannot be given to the kernel. */
+    st.oseq = 0x100000000ull;
+    assert_int_equal(hk_xfrm_newsa(buf, BUFSZ, 5, &sa, &len), HK_E_INVALID);
+}
+
+/* UPDSA: the same SA, new encapsulation ports. MIGRATE: a policy's template and SAs move to
+ * new outer addresses (here IPv4 to IPv6, into UDP). */
+static void updsa_and_migrate(void **state)
+{
+    (void)state;
+    struct hk_xfrm_sa sa = sa_v4();
+    sa.encap = true;
+    sa.encap_sport = 4500;
+    sa.encap_dport = 31000;
+    size_t len = 0;
+    assert_int_equal(hk_xfrm_updsa(buf, BUFSZ, 8, &sa, &len), HK_OK);
+    const struct nlmsghdr *nlh = msg(len, XFRM_MSG_UPDSA, NLM_F_REQUEST | NLM_F_ACK, 8);
+    struct xfrm_usersa_info info = sa_info(nlh);
+    assert_int_equal(ntohl(info.id.spi), 0xc0ffee01);
+    const struct nlattr *e = attr(nlh, sizeof(info), XFRMA_ENCAP);
+    assert_non_null(e);
+    struct xfrm_encap_tmpl enc;
+    memcpy(&enc, mnl_attr_get_payload(e), sizeof(enc));
+    assert_int_equal(ntohs(enc.encap_dport), 31000);
+
+    struct ike_ts l = ts4("10.1.0.0", "10.1.255.255", 0, 0, 65535);
+    struct ike_ts r = ts4("10.2.0.0", "10.2.255.255", 0, 0, 65535);
+    struct hk_xfrm_sel sel[4];
+    size_t n;
+    assert_int_equal(hk_xfrm_sels(&l, 1, &r, 1, sel, 4, &n), HK_OK);
+    struct hk_xfrm_policy p = {
+        .sel = sel[0], .dir = XFRM_POLICY_OUT, .family = AF_INET, .reqid = 42, .tunnel = true};
+    ip(AF_INET, "192.0.2.1", p.tsrc);
+    ip(AF_INET, "192.0.2.2", p.tdst);
+    struct hk_xfrm_move to = {
+        .family = AF_INET6, .encap = true, .encap_sport = 4500, .encap_dport = 4500};
+    ip(AF_INET6, "2001:db8::1", to.src);
+    ip(AF_INET6, "2001:db8::2", to.dst);
+    assert_int_equal(hk_xfrm_migrate(buf, BUFSZ, 9, &p, &to, &len), HK_OK);
+    nlh = msg(len, XFRM_MSG_MIGRATE, NLM_F_REQUEST | NLM_F_ACK, 9);
+    struct xfrm_userpolicy_id pid;
+    memcpy(&pid, mnl_nlmsg_get_payload(nlh), sizeof(pid));
+    assert_int_equal(pid.dir, XFRM_POLICY_OUT);
+    assert_int_equal(pid.sel.family, AF_INET);
+    assert_int_equal(pid.sel.prefixlen_s, 16);
+    const struct nlattr *m = attr(nlh, sizeof(pid), XFRMA_MIGRATE);
+    assert_non_null(m);
+    struct xfrm_user_migrate um;
+    memcpy(&um, mnl_attr_get_payload(m), sizeof(um));
+    uint8_t a[16];
+    ip(AF_INET, "192.0.2.2", a);
+    assert_memory_equal(&um.old_daddr, a, 4);
+    ip(AF_INET6, "2001:db8::1", a);
+    assert_memory_equal(&um.new_saddr, a, 16);
+    assert_int_equal(um.old_family, AF_INET);
+    assert_int_equal(um.new_family, AF_INET6);
+    assert_int_equal(um.proto, IPPROTO_ESP);
+    assert_int_equal(um.mode, XFRM_MODE_TUNNEL);
+    assert_int_equal(um.reqid, 42);
+    assert_non_null(attr(nlh, sizeof(pid), XFRMA_ENCAP));
+    /* Bad arguments and a buffer too small never write past it. */
+    to.family = 99;
+    assert_int_equal(hk_xfrm_migrate(buf, BUFSZ, 9, &p, &to, &len), HK_E_INVALID);
+    to.family = AF_INET6;
+    p.dir = 7;
+    assert_int_equal(hk_xfrm_migrate(buf, BUFSZ, 9, &p, &to, &len), HK_E_INVALID);
+    p.dir = XFRM_POLICY_OUT;
+    for (size_t cap = 0; cap < len; cap += 8)
+        assert_int_equal(hk_xfrm_migrate(buf, cap, 9, &p, &to, &len), HK_E_OVERFLOW);
+}
+
 static void bypass(void **state)
 {
     (void)state;
@@ -709,6 +847,8 @@ int main(void)
         cmocka_unit_test(newsa_cbc_hmac),
         cmocka_unit_test(newsa_windows),
         cmocka_unit_test(newsa_invalid),
+        cmocka_unit_test(newsa_with_state),
+        cmocka_unit_test(updsa_and_migrate),
         cmocka_unit_test(small_buffers),
         cmocka_unit_test(delsa_getsa),
         cmocka_unit_test(policies),
