@@ -15,7 +15,7 @@
  *          6  commands: b%4 = 0 terminate, 1 rekey IKE, 2 rekey a child, on the initiator's
  *             SA number a; 3 terminate the responder's SA number a
  *          7  a raw datagram of a octets to the responder, source from b
- * Source b: b&3 address (as sent, 192.0.2.1, 198.51.100.7, 203.0.113.9), b>>2&3 port
+ * Source b: b&3 address (as sent, 198.51.100.7, 203.0.113.9, 2001:db8::9), b>>2&3 port
  * (as sent, 500, 4500, 1024+c); the responder's local port follows a forced 500 or 4500.
  *
  * After each input the engines' tables are checked (fw_check: every entry points to a live
@@ -64,7 +64,7 @@ static const char init_conf[] =
             INIT_CONN("badnat", PSK_BAD, "encap = true;") "};\n";
 
 static const char *const conns[] = {"good", "bad", "nat", "badnat"};
-static const char *const addrs[] = {NULL, "192.0.2.1", "198.51.100.7", "203.0.113.9"};
+static const char *const addrs[] = {NULL, "198.51.100.7", "203.0.113.9", "2001:db8::9"};
 
 /* The source and the responder's local address for a datagram, as step octets b, c say. */
 static void source(const struct fw_pkt *k, const struct fw_peer *r, uint8_t b, uint8_t c,
@@ -79,6 +79,8 @@ static void source(const struct fw_pkt *k, const struct fw_peer *r, uint8_t b, u
     if (b & 3) {
         uint16_t port = fw_port(src);
         fw_addr(src, addrs[b & 3], port);
+        if (src->ss_family == AF_INET6) /* the kernel delivers it on an IPv6 address */
+            fw_addr(dst, "2001:db8::2", fw_port(dst));
     }
     switch ((b >> 2) & 3) {
     case 1:

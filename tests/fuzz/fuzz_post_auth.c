@@ -314,6 +314,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             send_raw(in, re, si, sr, &s, pl, len);
             break;
         }
+        /* After every step: a stale entry is caught where it is made. */
+        fw_check(&in->e);
+        fw_check(&re->e);
     }
     fw_check(&in->e);
     fw_check(&re->e);

@@ -28,14 +28,23 @@ const struct hk_crypto *fw_crypto(void)
 
 void fw_addr(struct sockaddr_storage *ss, const char *ip, uint16_t port)
 {
-    struct sockaddr_in *s = (struct sockaddr_in *)ss;
     memset(ss, 0, sizeof(*ss));
+    if (strchr(ip, ':')) {
+        struct sockaddr_in6 *s = (struct sockaddr_in6 *)ss;
+        s->sin6_family = AF_INET6;
+        s->sin6_port = htons(port);
+        if (inet_pton(AF_INET6, ip, &s->sin6_addr) != 1)
+            fw_fail("bad address in the fuzz target");
+        return;
+    }
+    struct sockaddr_in *s = (struct sockaddr_in *)ss;
     s->sin_family = AF_INET;
     s->sin_port = htons(port);
     if (inet_pton(AF_INET, ip, &s->sin_addr) != 1)
         fw_fail("bad address in the fuzz target");
 }
 
+/* sin_port and sin6_port are at the same place. */
 uint16_t fw_port(const struct sockaddr_storage *ss)
 {
     return ntohs(((const struct sockaddr_in *)ss)->sin_port);
@@ -208,7 +217,7 @@ static struct fw_peer *owner(struct fw_world *w, const struct sockaddr_storage *
     const struct sockaddr_in *x = (const struct sockaddr_in *)a;
     for (size_t i = 0; i < w->npeers; i++) {
         const struct sockaddr_in *y = (const struct sockaddr_in *)&w->peers[i].addr;
-        if (x->sin_addr.s_addr == y->sin_addr.s_addr)
+        if (a->ss_family == AF_INET && x->sin_addr.s_addr == y->sin_addr.s_addr)
             return &w->peers[i];
     }
     return NULL;

@@ -56,7 +56,8 @@ const struct hk_crypto *fw_crypto(void);
 void fw_world_init(struct fw_world *w);
 /* Frees the engines and the recorded datagrams. */
 void fw_world_free(struct fw_world *w);
-/* A peer at ip (IPv4, port 500) running conf; aborts when the configuration is refused. */
+/* A peer at ip (IPv4, port 500; other addresses may be IPv6) running conf; aborts when the
+ * configuration is refused. */
 struct fw_peer *fw_peer_add(struct fw_world *w, const char *ip, const char *conf);
 
 /* A peer at ip whose engine eng the caller sets up with the callbacks of fw_ops (and frees):
