@@ -33,7 +33,8 @@ static size_t error_msg(uint8_t *b, int error, uint16_t flags, const uint8_t *tl
                          .msg = {.nlmsg_len = 16, .nlmsg_type = 24, .nlmsg_seq = SEQ}};
     memcpy(b, &h, sizeof(h));
     memcpy(b + sizeof(h), &e, sizeof(e));
-    memcpy(b + sizeof(h) + sizeof(e), tlv, tlvlen);
+    if (tlvlen)
+        memcpy(b + sizeof(h) + sizeof(e), tlv, tlvlen);
     return h.nlmsg_len;
 }
 
