@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ike/pool.h"
 #include "ike/sa.h"
 
 static void fw_fail(const char *what)
@@ -309,6 +310,18 @@ void fw_check(const struct ike_engine *e)
         if (key != spi_key(sa->initiator ? sa->spi_i : sa->spi_r))
             fw_fail("sa_by_spi key is not the SA's own SPI");
     }
+    /* Virtual addresses leased from the pools (2.19) are held by IKE SAs (vip_pool names the
+     * pool of a lease; an initiator's assigned addresses have none): a lease no SA holds
+     * is lost to the pool. */
+    size_t held = 0, leased = 0;
+    pos = 0;
+    while ((sa = hk_u64map_next(&e->sa_by_id, &pos, NULL)))
+        for (uint8_t i = 0; i < sa->nvip && i < 2; i++)
+            held += sa->vip_pool[i][0] != '\0';
+    for (size_t i = 0; i < e->npools; i++)
+        leased += hk_ippool_in_use(e->pools[i]);
+    if (leased > held)
+        fw_fail("a virtual address stays leased that no IKE SA holds");
     pos = 0;
     size_t nhalf = 0;
     while ((sa = hk_u64map_next(&e->half_open, &pos, NULL))) {
