@@ -203,6 +203,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 re->e.nhalf_open);
         abort();
     }
+    /* Both close what is left (SIGTERM): after the retransmissions give up, nothing remains. */
+    ike_engine_shutdown(&in->e);
+    ike_engine_shutdown(&re->e);
+    for (int i = 0; i < 4; i++) {
+        fw_pump(&w, 8);
+        fw_advance(&w, 600 * 1000);
+    }
+    fw_check_empty(&re->e);
+    fw_check_empty(&in->e);
     fw_world_free(&w);
     return 0;
 }

@@ -77,10 +77,12 @@ void fw_deliver(struct fw_peer *to, const struct sockaddr_storage *src,
 /* Delivers every datagram not yet pumped, as addressed, to the peer owning its destination
  * address, until no more are sent (at most rounds rounds). */
 void fw_pump(struct fw_world *w, unsigned rounds);
-/* Moves the clock and runs every engine's timers. */
+/* Moves the clock by ms, running every engine's timers as they fall due (no delivery). */
 void fw_advance(struct fw_world *w, uint64_t ms);
 
 /* Checks the engine's tables; aborts with a message naming the broken invariant. */
 void fw_check(const struct ike_engine *e);
+/* After a shutdown and a long quiet time: no SA, child, half-open entry or lease is left. */
+void fw_check_empty(const struct ike_engine *e);
 
 #endif
