@@ -20,7 +20,8 @@
  *          5  the network runs normally for y%8+1 rounds
  *          6  clock + (x<<8|y)*10 ms
  *          7  initiator -> responder SKF fragment number x of y (op&8: INFORMATIONAL, else
- *             CREATE_CHILD_SA) with the current message ID
+ *             CREATE_CHILD_SA) with the current message ID; op&16, while the initiator has a
+ *             request out: a fragment of the responder's response to it
  * In the payload, the octets fe ed c0 de become the SPI of the initiator's first Child SA
  * (the SPI a Delete or REKEY_SA names), so seeds stay valid with fresh SAs.
  * FUZZ_POST_AUTH_SEEDS=DIR writes seeds made from the engines' own messages, then exits.
@@ -311,6 +312,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                   .msg_id = si->req_next,
                                   .num = x,
                                   .total = y};
+            if ((op & 0x10) && si->out.npkts) {
+                /* A fragment of the responder's answer to the initiator's own request. */
+                s.from_initiator = false;
+                s.response = true;
+                s.exchange = si->out.exchange;
+                s.msg_id = si->out.msg_id;
+            }
             send_raw(in, re, si, sr, &s, pl, len);
             break;
         }
