@@ -129,8 +129,8 @@ static bool field_known(const struct ctl_command *c, const char *key)
     return false;
 }
 
-/* Runs one request; returns the reply object (never NULL unless memory ran out). */
-static json_t *run_request(struct hiked_control *ctl, const char *buf, size_t len)
+json_t *hiked_control_run(struct hiked *d, struct hiked_control_stats *stats, uint64_t opened_ms,
+                          const char *buf, size_t len)
 {
     struct ctl_err err = {{0}};
     json_t *result = NULL;
@@ -168,26 +168,31 @@ static json_t *run_request(struct hiked_control *ctl, const char *buf, size_t le
         }
     }
     bad = false;
-    struct hiked_control_view view = {.stats = &ctl->stats, .opened_ms = ctl->opened_ms};
-    hk_debug(&ctl->d->log, "control: %s", c->name);
-    result = c->fn(ctl->d, &view, req, &err);
+    struct hiked_control_view view = {.stats = stats, .opened_ms = opened_ms};
+    hk_debug(&d->log, "control: %s", c->name);
+    result = c->fn(d, &view, req, &err);
     if (!result && !err.msg[0])
         ctl_fail(&err, "out of memory");
 reply:
     json_decref(req);
-    ctl->stats.requests++;
+    stats->requests++;
     if (bad)
-        ctl->stats.bad_requests++;
+        stats->bad_requests++;
     if (!result) {
         /* jansson quotes the input near a syntax error: keep the reply valid UTF-8. */
         for (char *p = err.msg; *p; p++)
             if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
                 *p = '?';
-        ctl->stats.errors++;
-        hk_debug(&ctl->d->log, "control: error reply: %s", err.msg);
+        stats->errors++;
+        hk_debug(&d->log, "control: error reply: %s", err.msg);
         return json_pack("{s:b, s:s}", "ok", 0, "error", err.msg);
     }
     return json_pack("{s:b, s:o}", "ok", 1, "result", result);
+}
+
+static json_t *run_request(struct hiked_control *ctl, const char *buf, size_t len)
+{
+    return hiked_control_run(ctl->d, &ctl->stats, ctl->opened_ms, buf, len);
 }
 
 /* ---- clients ---- */

@@ -28,6 +28,14 @@ struct hiked_control_view {
     uint64_t opened_ms; /* engine clock when the socket opened (daemon uptime) */
 };
 
+/*
+ * Answers one request (len octets of JSON, without the newline): the reply object, never NULL
+ * unless memory ran out; stats counts it. Apart from the socket so that the request handling
+ * can be fuzzed without one (tests/fuzz/fuzz_control.c).
+ */
+json_t *hiked_control_run(struct hiked *d, struct hiked_control_stats *stats, uint64_t opened_ms,
+                          const char *buf, size_t len);
+
 struct ctl_err {
     char msg[512];
 };

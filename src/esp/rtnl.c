@@ -3,12 +3,14 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
+#include <limits.h>
 #include <linux/fib_rules.h>
 #include <linux/if_addr.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -95,8 +97,14 @@ static int error_cb(const struct nlmsghdr *nlh, void *data)
         ack->error = EBADMSG;
         return MNL_CB_ERROR;
     }
+    if (e->error == INT_MIN) { /* no errno; and its negation overflows */
+        ack->error = EBADMSG;
+        return MNL_CB_ERROR;
+    }
     ack->error = e->error < 0 ? -e->error : e->error;
-    if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
+    /* The TLVs follow the echoed request: its header says how long that is (not capped). */
+    if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) &&
+        ((nlh->nlmsg_flags & NLM_F_CAPPED) || e->msg.nlmsg_len >= sizeof(struct nlmsghdr))) {
         size_t off = sizeof(*e);
         if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
             off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
@@ -106,18 +114,56 @@ static int error_cb(const struct nlmsghdr *nlh, void *data)
     return ack->error ? MNL_CB_ERROR : MNL_CB_STOP;
 }
 
+int hk_rtnl_parse_reply(const void *buf, size_t len, uint32_t seq, uint32_t portid, int *error,
+                        char *msg, size_t msglen)
+{
+    mnl_cb_t ctl[NLMSG_MIN_TYPE] = {0};
+    struct ack ack = {0, ""};
+    ctl[NLMSG_ERROR] = error_cb;
+    /* libmnl walks the datagram with int lengths, so a message length of 2 GiB or more passes
+     * its bounds check and the walk jumps out of the buffer; and it reads a message's
+     * attributes up to its length rounded up to 4, which the kernel always sends (its
+     * messages are padded) but a datagram cut short does not have. Walk it first. */
+    const uint8_t *p = buf;
+    size_t left = len;
+    bool bad = len > INT_MAX;
+    while (!bad && left >= sizeof(struct nlmsghdr)) {
+        struct nlmsghdr h;
+        memcpy(&h, p, sizeof(h));
+        bad = h.nlmsg_len > INT_MAX;
+        if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > left)
+            break; /* where libmnl stops too */
+        bad |= MNL_ALIGN(h.nlmsg_len) > left;
+        if (MNL_ALIGN(h.nlmsg_len) >= left)
+            break;
+        p += MNL_ALIGN(h.nlmsg_len);
+        left -= MNL_ALIGN(h.nlmsg_len);
+    }
+    if (bad) {
+        *error = EBADMSG;
+        if (msglen)
+            snprintf(msg, msglen, "malformed netlink reply");
+        return MNL_CB_ERROR;
+    }
+    int rc = mnl_cb_run2(buf, len, seq, portid, NULL, &ack, ctl, NLMSG_MIN_TYPE);
+    int saved = errno; /* libmnl's reason for an error without a reply code */
+    *error = ack.error;
+    if (msglen)
+        snprintf(msg, msglen, "%s", ack.msg);
+    errno = saved;
+    return rc;
+}
+
 /* Sends nlh and waits for its ACK. what names the request in messages. */
 static int talk(struct hk_rtnl *r, struct nlmsghdr *nlh, const char *what)
 {
     char buf[MNL_SOCKET_BUFFER_SIZE];
-    mnl_cb_t ctl[NLMSG_MIN_TYPE] = {0};
-    struct ack ack = {0, ""};
+    char msg[128] = "";
     ssize_t n;
     int rc;
 
     if (!r->nl)
         return fail(r, HK_E_STATE, "%s: socket not open", what);
-    ctl[NLMSG_ERROR] = error_cb;
     nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
     nlh->nlmsg_seq = ++r->seq;
     if (mnl_socket_sendto(r->nl, nlh, nlh->nlmsg_len) < 0) {
@@ -132,15 +178,15 @@ static int talk(struct hk_rtnl *r, struct nlmsghdr *nlh, const char *what)
             r->last_errno = errno;
             return fail(r, HK_E_IO, "%s: receive: %s", what, strerror(r->last_errno));
         }
-        ack.error = 0;
-        rc = mnl_cb_run2(buf, (size_t)n, r->seq, r->portid, NULL, &ack, ctl, NLMSG_MIN_TYPE);
+        int e = 0;
+        rc = hk_rtnl_parse_reply(buf, (size_t)n, r->seq, r->portid, &e, msg, sizeof(msg));
         if (rc == MNL_CB_STOP)
             break;
         if (rc == MNL_CB_ERROR) {
-            int e = ack.error ? ack.error : errno;
+            e = e ? e : errno;
             r->last_errno = e;
-            if (ack.msg[0])
-                return fail(r, HK_E_IO, "%s: %s (%s)", what, strerror(e), ack.msg);
+            if (msg[0])
+                return fail(r, HK_E_IO, "%s: %s (%s)", what, strerror(e), msg);
             return fail(r, HK_E_IO, "%s: %s", what, strerror(e));
         }
         /* MNL_CB_OK: a message of another sequence or a non-final part; keep reading. */

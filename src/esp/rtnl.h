@@ -61,4 +61,14 @@ int hk_rtnl_route_del(struct hk_rtnl *r, int ifindex, const struct hk_ip *dst, u
 int hk_rtnl_rule_add(struct hk_rtnl *r, int family, uint32_t mark, uint32_t table, uint32_t prio);
 int hk_rtnl_rule_del(struct hk_rtnl *r, int family, uint32_t mark, uint32_t table, uint32_t prio);
 
+/*
+ * Parses one datagram of replies to request seq from the kernel (portid: ours): runs
+ * libmnl's callbacks over it, an ACK or error message giving *error (an errno, 0 for an ACK)
+ * and msg (the extended ACK text, "" when none; msglen may be 0). Returns MNL_CB_STOP (the
+ * ACK), MNL_CB_ERROR (an error reply or a malformed datagram) or MNL_CB_OK (read on).
+ * Separate from the socket so that the parser can be fuzzed (tests/fuzz/fuzz_rtnl_reply.c).
+ */
+int hk_rtnl_parse_reply(const void *buf, size_t len, uint32_t seq, uint32_t portid, int *error,
+                        char *msg, size_t msglen);
+
 #endif

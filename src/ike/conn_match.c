@@ -148,7 +148,7 @@ size_t sa_ts_local(const struct ike_sa *sa, const struct hk_conn *conn,
                    const struct hk_child_conf *cc, struct ike_ts *out, size_t max)
 {
     struct sockaddr_storage v;
-    if (sa->initiator && sa->nvip) {
+    if (sa->nvip && !engine_vip_leased(sa)) { /* our own, given by the peer (2.19) */
         engine_vip_sockaddr(&sa->vip[0], &v);
         return conn_ts(cc->local_ts, cc->nlocal_ts, &v, out, max);
     }
@@ -174,7 +174,7 @@ size_t sa_ts_remote(const struct ike_sa *sa, const struct hk_child_conf *cc, str
                     size_t max)
 {
     struct sockaddr_storage v;
-    if (!sa->initiator && sa->nvip) {
+    if (engine_vip_leased(sa)) { /* the peer's, leased by us */
         engine_vip_sockaddr(&sa->vip[0], &v);
         return conn_ts(cc->remote_ts, cc->nremote_ts, &v, out, max);
     }

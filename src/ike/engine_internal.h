@@ -131,6 +131,9 @@ int engine_vip_assign(struct ike_engine *e, struct ike_sa *sa, const struct hk_c
 /* Initiator: the addresses of a CFG_REPLY. */
 int engine_vip_take(struct ike_engine *e, struct ike_sa *sa, const struct ike_pl_cp *cp);
 void engine_vip_release(struct ike_engine *e, struct ike_sa *sa);
+/* True when sa's virtual addresses are leases from our pools (we are the gateway), false
+ * when they were assigned to us or there are none. */
+bool engine_vip_leased(const struct ike_sa *sa);
 void engine_vip_sockaddr(const struct hk_ip *ip, struct sockaddr_storage *out);
 
 /* Exchanges. */

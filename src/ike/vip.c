@@ -58,10 +58,17 @@ void engine_pools_free(struct ike_engine *e)
     e->npools = 0;
 }
 
+bool engine_vip_leased(const struct ike_sa *sa)
+{
+    /* Not sa->initiator: after an IKE rekey the gateway started, its SA holding the leases
+     * has the I flag (2.18). A lease names its pool; an assigned address has none. */
+    return sa->nvip && sa->vip_pool[0][0];
+}
+
 void engine_vip_release(struct ike_engine *e, struct ike_sa *sa)
 {
     char txt[INET6_ADDRSTRLEN];
-    for (uint8_t i = 0; !sa->initiator && i < sa->nvip; i++) {
+    for (uint8_t i = 0; engine_vip_leased(sa) && i < sa->nvip; i++) {
         struct hk_ippool *p = pool_by_name(e, sa->vip_pool[i]);
         if (p && !hk_ippool_release(p, &sa->vip[i]))
             hk_debug(e->log, "virtual address %s returned to pool %s",
