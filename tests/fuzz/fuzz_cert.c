@@ -5,7 +5,8 @@
  * matching (hk_cert_matches_id for every ID type, subject strings) and identities as the
  * configuration writes them (hk_id_parse, DNs to DER).
  *
- * Input: octet 0 flags (bit 0: the anchor is also the pinned certificate), octet 1 the ID
+ * Input: octet 0 flags (bit 0: the anchor is also the pinned certificate; bit 1: a policy
+ * that accepts any EKU, key size and SHA-1 instead of the default one), octet 1 the ID
  * type, octet 2 the AUTH method, then length-prefixed blobs (2 octets big-endian each): the
  * trust anchor (DER), the ID data, the AUTH data, then CERT payloads (first octet the
  * encoding, the rest its data). Seeds are real chains with a valid signature (certgen at
@@ -53,6 +54,8 @@ static size_t split(const uint8_t *d, size_t n, struct blob *b, size_t max)
 static void id_checks(X509 *leaf, uint8_t type, const struct blob *id)
 {
     char buf[256];
+    hk_cert_check_eku(leaf, HK_X509_EKU_SERVER_AUTH | HK_X509_EKU_IPSEC_IKE, buf, sizeof(buf));
+    hk_cert_check_key(leaf, 2048, 256, buf, sizeof(buf));
     uint8_t *der = NULL;
     size_t len = 0;
     hk_cert_subject_str(leaf, buf, sizeof(buf));
@@ -111,8 +114,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct ike_pl_id id = {.type = idtype, .data = {b[1].p, b[1].len}};
     struct ike_pl_auth auth = {.method = method, .data = {b[2].p, b[2].len}};
     if (t || ((flags & 1) && anchor)) {
+        /* Bit 1: a policy that takes anything (EKU, key size, SHA-1), to reach the signature
+         * check behind it; else the default policy. */
+        static const struct auth_cert_policy lax = {
+            .eku_any = true, .min_rsa = 0, .min_ec = 0, .allow_sha1 = true};
         int rc = auth_cert_verify(fw_crypto(), t, &m, &id, &auth, octets, sizeof(octets),
-                                  (flags & 1) ? anchor : NULL, err, sizeof(err));
+                                  (flags & 1) ? anchor : NULL, (flags & 2) ? &lax : NULL, err,
+                                  sizeof(err));
         if (rc && !memchr(err, 0, sizeof(err)))
             abort();
         if (getenv("FUZZ_VERBOSE"))

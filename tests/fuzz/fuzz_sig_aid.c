@@ -5,13 +5,15 @@
  * RSA-2048, P-256, Ed25519, P-384) and the method (bits 2-4: 14, 14, 1, 9, 10, 11, 14, 14);
  * the rest is the Authentication Data. Keys are made once per process, so a signature in the
  * input never verifies: what is fuzzed is everything before the signature check, and the
- * check itself on junk. The answer must be one of the documented errors.
+ * check itself on junk. The answer must be one of the documented errors. The AlgorithmIdentifier
+ * alone also goes to hk_sig_aid_parse.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "unit/certgen.h"
+#include "common/diag.h"
 #include "common/err.h"
 #include "crypto/sig.h"
 #include "fw_world.h"
@@ -39,12 +41,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!ad)
         abort();
     memcpy(ad, data + 1, len);
-    int rc = method == 14 ? hk_auth_sig_verify(fw_crypto(), k, ad, len, octets, sizeof(octets))
+    struct hk_diag d = {0};
+    int rc = method == 14 ? hk_auth_sig_verify(fw_crypto(), k, ad, len, octets, sizeof(octets), &d)
                           : hk_auth_sig_verify_legacy(fw_crypto(), method, k, ad, len, octets,
                                                       sizeof(octets));
     if (rc != HK_E_SYNTAX && rc != HK_E_UNSUPPORTED && rc != HK_E_AUTH && rc != HK_E_INVALID &&
         rc != HK_E_NOMEM && rc != HK_E_CRYPTO)
         abort(); /* 0 would be a forged signature; anything else is undocumented */
+    /* The AlgorithmIdentifier parser on its own: the field after the ASN.1 Length octet, as
+     * long as that octet says (cut at the end of the input), with a copy of exactly that size. */
+    if (len >= 1) {
+        size_t alen = ad[0] < len - 1 ? ad[0] : len - 1;
+        uint8_t *aid = malloc(alen ? alen : 1);
+        struct hk_sig_aid out;
+        if (!aid)
+            abort();
+        memcpy(aid, ad + 1, alen);
+        rc = hk_sig_aid_parse(aid, alen, &out, &d);
+        if (rc == HK_OK && (out.kind < HK_SIG_RSA_PKCS1 || out.kind > HK_SIG_ED25519 ||
+                            out.hash < HK_SIG_HASH_SHA2_256 || out.hash > HK_SIG_HASH_IDENTITY))
+            abort();
+        if (rc != HK_OK && rc != HK_E_SYNTAX && rc != HK_E_UNSUPPORTED)
+            abort();
+        free(aid);
+    }
     free(ad);
     return 0;
 }
