@@ -112,7 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct ike_pl_auth auth = {.method = method, .data = {b[2].p, b[2].len}};
     if (t || ((flags & 1) && anchor)) {
         int rc = auth_cert_verify(fw_crypto(), t, &m, &id, &auth, octets, sizeof(octets),
-                                  (flags & 1) ? anchor : NULL, err, sizeof(err));
+                                  (flags & 1) ? anchor : NULL, NULL, err, sizeof(err));
         if (rc && !memchr(err, 0, sizeof(err)))
             abort();
         if (getenv("FUZZ_VERBOSE"))
