@@ -14,6 +14,7 @@ static const char *const conn_keys[] = {
     "dpd_delay",   "dpd_action",    "start_action", "close_action", "request_vip", "pools",
     "mobike",      "fragmentation", "encap",        "children",
     "max_children", "max_ike_sas", "max_leases", /* limits of an authenticated peer */
+    "context_keys",
     NULL,
 };
 /* clang-format on */
@@ -28,6 +29,8 @@ static const char *const sig_names[] = {"rfc7427", "classic", NULL}; /* enum hk_
 static const char *const start_names[] = {"none", "trap", "start", NULL};
 static const char *const action_names[] = {"clear", "trap", "restart", NULL};
 static const char *const vip_names[] = {"none", "ipv4", "ipv6", "both", NULL};
+/* enum hk_context_keys, in order. */
+static const char *const context_key_names[] = {"derived", "skeyseed", "dh", NULL};
 
 const char *hk_start_action_name(enum hk_start_action a)
 {
@@ -522,6 +525,10 @@ int hk_cfg_parse_conn(struct hk_cfg_ctx *c, const config_setting_t *g, const str
         return rc;
     conn->request_vip4 = v == 1 || v == 3;
     conn->request_vip6 = v == 2 || v == 3;
+    v = HK_CONTEXT_KEYS_DERIVED;
+    if ((rc = hk_cfg_enum(c, g, "context_keys", context_key_names, &v)) < 0)
+        return rc;
+    conn->context_keys = (enum hk_context_keys)v;
 
     if ((rc = parse_pools_ref(c, g, cfg, conn)) < 0 ||
         (rc = hk_cfg_bool(c, g, "mobike", &conn->mobike)) < 0 ||

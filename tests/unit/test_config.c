@@ -388,6 +388,9 @@ static const struct bad bad_cases[] = {
                                           "string"},
     {HEAD "    mobike = \"yes\";\n" TAIL,
      "<string>:6: connections.a.mobike: expected true or false, found a string"},
+    {HEAD "    context_keys = \"private\";\n" TAIL,
+     "<string>:6: connections.a.context_keys: unknown value 'private' (one of \"derived\", "
+     "\"skeyseed\", \"dh\")"},
     {HEAD "    local_addrs = 5;\n" TAIL, "<string>:6: connections.a.local_addrs: expected a "
                                          "string or a list of strings, found an integer"},
     {HEAD "    ike = [\"aes128-sha256-ecp256\", 3];\n" TAIL, ""}, /* libconfig: mixed array */
