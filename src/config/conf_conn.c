@@ -362,6 +362,12 @@ static int parse_ike_times(struct hk_cfg_ctx *c, const config_setting_t *g, stru
     if ((rc = hk_cfg_duration(c, g, "rekey_time", HK_CONF_MAX_LIFETIME, &conn->rekey_time)) < 0 ||
         (rc = hk_cfg_duration(c, g, "reauth_time", HK_CONF_MAX_LIFETIME, &conn->reauth_time)) < 0)
         return rc;
+    /* Accepted settings must do what they say: re-authentication comes with the Child SA
+     * hand-over, not yet. */
+    if (conn->reauth_time)
+        return hk_cfg_fail_member(c, g, "reauth_time",
+                                  "re-authentication is not implemented yet: leave it 0 or out "
+                                  "(rekey_time renews the keys)");
     uint32_t last = conn->rekey_time > conn->reauth_time ? conn->rekey_time : conn->reauth_time;
     uint32_t first =
         conn->rekey_time && conn->reauth_time
@@ -511,6 +517,9 @@ int hk_cfg_parse_conn(struct hk_cfg_ctx *c, const config_setting_t *g, const str
     if ((rc = hk_cfg_enum(c, g, "dpd_action", action_names, &v)) < 0)
         return rc;
     conn->dpd_action = (enum hk_sa_action)v;
+    if (conn->dpd_action == HK_ACTION_TRAP)
+        return hk_cfg_fail(c, hk_cfg_member(g, "dpd_action"),
+                           "\"trap\" is not implemented yet: use \"clear\" or \"restart\"");
     v = HK_ACTION_CLEAR;
     if ((rc = hk_cfg_enum(c, g, "close_action", action_names, &v)) < 0)
         return rc;
