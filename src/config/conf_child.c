@@ -127,6 +127,11 @@ int hk_cfg_parse_child(struct hk_cfg_ctx *c, const config_setting_t *g, const st
     if ((rc = hk_cfg_enum(c, g, "dpd_action", action_names, &v)) < 0)
         return rc;
     child->dpd_action = (enum hk_sa_action)v;
+    /* What a dead peer does is decided per IKE SA, by the connection's dpd_action. */
+    if (child->dpd_action != conn->dpd_action)
+        return hk_cfg_fail(c, hk_cfg_member(g, "dpd_action"),
+                           "a dpd_action of its own per child is not implemented yet: set it on "
+                           "the connection");
     v = (int)conn->close_action;
     if ((rc = hk_cfg_enum(c, g, "close_action", action_names, &v)) < 0)
         return rc;

@@ -14,6 +14,7 @@ static const char *const conn_keys[] = {
     "dpd_delay",   "dpd_action",    "start_action", "close_action", "request_vip", "pools",
     "mobike",      "fragmentation", "encap",        "children",
     "max_children", "max_ike_sas", "max_leases", /* limits of an authenticated peer */
+    "context_keys",
     NULL,
 };
 /* clang-format on */
@@ -28,6 +29,8 @@ static const char *const sig_names[] = {"rfc7427", "classic", NULL}; /* enum hk_
 static const char *const start_names[] = {"none", "trap", "start", NULL};
 static const char *const action_names[] = {"clear", "trap", "restart", NULL};
 static const char *const vip_names[] = {"none", "ipv4", "ipv6", "both", NULL};
+/* enum hk_context_keys, in order. */
+static const char *const context_key_names[] = {"derived", "skeyseed", "dh", NULL};
 
 const char *hk_start_action_name(enum hk_start_action a)
 {
@@ -359,6 +362,12 @@ static int parse_ike_times(struct hk_cfg_ctx *c, const config_setting_t *g, stru
     if ((rc = hk_cfg_duration(c, g, "rekey_time", HK_CONF_MAX_LIFETIME, &conn->rekey_time)) < 0 ||
         (rc = hk_cfg_duration(c, g, "reauth_time", HK_CONF_MAX_LIFETIME, &conn->reauth_time)) < 0)
         return rc;
+    /* Accepted settings must do what they say: re-authentication comes with the Child SA
+     * hand-over, not yet. */
+    if (conn->reauth_time)
+        return hk_cfg_fail_member(c, g, "reauth_time",
+                                  "re-authentication is not implemented yet: leave it 0 or out "
+                                  "(rekey_time renews the keys)");
     uint32_t last = conn->rekey_time > conn->reauth_time ? conn->rekey_time : conn->reauth_time;
     uint32_t first =
         conn->rekey_time && conn->reauth_time
@@ -508,6 +517,9 @@ int hk_cfg_parse_conn(struct hk_cfg_ctx *c, const config_setting_t *g, const str
     if ((rc = hk_cfg_enum(c, g, "dpd_action", action_names, &v)) < 0)
         return rc;
     conn->dpd_action = (enum hk_sa_action)v;
+    if (conn->dpd_action == HK_ACTION_TRAP)
+        return hk_cfg_fail(c, hk_cfg_member(g, "dpd_action"),
+                           "\"trap\" is not implemented yet: use \"clear\" or \"restart\"");
     v = HK_ACTION_CLEAR;
     if ((rc = hk_cfg_enum(c, g, "close_action", action_names, &v)) < 0)
         return rc;
@@ -522,6 +534,10 @@ int hk_cfg_parse_conn(struct hk_cfg_ctx *c, const config_setting_t *g, const str
         return rc;
     conn->request_vip4 = v == 1 || v == 3;
     conn->request_vip6 = v == 2 || v == 3;
+    v = HK_CONTEXT_KEYS_DERIVED;
+    if ((rc = hk_cfg_enum(c, g, "context_keys", context_key_names, &v)) < 0)
+        return rc;
+    conn->context_keys = (enum hk_context_keys)v;
 
     if ((rc = parse_pools_ref(c, g, cfg, conn)) < 0 ||
         (rc = hk_cfg_bool(c, g, "mobike", &conn->mobike)) < 0 ||

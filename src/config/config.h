@@ -142,6 +142,18 @@ struct hk_child_conf {
     uint32_t replay_window; /* packets; 0 disables replay protection */
 };
 
+/*
+ * The IKE key material an IKE SA of a connection keeps beyond what it uses, so that its
+ * context can carry it in the context draft's three ways: the derived SK_* keys (always kept),
+ * also SKEYSEED, or also our Diffie-Hellman private value with the peer's KE value. Only
+ * SAs made by IKE_SA_INIT keep the last two (a rekeyed SA's SKEYSEED also needs the old SK_d).
+ */
+enum hk_context_keys {
+    HK_CONTEXT_KEYS_DERIVED = 0,
+    HK_CONTEXT_KEYS_SKEYSEED = 1,
+    HK_CONTEXT_KEYS_DH = 2,
+};
+
 struct hk_conn {
     char *name;
     struct hk_addr_conf *local_addrs; /* never empty: [%any] by default */
@@ -166,8 +178,9 @@ struct hk_conn {
     char **pools;                    /* responder: pools to assign virtual addresses from */
     size_t npools;
     bool mobike;
-    bool fragmentation; /* RFC 7383; defaults to the daemon setting */
-    bool encap;         /* force UDP encapsulation (RFC 3948) even without NAT */
+    bool fragmentation;                /* RFC 7383; defaults to the daemon setting */
+    bool encap;                        /* force UDP encapsulation (RFC 3948) even without NAT */
+    enum hk_context_keys context_keys; /* which key material an IKE SA keeps for export */
     /* Limits of an authenticated peer; 0 = none. */
     uint32_t max_children; /* Child SAs per IKE SA (NO_ADDITIONAL_SAS past it) */
     uint32_t max_ike_sas;  /* IKE SAs per peer identity (AUTHENTICATION_FAILED past it) */

@@ -310,6 +310,32 @@ static int ecp_public(const struct hk_crypto *c, const struct ke_group *g, const
     return r;
 }
 
+int hk_ke_private(const struct hk_ke *k, struct hk_secret **out)
+{
+    *out = NULL;
+    const struct ke_group *g = k->g;
+    size_t len = g->kind == KE_MODP ? g->pub_len : g->shared_len;
+    struct hk_secret *s = hk_secret_new(len);
+    if (!s)
+        return HK_E_NOMEM;
+    int r = HK_E_CRYPTO;
+    if (g->kind == KE_X25519) {
+        size_t n = len;
+        if (EVP_PKEY_get_raw_private_key(k->pkey, s->data, &n) == 1 && n == len)
+            r = HK_OK;
+    } else {
+        BIGNUM *d = NULL;
+        if (EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_PRIV_KEY, &d) == 1 &&
+            BN_bn2binpad(d, s->data, (int)len) == (int)len)
+            r = HK_OK;
+        BN_clear_free(d);
+    }
+    if (r)
+        hk_secret_free(&s);
+    *out = s;
+    return r;
+}
+
 int hk_ke_new_from_private(const struct hk_crypto *c, uint16_t group, const uint8_t *priv,
                            size_t len, struct hk_ke **out)
 {

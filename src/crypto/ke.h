@@ -32,9 +32,10 @@ int hk_ke_new(const struct hk_crypto *c, uint16_t group, struct hk_ke **out);
 int hk_ke_prefetch(struct hk_crypto *c);
 void hk_ke_prefetch_free(struct hk_crypto *c);
 /*
- * For tests and known-answer checks only: the key from a given private value (MODP:
- * big-endian exponent; ECP: big-endian scalar of the field size; X25519: 32 octets, RFC
- * 7748). Never use it for a real exchange.
+ * The key from a given private value (MODP: big-endian exponent; ECP: big-endian scalar of
+ * the field size; X25519: 32 octets, RFC 7748), as hk_ke_private gives it: known-answer tests,
+ * and an SA moved to another node with its Diffie-Hellman key (the context draft's first way
+ * to carry keys). Never for a new exchange: a private key is used once (RFC 6989 2.2).
  */
 int hk_ke_new_from_private(const struct hk_crypto *c, uint16_t group, const uint8_t *priv,
                            size_t len, struct hk_ke **out);
@@ -42,6 +43,9 @@ int hk_ke_new_from_private(const struct hk_crypto *c, uint16_t group, const uint
 void hk_ke_free(struct hk_ke *k);
 
 uint16_t hk_ke_group(const struct hk_ke *k);
+/* Our private value in the form hk_ke_new_from_private takes (MODP: the exponent padded to the
+ * modulus size; ECP: the scalar padded to the field size; X25519: 32 octets), in secret memory. */
+int hk_ke_private(const struct hk_ke *k, struct hk_secret **out);
 /* Copies our public value; len must equal hk_ke_public_len. */
 int hk_ke_public(const struct hk_ke *k, uint8_t *out, size_t len);
 /*

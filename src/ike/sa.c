@@ -245,6 +245,9 @@ void ike_sa_free(struct ike_sa *sa)
     ike_bytes_clear(&sa->create.nonce);
     ike_bytes_clear(&sa->peer_id.data);
     ike_bytes_clear(&sa->local_id.data);
+    hk_secret_free(&sa->skeyseed);
+    hk_secret_free(&sa->dh_private);
+    ike_bytes_clear(&sa->peer_ke);
     ike_sent_clear(&sa->out);
     ike_sent_clear(&sa->resp);
     ike_frag_in_clear(&sa->frag);
@@ -294,4 +297,14 @@ int ike_sa_inherit(struct ike_sa *ns, const struct ike_sa *sa)
     if (!rc)
         rc = ike_bytes_set(&ns->local_id.data, sa->local_id.data.p, sa->local_id.data.len);
     return rc;
+}
+
+void ike_sa_trim_context_keys(struct ike_sa *sa, enum hk_context_keys keep)
+{
+    if (keep < HK_CONTEXT_KEYS_DH) {
+        hk_secret_free(&sa->dh_private);
+        ike_bytes_clear(&sa->peer_ke);
+    }
+    if (keep < HK_CONTEXT_KEYS_SKEYSEED)
+        hk_secret_free(&sa->skeyseed);
 }

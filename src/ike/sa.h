@@ -15,6 +15,7 @@
 #include "crypto/ke.h"
 #include "crypto/sk_cipher.h"
 #include "ike/codec/msg.h"
+#include "config/config.h"
 #include "config/ts_conf.h"
 #include "esp/esp_state.h"
 #include "ike/proposal.h"
@@ -106,6 +107,10 @@ struct ike_sa {
     struct hk_ike_alg alg;
     struct hk_ike_keys keys;
     struct ike_bytes ni, nr; /* nonces: Child SA keys of IKE_AUTH (2.17) */
+    /* Kept only as the connection's context_keys asks (config.h), for a context export:
+     * SKEYSEED, or also our Diffie-Hellman private value and the peer's KE value. */
+    struct hk_secret *skeyseed, *dh_private;
+    struct ike_bytes peer_ke;
 
     /* Message IDs (2.3): window size 1 both ways. */
     uint32_t req_next;      /* ID of our next request */
@@ -288,6 +293,9 @@ void child_sa_free(struct child_sa *c);
  * leaves ns partly set (its owner frees it).
  */
 int ike_sa_inherit(struct ike_sa *ns, const struct ike_sa *sa);
+/* Wipes the key material beyond what keep asks for (a responder's connection may change at
+ * IKE_AUTH). */
+void ike_sa_trim_context_keys(struct ike_sa *sa, enum hk_context_keys keep);
 /* Where the IKE SA's Child SAs send ESP now: its addresses, and UDP encapsulation (RFC 3948)
  * when a NAT is in the path or IKE has moved off port 500 (2.23). */
 struct hk_dp_path ike_sa_dp_path(const struct ike_sa *sa);

@@ -231,6 +231,9 @@ static void established(struct ike_engine *e, struct ike_sa *sa)
     /* The IKE_SA_INIT messages have been signed; nonces stay for Child SA keys (2.17). */
     ike_bytes_clear(&sa->init_req);
     ike_bytes_clear(&sa->init_resp);
+    /* A responder's connection may have changed at IKE_AUTH: keep only what it asks for. */
+    const struct hk_conn *conn = hk_config_find_conn(e->cfg, sa->conn);
+    ike_sa_trim_context_keys(sa, conn ? conn->context_keys : HK_CONTEXT_KEYS_DERIVED);
     e->stats.ike_up++;
     engine_sa_established(e, sa);
     if (e->ops.ike_up)

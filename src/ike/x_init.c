@@ -161,6 +161,16 @@ static int derive_keys(struct ike_engine *e, struct ike_sa *sa, const struct ike
                          g_ir->data, g_ir->len, &skeyseed);
     if (!rc)
         rc = engine_ike_keys(e, sa, skeyseed);
+    /* What the connection keeps for a context export (the draft's first two ways to carry
+     * IKE keys); by default only the derived keys stay. */
+    const struct hk_conn *conn = hk_config_find_conn(e->cfg, sa->conn);
+    enum hk_context_keys keep = conn ? conn->context_keys : HK_CONTEXT_KEYS_DERIVED;
+    if (!rc && keep >= HK_CONTEXT_KEYS_SKEYSEED) {
+        sa->skeyseed = skeyseed;
+        skeyseed = NULL;
+    }
+    if (!rc && keep >= HK_CONTEXT_KEYS_DH && !(rc = hk_ke_private(sa->ke, &sa->dh_private)))
+        rc = ike_bytes_set(&sa->peer_ke, peer_ke->p, peer_ke->len);
     hk_secret_free(&g_ir);
     hk_secret_free(&skeyseed);
     /* The private key has done its job; drop it now rather than with the SA. */

@@ -151,11 +151,11 @@ static void full_example(void **state)
     check_prop(&c->ike[0], "aes128gcm16-prfsha512-ecp384-modp2048");
     check_prop(&c->ike[1], "aes192-aes256-sha512-sha384-prfsha512-prfsha384-x25519");
     assert_int_equal(c->rekey_time, 7200);
-    assert_int_equal(c->reauth_time, 86400);
+    assert_int_equal(c->reauth_time, 0);
     assert_int_equal(c->life_time, 25 * 3600);
     assert_int_equal(c->rekey_jitter, 300);
     assert_int_equal(c->dpd_delay, 0);
-    assert_int_equal(c->dpd_action, HK_ACTION_TRAP);
+    assert_int_equal(c->dpd_action, HK_ACTION_CLEAR);
     assert_int_equal(c->start_action, HK_START_TRAP);
     assert_int_equal(c->close_action, HK_ACTION_CLEAR);
     assert_false(c->request_vip4);
@@ -198,7 +198,7 @@ static void full_example(void **state)
     const struct hk_child_conf *dflt = hk_conn_find_child(c, "dflt");
     assert_non_null(dflt);
     assert_int_equal(dflt->start_action, HK_START_TRAP);
-    assert_int_equal(dflt->dpd_action, HK_ACTION_TRAP);
+    assert_int_equal(dflt->dpd_action, HK_ACTION_CLEAR);
     assert_int_equal(dflt->close_action, HK_ACTION_CLEAR);
     assert_null(hk_conn_find_child(c, "nope"));
     assert_null(hk_config_find_conn(cfg, "nope"));
@@ -298,15 +298,16 @@ static void defaults_applied(void **state)
 static void derived_limits(void **state)
 {
     (void)state;
-    /* Hard limits follow the soft ones (+10%), jitter the shorter of rekey and reauth. */
+    /* Hard limits follow the soft ones (+10%), jitter a tenth of the rekey time (reauth_time
+     * stays 0 until re-authentication is implemented). */
     struct hk_config *cfg = load_ok(
         "connections = { a = { local = { auth = \"psk\"; }; psk = \"a shared secret\";\n"
-        " rekey_time = 0; reauth_time = \"10h\";\n"
+        " rekey_time = \"10h\";\n"
         " children = { c = { rekey_time = \"20m\"; rekey_bytes = \"10M\"; rekey_packets = 1000;"
         " }; }; }; };");
     const struct hk_conn *c = &cfg->conns[0];
-    assert_int_equal(c->rekey_time, 0);
-    assert_int_equal(c->reauth_time, 36000);
+    assert_int_equal(c->rekey_time, 36000);
+    assert_int_equal(c->reauth_time, 0);
     assert_int_equal(c->life_time, 39600);
     assert_int_equal(c->rekey_jitter, 3600);
     const struct hk_child_lifetime *l = &c->children[0].lifetime;
@@ -388,6 +389,18 @@ static const struct bad bad_cases[] = {
                                           "string"},
     {HEAD "    mobike = \"yes\";\n" TAIL,
      "<string>:6: connections.a.mobike: expected true or false, found a string"},
+    {HEAD "    reauth_time = \"12h\";\n" TAIL,
+     "<string>:6: connections.a.reauth_time: re-authentication is not implemented yet: leave it "
+     "0 or out (rekey_time renews the keys)"},
+    {HEAD "    dpd_action = \"trap\";\n" TAIL,
+     "<string>:6: connections.a.dpd_action: \"trap\" is not implemented yet: use \"clear\" or "
+     "\"restart\""},
+    {CHILD("      dpd_action = \"restart\";"),
+     "<string>:7: connections.a.children.c.dpd_action: a dpd_action of its own per child is not "
+     "implemented yet: set it on the connection"},
+    {HEAD "    context_keys = \"private\";\n" TAIL,
+     "<string>:6: connections.a.context_keys: unknown value 'private' (one of \"derived\", "
+     "\"skeyseed\", \"dh\")"},
     {HEAD "    local_addrs = 5;\n" TAIL, "<string>:6: connections.a.local_addrs: expected a "
                                          "string or a list of strings, found an integer"},
     {HEAD "    ike = [\"aes128-sha256-ecp256\", 3];\n" TAIL, ""}, /* libconfig: mixed array */

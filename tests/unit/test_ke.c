@@ -440,6 +440,39 @@ static void private_key_arguments(void **state)
     assert_null(k);
 }
 
+/* Our private value out and back in (an SA carried to another node with its DH key): the
+ * same public value, and the same shared secret with a peer. */
+static void private_value_round_trip(void **state)
+{
+    const struct hk_crypto *c = *state;
+    static const uint16_t grp[] = {14, 19, 20, 31};
+    for (size_t i = 0; i < sizeof(grp) / sizeof(grp[0]); i++) {
+        struct hk_ke *a, *b, *a2;
+        struct hk_secret *priv, *s1, *s2;
+        size_t pl = hk_ke_public_len(grp[i]);
+        uint8_t pa[HK_KE_MAX_PUBLIC], pa2[HK_KE_MAX_PUBLIC], pb[HK_KE_MAX_PUBLIC];
+        assert_int_equal(hk_ke_new(c, grp[i], &a), 0);
+        assert_int_equal(hk_ke_new(c, grp[i], &b), 0);
+        assert_int_equal(hk_ke_private(a, &priv), 0);
+        assert_int_equal(priv->len, grp[i] == 14 ? 256 : hk_ke_shared_len(grp[i]));
+        assert_int_equal(hk_ke_new_from_private(c, grp[i], priv->data, priv->len, &a2), 0);
+        assert_int_equal(hk_ke_public(a, pa, pl), 0);
+        assert_int_equal(hk_ke_public(a2, pa2, pl), 0);
+        assert_int_equal(hk_ke_public(b, pb, pl), 0);
+        assert_memory_equal(pa, pa2, pl);
+        assert_int_equal(hk_ke_derive(a, pb, pl, &s1), 0);
+        assert_int_equal(hk_ke_derive(a2, pb, pl, &s2), 0);
+        assert_int_equal(s1->len, s2->len);
+        assert_memory_equal(s1->data, s2->data, s1->len);
+        hk_secret_free(&priv);
+        hk_secret_free(&s1);
+        hk_secret_free(&s2);
+        hk_ke_free(a);
+        hk_ke_free(a2);
+        hk_ke_free(b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -449,7 +482,7 @@ int main(void)
         cmocka_unit_test(groups_and_lengths),    cmocka_unit_test(peer_wrong_length),
         cmocka_unit_test(peer_ecp_not_on_curve), cmocka_unit_test(peer_modp_out_of_range),
         cmocka_unit_test(peer_x25519_low_order), cmocka_unit_test(x25519_peer_key_reused),
-        cmocka_unit_test(private_key_arguments),
+        cmocka_unit_test(private_key_arguments), cmocka_unit_test(private_value_round_trip),
     };
     return cmocka_run_group_tests(tests, test_crypto_setup, test_crypto_teardown);
 }
