@@ -82,6 +82,14 @@ int engine_request(struct ike_engine *e, struct ike_sa *sa, uint8_t exchange,
 /* An unprotected answer without SA state (COOKIE, INVALID_KE_PAYLOAD, NO_PROPOSAL_CHOSEN). */
 void engine_send_stateless(struct ike_engine *e, const struct ike_rx *rx, uint16_t notify,
                            const uint8_t *data, size_t len);
+/* The datagrams of a message as they are (a cached response, a retransmission). */
+void engine_send_pkts(struct ike_engine *e, struct ike_sa *sa, const struct ike_sent *s);
+/* The debug log line of a message sent or received (payload types only, never keys). */
+void engine_log_msg(struct ike_engine *e, const struct ike_sa *sa, const char *dir, uint8_t x,
+                    bool response, uint32_t id, const struct ike_payload *pl, size_t n,
+                    size_t npkts);
+/* The retransmission timer: the request again with back-off, or the SA ends (2.4). */
+void engine_retransmit(struct ike_engine *e, struct ike_sa *sa);
 
 /* Responder's half-open IKE SAs, keyed by the initiator's SPI and address (2.1, 2.6). */
 int engine_half_open_add(struct ike_engine *e, struct ike_sa *sa);
