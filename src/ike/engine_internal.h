@@ -2,6 +2,7 @@
 #ifndef HIKE_IKE_ENGINE_INTERNAL_H
 #define HIKE_IKE_ENGINE_INTERNAL_H
 
+#include "ike/codec/notify.h"
 #include "ike/engine.h"
 
 /* Stack room for the payloads an exchange builds (proposals, CP, selectors) before they are
@@ -145,6 +146,23 @@ bool engine_vip_leased(const struct ike_sa *sa);
 void engine_vip_sockaddr(const struct hk_ip *ip, struct sockaddr_storage *out);
 
 /* Exchanges. */
+/* The first payload of a type in a message, or NULL. */
+static inline const struct ike_payload *x_find(const struct ike_msg *m, uint8_t type)
+{
+    size_t from = 0;
+    return ike_msg_find(m, type, &from);
+}
+
+/* The type of the first error notify in a message (3.10.1), or 0. */
+static inline uint16_t x_first_error(const struct ike_msg *m)
+{
+    for (size_t i = 0; i < m->npayloads; i++)
+        if (m->payloads[i].type == IKE_PL_NOTIFY &&
+            ike_notify_is_error(m->payloads[i].u.notify.type))
+            return m->payloads[i].u.notify.type;
+    return 0;
+}
+
 int x_init_start(struct ike_engine *e, struct ike_sa *sa);
 void x_init_on_request(struct ike_engine *e, struct ike_rx *rx);
 void x_init_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx);
@@ -162,11 +180,27 @@ void x_auth_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *
 
 int x_create_child_start(struct ike_engine *e, struct ike_sa *sa, size_t child_conf);
 int x_rekey_child_start(struct ike_engine *e, struct ike_sa *sa, struct child_sa *old);
-int x_rekey_ike_start(struct ike_engine *e, struct ike_sa *sa);
 void x_create_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx);
 void x_create_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx);
 /* Forgets a CREATE_CHILD_SA of ours that will never complete. */
 void x_create_abort(struct ike_engine *e, struct ike_sa *sa);
+/* Initiator of a CREATE_CHILD_SA: a fresh nonce and, for a KE group, a fresh key pair
+ * (pub has room for 512 octets); sa->create.kind becomes kind. */
+int x_create_begin(struct ike_engine *e, struct ike_sa *sa, uint8_t kind, uint16_t group,
+                   uint8_t *pub, size_t *publen);
+/* Responder: a CREATE_CHILD_SA request refused with one error notify. */
+void x_create_respond_error(struct ike_engine *e, struct ike_sa *sa, uint32_t msg_id, uint16_t type,
+                            const uint8_t *data, size_t len);
+/* Responder's KE: our key pair for group g and the shared secret with the peer's value. */
+int x_create_respond_ke(struct ike_engine *e, uint16_t g, const struct ike_payload *kep,
+                        uint8_t *pub, size_t *publen, struct hk_secret **g_ir);
+
+/* IKE SA rekey (x_rekey_ike.c, 1.3.2, 2.18): its CREATE_CHILD_SA request, the answer to the
+ * peer's (sap proposes IKE), and the response to ours (sa->create.kind IKE_REKEY_IKE). */
+int x_rekey_ike_start(struct ike_engine *e, struct ike_sa *sa);
+void x_rekey_ike_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx,
+                            const struct hk_conn *conn);
+void x_rekey_ike_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx);
 
 int x_info_delete_ike(struct ike_engine *e, struct ike_sa *sa);
 int x_info_delete_child(struct ike_engine *e, struct ike_sa *sa, struct child_sa *c);
