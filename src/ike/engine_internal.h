@@ -195,6 +195,39 @@ void x_create_respond_error(struct ike_engine *e, struct ike_sa *sa, uint32_t ms
 int x_create_respond_ke(struct ike_engine *e, uint16_t g, const struct ike_payload *kep,
                         uint8_t *pub, size_t *publen, struct hk_secret **g_ir);
 
+/* The Child SA negotiation (child_nego.c), shared by IKE_AUTH and CREATE_CHILD_SA; ike_auth
+ * says which (its proposals carry no KE, 1.2). Initiator: a new Child SA of configuration cc
+ * with its selectors (NULL when out of memory), then its SA payload (our offer, or as
+ * responder the one proposal chosen, with our inbound SPI) and TSi, TSr and
+ * USE_TRANSPORT_MODE at pl[*n]. */
+struct child_sa *child_nego_new(struct ike_engine *e, struct ike_sa *sa, const struct hk_conn *conn,
+                                const struct hk_child_conf *cc);
+int child_nego_add_sa(const struct hk_child_conf *cc, const struct child_sa *c, bool ike_auth,
+                      struct hk_arena *a, struct ike_payload *pl, size_t *n);
+void child_nego_add_ts(struct child_sa *c, struct ike_payload *pl, size_t *n);
+/* Initiator's check of the reply: the responder's proposal (into c->chosen), its selectors
+ * (within ours) and mode. NULL when good, else why not. */
+const char *child_nego_check_sa(const struct hk_child_conf *cc, struct child_sa *c,
+                                const struct ike_payload *sap, bool ike_auth);
+const char *child_nego_check_ts(const struct child_sa *c, const struct ike_msg *m,
+                                const struct ike_payload *tsi, const struct ike_payload *tsr);
+/* Responder's choice (2.7, 2.9): the first child configuration of conn (named only, unless
+ * NULL) with an ESP proposal, KE group (not in IKE_AUTH) and narrowed selectors for the offer
+ * in m. NULL with *err the notify to answer (INVALID_KE_PAYLOAD: ch->chosen.ke is wanted). */
+struct child_choice {
+    struct ike_chosen chosen;
+    struct ike_ts ts_l[CHILD_MAX_TS], ts_r[CHILD_MAX_TS];
+    size_t nl, nr;
+    bool transport; /* the initiator asked for transport mode */
+};
+const struct hk_child_conf *child_nego_choose(const struct ike_sa *sa, const struct hk_conn *conn,
+                                              const struct ike_msg *m, bool ike_auth,
+                                              const char *only, struct child_choice *ch,
+                                              uint16_t *err);
+/* The choice made the Child SA's: proposal, mode, outbound SPI, selectors. */
+int child_nego_apply(struct child_sa *c, const struct hk_child_conf *cc,
+                     const struct child_choice *ch);
+
 /* IKE SA rekey (x_rekey_ike.c, 1.3.2, 2.18): its CREATE_CHILD_SA request, the answer to the
  * peer's (sap proposes IKE), and the response to ours (sa->create.kind IKE_REKEY_IKE). */
 int x_rekey_ike_start(struct ike_engine *e, struct ike_sa *sa);

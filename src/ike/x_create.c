@@ -59,7 +59,7 @@ void x_create_abort(struct ike_engine *e, struct ike_sa *sa)
 static int child_request(struct ike_engine *e, struct ike_sa *sa, const struct hk_child_conf *cc,
                          struct child_sa *c, struct child_sa *old)
 {
-    uint8_t pub[512], spi[4], old_spi[4];
+    uint8_t pub[512], old_spi[4];
     size_t publen;
     uint16_t group = cc->nesp && cc->esp[0].nke ? cc->esp[0].ke[0] : 0; /* PFS (1.3.1) */
     int rc = x_create_begin(e, sa, old ? IKE_REKEY_CHILD : IKE_CREATE_CHILD, group, pub, &publen);
@@ -72,7 +72,6 @@ static int child_request(struct ike_engine *e, struct ike_sa *sa, const struct h
     struct ike_payload pl[8];
     size_t n = 0;
     hk_arena_init_buf(&a, 0, abuf, sizeof(abuf));
-    ike_spi32_put(c->spi_in, spi);
     if (old) {
         /* 1.3.3: REKEY_SA names the SA being rekeyed by our inbound SPI. */
         ike_spi32_put(old->spi_in, old_spi);
@@ -80,20 +79,13 @@ static int child_request(struct ike_engine *e, struct ike_sa *sa, const struct h
             .type = IKE_PL_NOTIFY,
             .u.notify = {.protocol = IKE_PROTO_ESP, .spi = {old_spi, 4}, .type = IKE_N_REKEY_SA}};
     }
-    pl[n] = (struct ike_payload){.type = IKE_PL_SA};
-    rc = ike_sa_build(cc->esp, cc->nesp, IKE_PROTO_ESP, spi, 4, false, &a, &pl[n++].u.sa);
+    rc = child_nego_add_sa(cc, c, false, &a, pl, &n);
     pl[n++] = (struct ike_payload){.type = IKE_PL_NONCE,
                                    .u.nonce.data = {sa->create.nonce.p, sa->create.nonce.len}};
     if (group)
         pl[n++] = (struct ike_payload){.type = IKE_PL_KE,
                                        .u.ke = {.group = group, .data = {pub, publen}}};
-    pl[n++] =
-        (struct ike_payload){.type = IKE_PL_TSI, .u.ts = {.nts = c->nts_local, .ts = c->ts_local}};
-    pl[n++] = (struct ike_payload){.type = IKE_PL_TSR,
-                                   .u.ts = {.nts = c->nts_remote, .ts = c->ts_remote}};
-    if (c->transport)
-        pl[n++] =
-            (struct ike_payload){.type = IKE_PL_NOTIFY, .u.notify.type = IKE_N_USE_TRANSPORT_MODE};
+    child_nego_add_ts(c, pl, &n);
     if (!rc)
         rc = engine_request(e, sa, IKE_CREATE_CHILD_SA, pl, n);
     hk_arena_free(&a);
@@ -111,18 +103,9 @@ int x_create_child_start(struct ike_engine *e, struct ike_sa *sa, size_t child_c
     if (!conn || child_conf >= conn->nchildren)
         return HK_E_NOTFOUND;
     const struct hk_child_conf *cc = &conn->children[child_conf];
-    struct child_sa *c = engine_new_child(e, sa, cc->name);
+    struct child_sa *c = child_nego_new(e, sa, conn, cc);
     if (!c)
         return HK_E_NOMEM;
-    c->initiator = true;
-    c->transport = cc->mode == HK_MODE_TRANSPORT;
-    struct ike_ts tl[CHILD_MAX_TS], tr[CHILD_MAX_TS];
-    size_t nl = sa_ts_local(sa, conn, cc, tl, CHILD_MAX_TS);
-    size_t nr = sa_ts_remote(sa, cc, tr, CHILD_MAX_TS);
-    if (child_sa_set_ts(c, tl, nl, tr, nr)) {
-        engine_delete_child(e, sa, c);
-        return HK_E_NOMEM;
-    }
     hk_info(e->log, "IKE SA [%s]: creating Child SA %s", sa->conn, cc->name);
     return child_request(e, sa, cc, c, NULL);
 }
@@ -172,19 +155,14 @@ static void child_response(struct ike_engine *e, struct ike_sa *sa, struct ike_r
         why = ike_notify_name(err);
     else if (!sap || !np || !tsi || !tsr)
         why = "response without SA, Nonce or TS";
-    else if (ike_sa_check_reply(&sap->u.sa, cc->esp, cc->nesp, IKE_PROTO_ESP, false, &c->chosen) ||
-             c->chosen.spi_len != 4)
-        why = "responder chose an ESP proposal we did not offer";
+    else if ((why = child_nego_check_sa(cc, c, sap, false)))
+        ; /* why is set */
     else if (c->chosen.ke &&
              (!kep || kep->u.ke.group != c->chosen.ke || !sa->create.ke ||
               (ke_rc = hk_ke_derive(sa->create.ke, kep->u.ke.data.p, kep->u.ke.data.len, &g_ir))))
         why = "bad or missing KE in the response";
-    else if (tsi->u.ts.nts > CHILD_MAX_TS || tsr->u.ts.nts > CHILD_MAX_TS ||
-             !ike_ts_all_within(tsi->u.ts.ts, tsi->u.ts.nts, c->ts_local, c->nts_local) ||
-             !ike_ts_all_within(tsr->u.ts.ts, tsr->u.ts.nts, c->ts_remote, c->nts_remote))
-        why = "responder's traffic selectors are not within ours";
-    else if (c->transport && !ike_msg_find_notify(m, IKE_N_USE_TRANSPORT_MODE))
-        why = "responder refused transport mode";
+    else if ((why = child_nego_check_ts(c, m, tsi, tsr)))
+        ; /* why is set */
     else if (ike_bytes_set(&nr, np->u.nonce.data.p, np->u.nonce.data.len) ||
              engine_child_keys(e, sa, c, g_ir ? g_ir->data : NULL, g_ir ? g_ir->len : 0,
                                &sa->create.nonce, &nr))
@@ -267,15 +245,15 @@ int x_create_respond_ke(struct ike_engine *e, uint16_t g, const struct ike_paylo
     hk_ke_free(ke);
     return rc;
 }
+
 static void child_request_in(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx,
                              const struct hk_conn *conn)
 {
     const struct ike_msg *m = &rx->msg;
     uint32_t id = m->hdr.msg_id;
     const struct ike_pl_notify *rk = ike_msg_find_notify(m, IKE_N_REKEY_SA);
-    const struct ike_payload *sap = x_find(m, IKE_PL_SA), *np = x_find(m, IKE_PL_NONCE),
-                             *kep = x_find(m, IKE_PL_KE), *tsi = x_find(m, IKE_PL_TSI),
-                             *tsr = x_find(m, IKE_PL_TSR);
+    const struct ike_payload *np = x_find(m, IKE_PL_NONCE), *kep = x_find(m, IKE_PL_KE),
+                             *tsi = x_find(m, IKE_PL_TSI), *tsr = x_find(m, IKE_PL_TSR);
     struct child_sa *old = NULL;
     if (sa->state != IKE_SA_ESTABLISHED) {
         x_create_respond_error(e, sa, id, IKE_N_TEMPORARY_FAILURE, NULL, 0);
@@ -302,94 +280,72 @@ static void child_request_in(struct ike_engine *e, struct ike_sa *sa, struct ike
         x_create_respond_error(e, sa, id, IKE_N_NO_ADDITIONAL_SAS, NULL, 0);
         return;
     }
-    uint16_t err = IKE_N_NO_PROPOSAL_CHOSEN;
-    bool want_transport = ike_msg_find_notify(m, IKE_N_USE_TRANSPORT_MODE) != NULL;
-    for (size_t i = 0; i < conn->nchildren; i++) {
-        const struct hk_child_conf *cc = &conn->children[i];
-        struct ike_chosen chosen;
-        if (old && strcmp(cc->name, old->name))
-            continue;
-        if (ike_sa_choose(&sap->u.sa, cc->esp, cc->nesp, IKE_PROTO_ESP, false, &chosen) ||
-            chosen.spi_len != 4)
-            continue;
-        if (chosen.ke && (!kep || kep->u.ke.group != chosen.ke)) {
-            uint8_t g[2] = {(uint8_t)(chosen.ke >> 8), (uint8_t)chosen.ke};
-            x_create_respond_error(e, sa, id, IKE_N_INVALID_KE_PAYLOAD, g, 2);
-            return;
-        }
-        err = IKE_N_TS_UNACCEPTABLE;
-        struct ike_ts li[CHILD_MAX_TS], ri[CHILD_MAX_TS];
-        size_t ni, nj;
-        if (!sa_ts_narrow(sa, conn, cc, &tsi->u.ts, &tsr->u.ts, li, &nj, ri, &ni))
-            continue;
-
-        uint8_t pub[512], nonce[IKE_NONCE_LEN], spi[4];
-        size_t publen = 0;
-        struct hk_secret *g_ir = NULL;
-        struct ike_bytes bni = {0}, bnr = {0};
-        struct child_sa *c = engine_new_child(e, sa, cc->name);
-        int rc = c ? HK_OK : HK_E_NOMEM;
-        if (!rc && chosen.ke)
-            rc = x_create_respond_ke(e, chosen.ke, kep, pub, &publen, &g_ir);
-        if (!rc && !(rc = hk_crypto_random(e->crypto, nonce, sizeof(nonce))) &&
-            !(rc = ike_bytes_set(&bni, np->u.nonce.data.p, np->u.nonce.data.len)) &&
-            !(rc = ike_bytes_set(&bnr, nonce, sizeof(nonce)))) {
-            c->chosen = chosen;
-            c->transport = want_transport && cc->mode == HK_MODE_TRANSPORT;
-            c->spi_out = ike_spi32(chosen.spi);
-            if (!(rc = child_sa_set_ts(c, li, nj, ri, ni)))
-                rc = engine_child_keys(e, sa, c, g_ir ? g_ir->data : NULL, g_ir ? g_ir->len : 0,
-                                       &bni, &bnr);
-        }
-        hk_secret_free(&g_ir);
-        struct hk_arena a;
-        alignas(max_align_t) uint8_t abuf[IKE_BUILD_ARENA];
-        struct ike_payload pl[6];
-        size_t n = 0;
-        hk_arena_init_buf(&a, 0, abuf, sizeof(abuf));
-        if (!rc) {
-            ike_spi32_put(c->spi_in, spi);
-            pl[n] = (struct ike_payload){.type = IKE_PL_SA};
-            rc = ike_sa_build_chosen(&c->chosen, spi, 4, &a, &pl[n++].u.sa);
-            pl[n++] =
-                (struct ike_payload){.type = IKE_PL_NONCE, .u.nonce.data = {nonce, sizeof(nonce)}};
-            if (chosen.ke)
-                pl[n++] = (struct ike_payload){.type = IKE_PL_KE,
-                                               .u.ke = {.group = chosen.ke, .data = {pub, publen}}};
-            pl[n++] = (struct ike_payload){.type = IKE_PL_TSI,
-                                           .u.ts = {.nts = c->nts_remote, .ts = c->ts_remote}};
-            pl[n++] = (struct ike_payload){.type = IKE_PL_TSR,
-                                           .u.ts = {.nts = c->nts_local, .ts = c->ts_local}};
-            if (c->transport)
-                pl[n++] = (struct ike_payload){.type = IKE_PL_NOTIFY,
-                                               .u.notify.type = IKE_N_USE_TRANSPORT_MODE};
-        }
-        if (!rc)
-            rc = engine_send(e, sa, true, id, IKE_CREATE_CHILD_SA, pl, n);
-        hk_arena_free(&a);
-        if (rc) {
-            if (c)
-                engine_delete_child(e, sa, c);
-            x_create_respond_error(
-                e, sa, id, rc == HK_E_PEER_KE ? IKE_N_INVALID_SYNTAX : IKE_N_TEMPORARY_FAILURE,
-                NULL, 0); /* as in the IKE rekey (RFC 6989 2) */
-        } else {
-            e->stats.exchanges_create++;
-            engine_child_installed(e, sa, c);
-            if (old && old->rekeying) {
-                /* 2.8.1: we rekey it too; the nonces decide when our answer arrives. */
-                old->peer_rekey_child = c->id;
-                const struct ike_bytes *low = engine_lower_nonce(&bni, &bnr);
-                ike_bytes_set(&old->peer_rekey_nonce, low->p, low->len);
-            } else if (old) {
-                child_sa_set_state(old, CHILD_SA_REKEYED, e->log); /* the peer deletes it */
-            }
-        }
-        ike_bytes_clear(&bni);
-        ike_bytes_clear(&bnr);
+    uint16_t err;
+    struct child_choice ch;
+    const struct hk_child_conf *cc =
+        child_nego_choose(sa, conn, m, false, old ? old->name : NULL, &ch, &err);
+    if (!cc && err == IKE_N_INVALID_KE_PAYLOAD) {
+        uint8_t g[2] = {(uint8_t)(ch.chosen.ke >> 8), (uint8_t)ch.chosen.ke};
+        x_create_respond_error(e, sa, id, err, g, 2);
         return;
     }
-    x_create_respond_error(e, sa, id, err, NULL, 0);
+    if (!cc) {
+        x_create_respond_error(e, sa, id, err, NULL, 0);
+        return;
+    }
+    uint8_t pub[512], nonce[IKE_NONCE_LEN];
+    size_t publen = 0;
+    struct hk_secret *g_ir = NULL;
+    struct ike_bytes bni = {0}, bnr = {0};
+    struct child_sa *c = engine_new_child(e, sa, cc->name);
+    int rc = c ? HK_OK : HK_E_NOMEM;
+    if (!rc && ch.chosen.ke)
+        rc = x_create_respond_ke(e, ch.chosen.ke, kep, pub, &publen, &g_ir);
+    if (!rc && !(rc = hk_crypto_random(e->crypto, nonce, sizeof(nonce))) &&
+        !(rc = ike_bytes_set(&bni, np->u.nonce.data.p, np->u.nonce.data.len)) &&
+        !(rc = ike_bytes_set(&bnr, nonce, sizeof(nonce)))) {
+        if (!(rc = child_nego_apply(c, cc, &ch)))
+            rc = engine_child_keys(e, sa, c, g_ir ? g_ir->data : NULL, g_ir ? g_ir->len : 0, &bni,
+                                   &bnr);
+    }
+    hk_secret_free(&g_ir);
+    struct hk_arena a;
+    alignas(max_align_t) uint8_t abuf[IKE_BUILD_ARENA];
+    struct ike_payload pl[6];
+    size_t n = 0;
+    hk_arena_init_buf(&a, 0, abuf, sizeof(abuf));
+    if (!rc) {
+        rc = child_nego_add_sa(cc, c, false, &a, pl, &n);
+        pl[n++] =
+            (struct ike_payload){.type = IKE_PL_NONCE, .u.nonce.data = {nonce, sizeof(nonce)}};
+        if (ch.chosen.ke)
+            pl[n++] = (struct ike_payload){.type = IKE_PL_KE,
+                                           .u.ke = {.group = ch.chosen.ke, .data = {pub, publen}}};
+        child_nego_add_ts(c, pl, &n);
+    }
+    if (!rc)
+        rc = engine_send(e, sa, true, id, IKE_CREATE_CHILD_SA, pl, n);
+    hk_arena_free(&a);
+    if (rc) {
+        if (c)
+            engine_delete_child(e, sa, c);
+        x_create_respond_error(e, sa, id,
+                               rc == HK_E_PEER_KE ? IKE_N_INVALID_SYNTAX : IKE_N_TEMPORARY_FAILURE,
+                               NULL, 0); /* as in the IKE rekey (RFC 6989 2) */
+    } else {
+        e->stats.exchanges_create++;
+        engine_child_installed(e, sa, c);
+        if (old && old->rekeying) {
+            /* 2.8.1: we rekey it too; the nonces decide when our answer arrives. */
+            old->peer_rekey_child = c->id;
+            const struct ike_bytes *low = engine_lower_nonce(&bni, &bnr);
+            ike_bytes_set(&old->peer_rekey_nonce, low->p, low->len);
+        } else if (old) {
+            child_sa_set_state(old, CHILD_SA_REKEYED, e->log); /* the peer deletes it */
+        }
+    }
+    ike_bytes_clear(&bni);
+    ike_bytes_clear(&bnr);
 }
 
 void x_create_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx)
