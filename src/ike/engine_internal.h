@@ -2,6 +2,7 @@
 #ifndef HIKE_IKE_ENGINE_INTERNAL_H
 #define HIKE_IKE_ENGINE_INTERNAL_H
 
+#include "ike/codec/notify.h"
 #include "ike/engine.h"
 
 /* Stack room for the payloads an exchange builds (proposals, CP, selectors) before they are
@@ -82,6 +83,14 @@ int engine_request(struct ike_engine *e, struct ike_sa *sa, uint8_t exchange,
 /* An unprotected answer without SA state (COOKIE, INVALID_KE_PAYLOAD, NO_PROPOSAL_CHOSEN). */
 void engine_send_stateless(struct ike_engine *e, const struct ike_rx *rx, uint16_t notify,
                            const uint8_t *data, size_t len);
+/* The datagrams of a message as they are (a cached response, a retransmission). */
+void engine_send_pkts(struct ike_engine *e, struct ike_sa *sa, const struct ike_sent *s);
+/* The debug log line of a message sent or received (payload types only, never keys). */
+void engine_log_msg(struct ike_engine *e, const struct ike_sa *sa, const char *dir, uint8_t x,
+                    bool response, uint32_t id, const struct ike_payload *pl, size_t n,
+                    size_t npkts);
+/* The retransmission timer: the request again with back-off, or the SA ends (2.4). */
+void engine_retransmit(struct ike_engine *e, struct ike_sa *sa);
 
 /* Responder's half-open IKE SAs, keyed by the initiator's SPI and address (2.1, 2.6). */
 int engine_half_open_add(struct ike_engine *e, struct ike_sa *sa);
@@ -137,6 +146,23 @@ bool engine_vip_leased(const struct ike_sa *sa);
 void engine_vip_sockaddr(const struct hk_ip *ip, struct sockaddr_storage *out);
 
 /* Exchanges. */
+/* The first payload of a type in a message, or NULL. */
+static inline const struct ike_payload *x_find(const struct ike_msg *m, uint8_t type)
+{
+    size_t from = 0;
+    return ike_msg_find(m, type, &from);
+}
+
+/* The type of the first error notify in a message (3.10.1), or 0. */
+static inline uint16_t x_first_error(const struct ike_msg *m)
+{
+    for (size_t i = 0; i < m->npayloads; i++)
+        if (m->payloads[i].type == IKE_PL_NOTIFY &&
+            ike_notify_is_error(m->payloads[i].u.notify.type))
+            return m->payloads[i].u.notify.type;
+    return 0;
+}
+
 int x_init_start(struct ike_engine *e, struct ike_sa *sa);
 void x_init_on_request(struct ike_engine *e, struct ike_rx *rx);
 void x_init_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx);
@@ -154,11 +180,60 @@ void x_auth_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *
 
 int x_create_child_start(struct ike_engine *e, struct ike_sa *sa, size_t child_conf);
 int x_rekey_child_start(struct ike_engine *e, struct ike_sa *sa, struct child_sa *old);
-int x_rekey_ike_start(struct ike_engine *e, struct ike_sa *sa);
 void x_create_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx);
 void x_create_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx);
 /* Forgets a CREATE_CHILD_SA of ours that will never complete. */
 void x_create_abort(struct ike_engine *e, struct ike_sa *sa);
+/* Initiator of a CREATE_CHILD_SA: a fresh nonce and, for a KE group, a fresh key pair
+ * (pub has room for 512 octets); sa->create.kind becomes kind. */
+int x_create_begin(struct ike_engine *e, struct ike_sa *sa, uint8_t kind, uint16_t group,
+                   uint8_t *pub, size_t *publen);
+/* Responder: a CREATE_CHILD_SA request refused with one error notify. */
+void x_create_respond_error(struct ike_engine *e, struct ike_sa *sa, uint32_t msg_id, uint16_t type,
+                            const uint8_t *data, size_t len);
+/* Responder's KE: our key pair for group g and the shared secret with the peer's value. */
+int x_create_respond_ke(struct ike_engine *e, uint16_t g, const struct ike_payload *kep,
+                        uint8_t *pub, size_t *publen, struct hk_secret **g_ir);
+
+/* The Child SA negotiation (child_nego.c), shared by IKE_AUTH and CREATE_CHILD_SA; ike_auth
+ * says which (its proposals carry no KE, 1.2). Initiator: a new Child SA of configuration cc
+ * with its selectors (NULL when out of memory), then its SA payload (our offer, or as
+ * responder the one proposal chosen, with our inbound SPI) and TSi, TSr and
+ * USE_TRANSPORT_MODE at pl[*n]. */
+struct child_sa *child_nego_new(struct ike_engine *e, struct ike_sa *sa, const struct hk_conn *conn,
+                                const struct hk_child_conf *cc);
+int child_nego_add_sa(const struct hk_child_conf *cc, const struct child_sa *c, bool ike_auth,
+                      struct hk_arena *a, struct ike_payload *pl, size_t *n);
+void child_nego_add_ts(struct child_sa *c, struct ike_payload *pl, size_t *n);
+/* Initiator's check of the reply: the responder's proposal (into c->chosen), its selectors
+ * (within ours) and mode. NULL when good, else why not. */
+const char *child_nego_check_sa(const struct hk_child_conf *cc, struct child_sa *c,
+                                const struct ike_payload *sap, bool ike_auth);
+const char *child_nego_check_ts(const struct child_sa *c, const struct ike_msg *m,
+                                const struct ike_payload *tsi, const struct ike_payload *tsr);
+/* Responder's choice (2.7, 2.9): the first child configuration of conn (named only, unless
+ * NULL) with an ESP proposal, KE group (not in IKE_AUTH) and narrowed selectors for the offer
+ * in m. NULL with *err the notify to answer (INVALID_KE_PAYLOAD: ch->chosen.ke is wanted). */
+struct child_choice {
+    struct ike_chosen chosen;
+    struct ike_ts ts_l[CHILD_MAX_TS], ts_r[CHILD_MAX_TS];
+    size_t nl, nr;
+    bool transport; /* the initiator asked for transport mode */
+};
+const struct hk_child_conf *child_nego_choose(const struct ike_sa *sa, const struct hk_conn *conn,
+                                              const struct ike_msg *m, bool ike_auth,
+                                              const char *only, struct child_choice *ch,
+                                              uint16_t *err);
+/* The choice made the Child SA's: proposal, mode, outbound SPI, selectors. */
+int child_nego_apply(struct child_sa *c, const struct hk_child_conf *cc,
+                     const struct child_choice *ch);
+
+/* IKE SA rekey (x_rekey_ike.c, 1.3.2, 2.18): its CREATE_CHILD_SA request, the answer to the
+ * peer's (sap proposes IKE), and the response to ours (sa->create.kind IKE_REKEY_IKE). */
+int x_rekey_ike_start(struct ike_engine *e, struct ike_sa *sa);
+void x_rekey_ike_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx,
+                            const struct hk_conn *conn);
+void x_rekey_ike_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx);
 
 int x_info_delete_ike(struct ike_engine *e, struct ike_sa *sa);
 int x_info_delete_child(struct ike_engine *e, struct ike_sa *sa, struct child_sa *c);
