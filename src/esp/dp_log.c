@@ -23,9 +23,10 @@ static int log_install(struct hk_dataplane *dp, const struct hk_dp_child *c,
     char l[112], r[112];
     dp->installed++;
     hk_info(dp->log,
-            "dataplane(log): would install ESP SA in %08x out %08x %s === %s (encr %u/%u, integ "
-            "%u%s, %s%s)",
-            c->id.spi_in, c->id.spi_out, range(c->ts_local, c->nts_local, l, sizeof(l)),
+            "dataplane(log): would install ESP SA %s in %08x out %08x %s === %s (encr %u/%u, "
+            "integ %u%s, %s%s)",
+            c->name ? c->name : "?", c->id.spi_in, c->id.spi_out,
+            range(c->ts_local, c->nts_local, l, sizeof(l)),
             range(c->ts_remote, c->nts_remote, r, sizeof(r)), c->encr, c->encr_key_bits, c->integ,
             c->esn ? ", esn" : "", c->transport ? "transport" : "tunnel",
             initial ? ", continuing a moved SA" : "");
