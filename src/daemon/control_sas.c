@@ -1,6 +1,7 @@
 /* list-sas: every IKE SA with its Child SAs, as docs/control.md describes. */
 #include "daemon/control_internal.h"
 
+#include "ike/dp_desc.h"
 #include "ike/proposal.h"
 #include "ike/sa.h"
 #include "ike/ts.h"
@@ -138,7 +139,8 @@ static json_t *child_json(struct hiked *d, const struct child_sa *c, uint64_t no
     /* Traffic, when the data plane carries this SA (null with the logging backend). */
     struct hk_dp_child_stats st;
     json_t *traffic = json_null();
-    if (d->dp && d->dp->ops->child_stats && !d->dp->ops->child_stats(d->dp, c, &st))
+    struct hk_dp_id id = ike_child_dp_id(c);
+    if (d->dp && d->dp->ops->child_stats && !d->dp->ops->child_stats(d->dp, &id, &st))
         traffic = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "packets_in",
                             (json_int_t)st.packets_in, "bytes_in", (json_int_t)st.bytes_in,
                             "packets_out", (json_int_t)st.packets_out, "bytes_out",

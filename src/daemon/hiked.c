@@ -6,6 +6,7 @@
 #include "daemon/privdrop.h"
 #include "esp/dp_user.h"
 #include "esp/dp_xfrm.h"
+#include "ike/dp_desc.h"
 #include "ike/keylog.h"
 
 #include <errno.h>
@@ -75,7 +76,9 @@ static int dp_up(void *arg, const struct ike_sa *sa, const struct child_sa *c)
     char lines[2 * HK_KEYLOG_MAXLINE];
     if (d->cfg->daemon.keylog_dir && !hk_keylog_esp_lines(sa, c, NULL, NULL, lines, sizeof(lines)))
         keylog_write(d, "esp_sa", lines);
-    return d->dp->ops->install(d->dp, sa, c, NULL);
+    struct hk_dp_child desc;
+    ike_child_dp_desc(sa, c, &desc);
+    return d->dp->ops->install(d->dp, &desc, NULL);
 }
 
 /* A Child SA moved to another IKE SA: its ESP follows that SA's addresses. */
@@ -83,7 +86,8 @@ static void dp_moved(void *arg, const struct ike_sa *sa, const struct child_sa *
 {
     struct hiked *d = arg;
     struct hk_dp_path p = ike_sa_dp_path(sa);
-    if (d->dp->ops->update && d->dp->ops->update(d->dp, c, &p))
+    struct hk_dp_id id = ike_child_dp_id(c);
+    if (d->dp->ops->update && d->dp->ops->update(d->dp, &id, &p))
         hk_warn(&d->log, "Child SA %s %08x/%08x: the data plane did not take its new addresses",
                 c->name, c->spi_in, c->spi_out);
 }
@@ -91,7 +95,8 @@ static void dp_moved(void *arg, const struct ike_sa *sa, const struct child_sa *
 static void dp_down(void *arg, const struct child_sa *c)
 {
     struct hiked *d = arg;
-    d->dp->ops->remove(d->dp, c);
+    struct hk_dp_id id = ike_child_dp_id(c);
+    d->dp->ops->remove(d->dp, &id);
 }
 
 /* Whether an IKE SA of the connection exists already (a reload must not duplicate it). */

@@ -1,16 +1,18 @@
 /*
- * The one interface through which Child SAs reach a data plane. The IKE engine
- * calls install/remove through its ops; hiked picks the backend: the userspace ESP
- * plane (dp_user.h), the kernel's XFRM (dp_xfrm.h) where the kernel has ESP, or the
- * logging backend, which records what would be installed.
+ * The one interface through which Child SAs reach a data plane. The IKE engine reports
+ * Child SAs through its ops; hiked turns each into a descriptor (dp_child.h, built by
+ * ike/dp_desc.h) and calls install/update/remove here. hiked picks the backend: the
+ * userspace ESP plane (dp_user.h), the kernel's XFRM (dp_xfrm.h) where the kernel has ESP,
+ * or the logging backend, which records what would be installed.
  */
 #ifndef HIKE_ESP_DATAPLANE_H
 #define HIKE_ESP_DATAPLANE_H
 
 #include "common/log.h"
 #include "config/ts_conf.h"
+#include "common/ts.h"
+#include "esp/dp_child.h"
 #include "esp/esp_state.h"
-#include "ike/sa.h"
 
 struct hk_dataplane;
 
@@ -31,15 +33,15 @@ struct hk_dataplane_ops {
     const char *name;
     /* initial: the ESP state to continue from (an SA moved here from another owner), or
      * NULL for a fresh SA (sequence numbers from 1, an empty replay window). */
-    int (*install)(struct hk_dataplane *dp, const struct ike_sa *sa, const struct child_sa *c,
+    int (*install)(struct hk_dataplane *dp, const struct hk_dp_child *c,
                    const struct hk_esp_state *initial);
     /* The live ESP state of an installed Child SA. HK_E_NOTFOUND when the backend does not
      * carry it, HK_E_UNSUPPORTED when it cannot read it. Optional. */
-    int (*state_get)(struct hk_dataplane *dp, const struct child_sa *c, struct hk_esp_state *out);
+    int (*state_get)(struct hk_dataplane *dp, const struct hk_dp_id *c, struct hk_esp_state *out);
     /* New outer addresses or encapsulation for an installed Child SA (its IKE SA moved or
      * was replaced: rekey, MOBIKE, hand-over); its keys and state stay. Optional. */
-    int (*update)(struct hk_dataplane *dp, const struct child_sa *c, const struct hk_dp_path *p);
-    void (*remove)(struct hk_dataplane *dp, const struct child_sa *c);
+    int (*update)(struct hk_dataplane *dp, const struct hk_dp_id *c, const struct hk_dp_path *p);
+    void (*remove)(struct hk_dataplane *dp, const struct hk_dp_id *c);
     /* An ESP packet arrived on the NAT-T port (RFC 3948); the backend decides. */
     void (*esp_in)(struct hk_dataplane *dp, const uint8_t *buf, size_t len);
     /* The end of a burst of esp_in calls: what the backend held back (to coalesce it) goes
@@ -51,7 +53,7 @@ struct hk_dataplane_ops {
                     size_t nlocal, const struct ike_ts *remote, size_t nremote);
     void (*trap_clear)(struct hk_dataplane *dp);
     /* Counters of a Child SA; HK_E_NOTFOUND when the backend does not carry it. Optional. */
-    int (*child_stats)(struct hk_dataplane *dp, const struct child_sa *c,
+    int (*child_stats)(struct hk_dataplane *dp, const struct hk_dp_id *c,
                        struct hk_dp_child_stats *out);
     /* Called for each IKE socket hiked opens (natt: the RFC 3948 port). A kernel data plane
      * exempts it from IPsec policies and has the kernel take the ESP in UDP arriving on the

@@ -1,30 +1,45 @@
 #include "esp/dataplane.h"
 
-#include "ike/ts.h"
-
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 
-static int log_install(struct hk_dataplane *dp, const struct ike_sa *sa, const struct child_sa *c,
+/* "10.1.0.0-10.1.255.255" (addresses only: the log shows where the SA leads). */
+static const char *range(const struct ike_ts *ts, size_t n, char *buf, size_t len)
+{
+    char a[INET6_ADDRSTRLEN] = "?", b[INET6_ADDRSTRLEN] = "?";
+    if (n) {
+        int af = ts->type == IKE_TS_IPV6_ADDR_RANGE ? AF_INET6 : AF_INET;
+        inet_ntop(af, ts->start_addr, a, sizeof(a));
+        inet_ntop(af, ts->end_addr, b, sizeof(b));
+    }
+    snprintf(buf, len, "%s-%s%s", a, b, n > 1 ? ",..." : "");
+    return buf;
+}
+
+static int log_install(struct hk_dataplane *dp, const struct hk_dp_child *c,
                        const struct hk_esp_state *initial)
 {
-    char l[96], r[96], alg[128];
-    (void)sa;
+    char l[112], r[112];
     dp->installed++;
-    hk_info(dp->log, "dataplane(log): would install ESP SA in %08x out %08x %s === %s (%s, %s%s)",
-            c->spi_in, c->spi_out, ike_ts_format(&c->ts_local[0], l, sizeof(l)),
-            ike_ts_format(&c->ts_remote[0], r, sizeof(r)),
-            ike_chosen_format(&c->chosen, alg, sizeof(alg)), c->transport ? "transport" : "tunnel",
+    hk_info(dp->log,
+            "dataplane(log): would install ESP SA %s in %08x out %08x %s === %s (encr %u/%u, "
+            "integ %u%s, %s%s)",
+            c->name ? c->name : "?", c->id.spi_in, c->id.spi_out,
+            range(c->ts_local, c->nts_local, l, sizeof(l)),
+            range(c->ts_remote, c->nts_remote, r, sizeof(r)), c->encr, c->encr_key_bits, c->integ,
+            c->esn ? ", esn" : "", c->transport ? "transport" : "tunnel",
             initial ? ", continuing a moved SA" : "");
     return 0;
 }
 
-static void log_remove(struct hk_dataplane *dp, const struct child_sa *c)
+static void log_remove(struct hk_dataplane *dp, const struct hk_dp_id *c)
 {
     dp->removed++;
     hk_info(dp->log, "dataplane(log): would remove ESP SA in %08x out %08x", c->spi_in, c->spi_out);
 }
 
-static int log_update(struct hk_dataplane *dp, const struct child_sa *c, const struct hk_dp_path *p)
+static int log_update(struct hk_dataplane *dp, const struct hk_dp_id *c, const struct hk_dp_path *p)
 {
     hk_info(dp->log, "dataplane(log): would move ESP SA in %08x out %08x (%s)", c->spi_in,
             c->spi_out, p->udp ? "ESP in UDP" : "ESP");

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The address and port as the IKE SA has it, in the SA's compact form. */
+/* The address and port of a path, in the SA's compact form. */
 static union dp_addr addr_of(const struct sockaddr_storage *a)
 {
     union dp_addr d = {0};
@@ -21,29 +21,23 @@ void dp_sa_set_path(struct dp_sa *s, const struct hk_dp_path *p)
     s->in.tp_fix = p->udp; /* a NAT may have changed what the sender's checksums cover */
 }
 
-int dp_sa_new(const struct hk_crypto *crypto, const struct child_sa *c, const struct hk_dp_path *p,
-              uint32_t default_window, const struct hk_esp_state *initial, struct dp_sa **out)
+int dp_sa_new(const struct hk_crypto *crypto, const struct hk_dp_child *c, uint32_t default_window,
+              const struct hk_esp_state *initial, struct dp_sa **out)
 {
-    const struct hk_child_keys *k = &c->keys;
-    /* RFC 7296 2.17: the ir keys protect what the exchange initiator sends. */
-    const struct hk_secret *eo = c->initiator ? k->encr_ir : k->encr_ri;
-    const struct hk_secret *io = c->initiator ? k->integ_ir : k->integ_ri;
-    const struct hk_secret *ei = c->initiator ? k->encr_ri : k->encr_ir;
-    const struct hk_secret *ii = c->initiator ? k->integ_ri : k->integ_ir;
-    bool esn = c->chosen.esn == 1;
+    bool esn = c->esn;
     struct dp_sa *s = calloc(1, sizeof(*s) + hk_sel_size(c->nts_local, c->nts_remote));
     if (!s)
         return HK_E_NOMEM;
     struct dp_in *in = &s->in;
     struct dp_out *o = &s->out;
     hk_sel_fill((struct hk_sel *)(s + 1), c->ts_local, c->nts_local, c->ts_remote, c->nts_remote);
-    int rc = hk_esp_sa_crypto_init(&in->cr, crypto, c->spi_in, esn, c->chosen.encr,
-                                   c->chosen.encr_key_bits, c->chosen.integ, ei->data, ei->len,
-                                   ii ? ii->data : NULL, ii ? ii->len : 0);
+    int rc =
+        hk_esp_sa_crypto_init(&in->cr, crypto, c->id.spi_in, esn, c->encr, c->encr_key_bits,
+                              c->integ, c->in.encr, c->in.encr_len, c->in.integ, c->in.integ_len);
     if (!rc)
-        rc = hk_esp_sa_crypto_init(&o->cr, crypto, c->spi_out, esn, c->chosen.encr,
-                                   c->chosen.encr_key_bits, c->chosen.integ, eo->data, eo->len,
-                                   io ? io->data : NULL, io ? io->len : 0);
+        rc = hk_esp_sa_crypto_init(&o->cr, crypto, c->id.spi_out, esn, c->encr, c->encr_key_bits,
+                                   c->integ, c->out.encr, c->out.encr_len, c->out.integ,
+                                   c->out.integ_len);
     /* The child's window (default 1024); 0 turns replay protection off (RFC 4303 3.4.3
      * lets the receiver choose). */
     uint32_t window = c->replay_window ? c->replay_window : default_window;
@@ -57,14 +51,14 @@ int dp_sa_new(const struct hk_crypto *crypto, const struct child_sa *c, const st
         return rc;
     }
     in->no_replay = c->replay_window == 0;
-    s->lim = (struct dp_limits){.soft_bytes = c->rekey_bytes,
-                                .hard_bytes = c->life_bytes,
-                                .soft_packets = c->rekey_packets,
-                                .hard_packets = c->life_packets};
-    in->spi = c->spi_in;
-    s->child = c->id;
+    s->lim = (struct dp_limits){.soft_bytes = c->soft_bytes,
+                                .hard_bytes = c->hard_bytes,
+                                .soft_packets = c->soft_packets,
+                                .hard_packets = c->hard_packets};
+    in->spi = c->id.spi_in;
+    s->child = c->id.child;
     o->esn = esn;
-    dp_sa_set_path(s, p);
+    dp_sa_set_path(s, &c->path);
     o->transport = in->transport = c->transport;
     o->live = true;
     *out = s;

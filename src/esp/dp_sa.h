@@ -12,11 +12,11 @@
 #include <time.h>
 
 #include "crypto/crypto.h"
+#include "esp/dp_child.h"
 #include "esp/esp_packet.h"
 #include "esp/esp_state.h"
 #include "esp/replay.h"
 #include "esp/spd.h"
-#include "ike/sa.h"
 
 /* Volume limits of a Child SA: the same values each way, counted and fired per direction
  * (RFC 4301 4.4.2.1: each SA has its own). */
@@ -77,12 +77,12 @@ static inline const struct hk_sel *sa_sel(const struct dp_sa *s)
 }
 
 /*
- * A new SA for Child SA c, sending on path p, continuing from initial (NULL: fresh). The
- * replay window is c's, or default_window when c asks for the default (0). The selectors are
- * filled; the SA is in no table yet.
+ * A new SA for Child SA c, sending on c->path, continuing from initial (NULL: fresh). The
+ * replay window is c's, or default_window when c has replay protection off (0: the window
+ * still keeps the state). The selectors are filled; the SA is in no table yet.
  */
-int dp_sa_new(const struct hk_crypto *crypto, const struct child_sa *c, const struct hk_dp_path *p,
-              uint32_t default_window, const struct hk_esp_state *initial, struct dp_sa **out);
+int dp_sa_new(const struct hk_crypto *crypto, const struct hk_dp_child *c, uint32_t default_window,
+              const struct hk_esp_state *initial, struct dp_sa **out);
 void dp_sa_free(struct dp_sa *s);
 void dp_sa_state_get(const struct dp_sa *s, struct hk_esp_state *st);
 /* HK_E_INVALID when st does not fit the SA (ESN or window size differ, a counter past its

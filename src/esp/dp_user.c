@@ -225,7 +225,7 @@ static void trap_flush(struct dp_user *u);
 
 /* ---- install / remove ---- */
 
-static int user_install(struct hk_dataplane *dp, const struct ike_sa *sa, const struct child_sa *c,
+static int user_install(struct hk_dataplane *dp, const struct hk_dp_child *c,
                         const struct hk_esp_state *initial)
 {
     struct dp_user *u = U(dp);
@@ -235,30 +235,29 @@ static int user_install(struct hk_dataplane *dp, const struct ike_sa *sa, const 
         hk_warn(dp->log,
                 "dataplane: transport mode SA %08x needs one address per side in its "
                 "selectors (RFC 7296 2.23.1)",
-                c->spi_in);
+                c->id.spi_in);
         return HK_E_UNSUPPORTED;
     }
     if (c->nts_local > HK_SPD_MAX_TS || c->nts_remote > HK_SPD_MAX_TS) {
-        hk_err(dp->log, "dataplane: SA %08x has more than %d selectors a side", c->spi_in,
+        hk_err(dp->log, "dataplane: SA %08x has more than %d selectors a side", c->id.spi_in,
                HK_SPD_MAX_TS);
         return HK_E_INVALID;
     }
-    struct hk_dp_path path = ike_sa_dp_path(sa);
     struct dp_sa *s = NULL;
-    int rc = dp_sa_new(u->crypto, c, &path, u->conf.replay_window, initial, &s);
+    int rc = dp_sa_new(u->crypto, c, u->conf.replay_window, initial, &s);
     if (rc) {
-        hk_err(dp->log, "dataplane: cannot install ESP SA %08x/%08x: %s", c->spi_in, c->spi_out,
-               hk_strerror(rc));
+        hk_err(dp->log, "dataplane: cannot install ESP SA %08x/%08x: %s", c->id.spi_in,
+               c->id.spi_out, hk_strerror(rc));
         return rc;
     }
     struct dp_out *out = &s->out;
-    rc = hk_u64map_put(&u->in_by_spi, c->spi_in, s);
-    if (!rc && (rc = hk_spd_add_sel(&u->spd, c->id, sa_sel(s), s, c->initiator)))
-        hk_u64map_del(&u->in_by_spi, c->spi_in);
+    rc = hk_u64map_put(&u->in_by_spi, c->id.spi_in, s);
+    if (!rc && (rc = hk_spd_add_sel(&u->spd, c->id.child, sa_sel(s), s, c->initiator)))
+        hk_u64map_del(&u->in_by_spi, c->id.spi_in);
     if (rc) {
         dp_sa_free(s);
-        hk_err(dp->log, "dataplane: cannot install ESP SA %08x/%08x: %s", c->spi_in, c->spi_out,
-               hk_strerror(rc));
+        hk_err(dp->log, "dataplane: cannot install ESP SA %08x/%08x: %s", c->id.spi_in,
+               c->id.spi_out, hk_strerror(rc));
         return rc;
     }
     if (c->transport)
@@ -267,8 +266,8 @@ static int user_install(struct hk_dataplane *dp, const struct ike_sa *sa, const 
         for (size_t i = 0; i < c->nts_remote; i++)
             route_ref(u, &c->ts_remote[i], +1);
     dp->installed++;
-    hk_info(dp->log, "dataplane: ESP SA in %08x out %08x installed on %s (%s, %s mode)", c->spi_in,
-            c->spi_out, u->ifname, out->udp ? "ESP in UDP" : "ESP",
+    hk_info(dp->log, "dataplane: ESP SA in %08x out %08x installed on %s (%s, %s mode)",
+            c->id.spi_in, c->id.spi_out, u->ifname, out->udp ? "ESP in UDP" : "ESP",
             c->transport ? "transport" : "tunnel");
     trap_flush(u);
     return HK_OK;
@@ -301,21 +300,24 @@ static void on_reaper(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-static void user_remove(struct hk_dataplane *dp, const struct child_sa *c)
+static void user_remove(struct hk_dataplane *dp, const struct hk_dp_id *c)
 {
     struct dp_user *u = U(dp);
     struct dp_sa *s = hk_u64map_get(&u->in_by_spi, c->spi_in);
-    if (s && s->child != c->id)
+    if (s && s->child != c->child)
         s = NULL;
     struct hk_tp_addrs tp;
     if (s && s->out.live) {
-        hk_spd_del(&u->spd, c->id);
+        /* The routes go as they came: from the selectors the SA holds (the same as at
+         * install). */
+        const struct hk_sel *sel = sa_sel(s);
+        hk_spd_del(&u->spd, c->child);
         if (s->out.transport &&
-            !hk_tp_addrs_from_ts(c->ts_local, c->nts_local, c->ts_remote, c->nts_remote, &tp))
+            !hk_tp_addrs_from_ts(sel->ts, sel->nlocal, hk_sel_remote(sel), sel->nremote, &tp))
             hk_tp_route_unref(&u->tpr, &tp);
         else if (!s->out.transport)
-            for (size_t i = 0; i < c->nts_remote; i++)
-                route_ref(u, &c->ts_remote[i], -1);
+            for (size_t i = 0; i < sel->nremote; i++)
+                route_ref(u, &hk_sel_remote(sel)[i], -1);
         hk_esp_sa_crypto_clear(&s->out.cr);
         s->out.live = false;
     }
@@ -777,13 +779,13 @@ static void on_raw(evutil_socket_t fd, short what, void *arg)
 }
 
 /* The live SA of Child SA c (not one that is only dying out), or NULL. */
-static struct dp_sa *live_sa(struct dp_user *u, const struct child_sa *c)
+static struct dp_sa *live_sa(struct dp_user *u, const struct hk_dp_id *c)
 {
     struct dp_sa *s = hk_u64map_get(&u->in_by_spi, c->spi_in);
-    return s && s->child == c->id && s->out.live ? s : NULL;
+    return s && s->child == c->child && s->out.live ? s : NULL;
 }
 
-static int user_state_get(struct hk_dataplane *dp, const struct child_sa *c,
+static int user_state_get(struct hk_dataplane *dp, const struct hk_dp_id *c,
                           struct hk_esp_state *out)
 {
     const struct dp_sa *s = live_sa(U(dp), c);
@@ -793,7 +795,7 @@ static int user_state_get(struct hk_dataplane *dp, const struct child_sa *c,
     return HK_OK;
 }
 
-static int user_update(struct hk_dataplane *dp, const struct child_sa *c,
+static int user_update(struct hk_dataplane *dp, const struct hk_dp_id *c,
                        const struct hk_dp_path *p)
 {
     struct dp_user *u = U(dp);
@@ -809,7 +811,7 @@ static int user_update(struct hk_dataplane *dp, const struct child_sa *c,
     return HK_OK;
 }
 
-static int user_child_stats(struct hk_dataplane *dp, const struct child_sa *c,
+static int user_child_stats(struct hk_dataplane *dp, const struct hk_dp_id *c,
                             struct hk_dp_child_stats *o)
 {
     struct dp_user *u = U(dp);

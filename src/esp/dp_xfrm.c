@@ -34,7 +34,7 @@ struct xg {
     uint8_t local[16], remote[16];
     bool tunnel;
     size_t nl, nr;
-    struct ike_ts l[CHILD_MAX_TS], r[CHILD_MAX_TS];
+    struct ike_ts l[HK_DP_MAX_TS], r[HK_DP_MAX_TS];
     size_t nsel;
     struct hk_xfrm_sel sel[XFRM_MAX_SELS];
 };
@@ -256,7 +256,7 @@ static int addr_of(const struct sockaddr_storage *a, uint8_t out[16], uint16_t *
 
 /* The kernel's replay window for a child's: 0 (off) cannot go with ESN there, and the
  * widest window comes closest to off. */
-static uint32_t kernel_window(const struct child_sa *c, bool esn)
+static uint32_t kernel_window(const struct hk_dp_child *c, bool esn)
 {
     uint32_t w = c->replay_window;
     if (w == 0 && esn)
@@ -264,7 +264,7 @@ static uint32_t kernel_window(const struct child_sa *c, bool esn)
     return w > HK_XFRM_MAX_WINDOW ? HK_XFRM_MAX_WINDOW : w;
 }
 
-static int xfrm_install(struct hk_dataplane *dp, const struct ike_sa *sa, const struct child_sa *c,
+static int xfrm_install(struct hk_dataplane *dp, const struct hk_dp_child *c,
                         const struct hk_esp_state *initial)
 {
     struct dp_xfrm *x = X(dp);
@@ -274,18 +274,18 @@ static int xfrm_install(struct hk_dataplane *dp, const struct ike_sa *sa, const 
         hk_err(dp->log,
                "dataplane(xfrm): ESP SA %08x/%08x: installing with a carried-over state "
                "is not supported by this backend",
-               c->spi_in, c->spi_out);
+               c->id.spi_in, c->id.spi_out);
         return HK_E_UNSUPPORTED;
     }
     struct xg key = {.tunnel = !c->transport};
     uint16_t lport, rport;
     int rc;
 
-    key.family = addr_of(&sa->local, key.local, &lport);
-    if (addr_of(&sa->remote, key.remote, &rport) != key.family)
+    key.family = addr_of(&c->path.local, key.local, &lport);
+    if (addr_of(&c->path.remote, key.remote, &rport) != key.family)
         return HK_E_INVALID;
-    key.nl = c->nts_local < CHILD_MAX_TS ? c->nts_local : CHILD_MAX_TS;
-    key.nr = c->nts_remote < CHILD_MAX_TS ? c->nts_remote : CHILD_MAX_TS;
+    key.nl = c->nts_local < HK_DP_MAX_TS ? c->nts_local : HK_DP_MAX_TS;
+    key.nr = c->nts_remote < HK_DP_MAX_TS ? c->nts_remote : HK_DP_MAX_TS;
     memcpy(key.l, c->ts_local, key.nl * sizeof(key.l[0]));
     memcpy(key.r, c->ts_remote, key.nr * sizeof(key.r[0]));
 
@@ -302,40 +302,34 @@ static int xfrm_install(struct hk_dataplane *dp, const struct ike_sa *sa, const 
         }
         xc->g = fresh;
     }
-    const struct hk_child_keys *k = &c->keys;
-    /* RFC 7296 2.17: the ir keys protect what the exchange initiator sends. */
-    const struct hk_secret *eo = c->initiator ? k->encr_ir : k->encr_ri;
-    const struct hk_secret *io = c->initiator ? k->integ_ir : k->integ_ri;
-    const struct hk_secret *ei = c->initiator ? k->encr_ri : k->encr_ir;
-    const struct hk_secret *ii = c->initiator ? k->integ_ri : k->integ_ir;
-    bool esn = c->chosen.esn == HK_ESN_YES;
-    bool udp = ike_sa_dp_path(sa).udp; /* RFC 3948 */
+    bool esn = c->esn;
+    bool udp = c->path.udp; /* RFC 3948 */
     struct hk_xfrm_sa in = {.family = key.family,
-                            .spi = c->spi_in,
+                            .spi = c->id.spi_in,
                             .reqid = xc->g->reqid,
                             .tunnel = key.tunnel,
-                            .encr = c->chosen.encr,
-                            .encr_key_bits = c->chosen.encr_key_bits,
-                            .integ = c->chosen.integ,
+                            .encr = c->encr,
+                            .encr_key_bits = c->encr_key_bits,
+                            .integ = c->integ,
                             .esn = esn,
                             .replay_window = kernel_window(c, esn),
                             .encap = udp,
-                            .soft_bytes = c->rekey_bytes,
-                            .hard_bytes = c->life_bytes,
-                            .soft_packets = c->rekey_packets,
-                            .hard_packets = c->life_packets};
+                            .soft_bytes = c->soft_bytes,
+                            .hard_bytes = c->hard_bytes,
+                            .soft_packets = c->soft_packets,
+                            .hard_packets = c->hard_packets};
     struct hk_xfrm_sa out = in;
     memcpy(in.src, key.remote, 16);
     memcpy(in.dst, key.local, 16);
     in.encap_sport = rport, in.encap_dport = lport;
-    in.ekey = ei ? ei->data : NULL, in.eklen = ei ? ei->len : 0;
-    in.ikey = ii ? ii->data : NULL, in.iklen = ii ? ii->len : 0;
+    in.ekey = c->in.encr, in.eklen = c->in.encr_len;
+    in.ikey = c->in.integ, in.iklen = c->in.integ_len;
     memcpy(out.src, key.local, 16);
     memcpy(out.dst, key.remote, 16);
-    out.spi = c->spi_out;
+    out.spi = c->id.spi_out;
     out.encap_sport = lport, out.encap_dport = rport;
-    out.ekey = eo ? eo->data : NULL, out.eklen = eo ? eo->len : 0;
-    out.ikey = io ? io->data : NULL, out.iklen = io ? io->len : 0;
+    out.ekey = c->out.encr, out.eklen = c->out.encr_len;
+    out.ikey = c->out.integ, out.iklen = c->out.integ_len;
     /* A moved SA continues in the kernel where it was (RFC 4303 3.3.3, 3.4.3). */
     struct hk_xfrm_sa_state st_in, st_out;
     if (initial) {
@@ -362,7 +356,7 @@ static int xfrm_install(struct hk_dataplane *dp, const struct ike_sa *sa, const 
             dir = "policies";
             if (!fresh || !(rc = group_add(x, fresh))) {
                 dir = "its record";
-                if ((rc = hk_u64map_put(&x->children, c->id, xc)) && fresh) {
+                if ((rc = hk_u64map_put(&x->children, c->id.child, xc)) && fresh) {
                     policies_del(x, fresh, SIZE_MAX);
                     x->ngroups--;
                 }
@@ -376,21 +370,21 @@ static int xfrm_install(struct hk_dataplane *dp, const struct ike_sa *sa, const 
             sa_del(x, &id_in);
         if (!strcmp(dir, "policies") || !strcmp(dir, "its record"))
             sa_del(x, &id_out);
-        hk_err(dp->log, "dataplane(xfrm): ESP SA %08x/%08x not installed (%s): %s", c->spi_in,
-               c->spi_out, dir, reason);
+        hk_err(dp->log, "dataplane(xfrm): ESP SA %08x/%08x not installed (%s): %s", c->id.spi_in,
+               c->id.spi_out, dir, reason);
         free(fresh);
         free(xc);
         return rc;
     }
     xc->g->refs++;
-    xc->spi_in = c->spi_in;
-    xc->spi_out = c->spi_out;
+    xc->spi_in = c->id.spi_in;
+    xc->spi_out = c->id.spi_out;
     dp->installed++;
     hk_info(dp->log,
             "dataplane(xfrm): ESP SA in %08x out %08x in the kernel (reqid %u, %zu "
             "selector pairs, %s%s)",
-            c->spi_in, c->spi_out, xc->g->reqid, xc->g->nsel, key.tunnel ? "tunnel" : "transport",
-            udp ? ", ESP in UDP" : "");
+            c->id.spi_in, c->id.spi_out, xc->g->reqid, xc->g->nsel,
+            key.tunnel ? "tunnel" : "transport", udp ? ", ESP in UDP" : "");
     return HK_OK;
 }
 
@@ -416,21 +410,21 @@ static void drop_child(struct dp_xfrm *x, struct xc *xc)
     free(xc);
 }
 
-static void xfrm_remove(struct hk_dataplane *dp, const struct child_sa *c)
+static void xfrm_remove(struct hk_dataplane *dp, const struct hk_dp_id *c)
 {
     struct dp_xfrm *x = X(dp);
-    struct xc *xc = hk_u64map_del(&x->children, c->id);
+    struct xc *xc = hk_u64map_del(&x->children, c->child);
     if (!xc)
         return;
     drop_child(x, xc);
     dp->removed++;
 }
 
-static int xfrm_child_stats(struct hk_dataplane *dp, const struct child_sa *c,
+static int xfrm_child_stats(struct hk_dataplane *dp, const struct hk_dp_id *c,
                             struct hk_dp_child_stats *o)
 {
     struct dp_xfrm *x = X(dp);
-    struct xc *xc = hk_u64map_get(&x->children, c->id);
+    struct xc *xc = hk_u64map_get(&x->children, c->child);
     struct hk_xfrm_sa_id in, out;
     struct hk_xfrm_reply ri, ro;
     if (!xc)

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ike/codec/msg.h"
+#include "common/ts.h"
 
 #define HK_TP_TTL 64 /* TTL / hop limit of a rebuilt header: the packet is ours, one hop */
 

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ike/codec/msg.h"
+#include "common/ts.h"
 
 /* The selector fields of one IP packet. */
 struct hk_pkt_sel {

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ike/codec/msg.h"
+#include "common/ts.h"
 
 /* One kernel selector, oriented local -> remote (the "out" direction). Ports in host order;
  * a mask of 0 matches any port. */

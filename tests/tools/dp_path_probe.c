@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "common/secret.h"
 #include "crypto/alg.h"
 #include "crypto/crypto.h"
 #include "esp/dp_user.h"
@@ -23,7 +22,7 @@
 struct probe {
     struct event_base *base;
     struct hk_dataplane *dp;
-    struct child_sa c;
+    struct hk_dp_id c;
     struct hk_dp_path to;
 };
 
@@ -70,8 +69,8 @@ int main(int argc, char **argv)
         return 2;
     }
     struct probe p = {0};
-    struct ike_sa sa = {0};
-    if (v4(argv[1], 500, &sa.local) || v4(argv[2], 500, &sa.remote) ||
+    struct hk_dp_path from = {0}; /* raw ESP on port 500 addresses: no UDP */
+    if (v4(argv[1], 500, &from.local) || v4(argv[2], 500, &from.remote) ||
         v4(argv[1], 500, &p.to.local) || v4(argv[3], 500, &p.to.remote)) {
         fprintf(stderr, "bad address\n");
         return 2;
@@ -95,19 +94,22 @@ int main(int argc, char **argv)
                                 .end_port = 65535,
                                 .start_addr = {10, (uint8_t)(i + 1), 0, 0},
                                 .end_addr = {10, (uint8_t)(i + 1), 255, 255}};
-    p.c = (struct child_sa){.id = 7,
-                            .ike_id = 1,
-                            .state = CHILD_SA_INSTALLED,
-                            .initiator = true,
-                            .spi_in = 0x1001,
-                            .spi_out = 0x2002,
-                            .replay_window = 1024,
-                            .chosen = {.encr = HK_ENCR_AES_GCM_16, .encr_key_bits = 128}};
-    p.c.keys.encr_ir = hk_secret_dup(kir, sizeof(kir));
-    p.c.keys.encr_ri = hk_secret_dup(kri, sizeof(kri));
-    int rc = child_sa_set_ts(&p.c, &ts[0], 1, &ts[1], 1);
-    if (!rc)
-        rc = p.dp->ops->install(p.dp, &sa, &p.c, NULL);
+    /* We initiated it: the ir key protects what we send (RFC 7296 2.17). */
+    p.c = (struct hk_dp_id){.child = 7, .spi_in = 0x1001, .spi_out = 0x2002};
+    struct hk_dp_child desc = {.id = p.c,
+                               .name = "probe",
+                               .initiator = true,
+                               .encr = HK_ENCR_AES_GCM_16,
+                               .encr_key_bits = 128,
+                               .in = {.encr = kri, .encr_len = sizeof(kri)},
+                               .out = {.encr = kir, .encr_len = sizeof(kir)},
+                               .path = from,
+                               .ts_local = &ts[0],
+                               .ts_remote = &ts[1],
+                               .nts_local = 1,
+                               .nts_remote = 1,
+                               .replay_window = 1024};
+    int rc = p.dp->ops->install(p.dp, &desc, NULL);
     if (rc) {
         fprintf(stderr, "install: %s\n", hk_strerror(rc));
         return 1;
@@ -123,9 +125,6 @@ int main(int argc, char **argv)
     event_free(e2);
     p.dp->ops->remove(p.dp, &p.c);
     p.dp->ops->destroy(p.dp);
-    hk_child_keys_free(&p.c.keys);
-    free(p.c.ts_local);
-    free(p.c.ts_remote);
     hk_crypto_free(&crypto);
     event_base_free(p.base);
     return 0;

@@ -21,25 +21,32 @@
 
 struct fx {
     struct hk_crypto crypto;
-    struct child_sa a, b; /* the two ends of one Child SA: a initiated it */
+    struct hk_dp_child a, b; /* the two ends of one Child SA: a initiated it */
     struct ike_ts ts[2];
 };
 
-static void child_init(struct child_sa *c, bool initiator, bool esn, struct ike_ts *ts)
+static const uint8_t key_ir[20] = "0123456789abcdefghij", key_ri[20] = "ABCDEFGHIJ9876543210";
+
+/* One end's descriptor, oriented as ike_child_dp_desc does (RFC 7296 2.17: the ir key
+ * protects what the exchange initiator sends). */
+static void child_init(struct hk_dp_child *c, bool initiator, bool esn, struct ike_ts *ts)
 {
-    static const uint8_t ir[20] = "0123456789abcdefghij", ri[20] = "ABCDEFGHIJ9876543210";
-    memset(c, 0, sizeof(*c));
-    c->id = initiator ? 1 : 2;
-    c->initiator = initiator;
-    c->spi_in = initiator ? 0x1001 : 0x2002;
-    c->spi_out = initiator ? 0x2002 : 0x1001;
-    c->chosen = (struct ike_chosen){
-        .encr = HK_ENCR_AES_GCM_16, .encr_key_bits = 128, .esn = esn ? HK_ESN_YES : HK_ESN_NO};
-    c->keys.encr_ir = hk_secret_dup(ir, sizeof(ir));
-    c->keys.encr_ri = hk_secret_dup(ri, sizeof(ri));
-    c->replay_window = 128;
-    assert_int_equal(
-        child_sa_set_ts(c, initiator ? &ts[0] : &ts[1], 1, initiator ? &ts[1] : &ts[0], 1), 0);
+    struct hk_dp_keys ir = {.encr = key_ir, .encr_len = sizeof(key_ir)};
+    struct hk_dp_keys ri = {.encr = key_ri, .encr_len = sizeof(key_ri)};
+    *c = (struct hk_dp_child){.id = {.child = initiator ? 1 : 2,
+                                     .spi_in = initiator ? 0x1001 : 0x2002,
+                                     .spi_out = initiator ? 0x2002 : 0x1001},
+                              .initiator = initiator,
+                              .encr = HK_ENCR_AES_GCM_16,
+                              .encr_key_bits = 128,
+                              .esn = esn,
+                              .in = initiator ? ri : ir,
+                              .out = initiator ? ir : ri,
+                              .ts_local = initiator ? &ts[0] : &ts[1],
+                              .ts_remote = initiator ? &ts[1] : &ts[0],
+                              .nts_local = 1,
+                              .nts_remote = 1,
+                              .replay_window = 128};
 }
 
 static int setup(void **state)
@@ -58,21 +65,20 @@ static int setup(void **state)
     return 0;
 }
 
-static void child_clear(struct child_sa *c)
-{
-    hk_child_keys_free(&c->keys);
-    free(c->ts_local);
-    free(c->ts_remote);
-}
-
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    child_clear(&f->a);
-    child_clear(&f->b);
     hk_crypto_free(&f->crypto);
     free(f);
     return 0;
+}
+
+/* dp_sa_new for one end, sending on path p. */
+static int sa_new(struct fx *f, struct hk_dp_child *c, const struct hk_dp_path *p,
+                  const struct hk_esp_state *initial, struct dp_sa **out)
+{
+    c->path = *p;
+    return dp_sa_new(&f->crypto, c, 1024, initial, out);
 }
 
 static struct hk_dp_path path(const char *l, const char *r, uint16_t port, bool udp)
@@ -126,8 +132,8 @@ static void state_follows_traffic_and_moves(void **state)
     struct hk_dp_path pa = path("192.0.2.1", "192.0.2.2", 500, false);
     struct hk_dp_path pb = path("192.0.2.2", "192.0.2.1", 500, false);
     struct dp_sa *a, *b;
-    assert_int_equal(dp_sa_new(&f->crypto, &f->a, &pa, 1024, NULL, &a), 0);
-    assert_int_equal(dp_sa_new(&f->crypto, &f->b, &pb, 1024, NULL, &b), 0);
+    assert_int_equal(sa_new(f, &f->a, &pa, NULL, &a), 0);
+    assert_int_equal(sa_new(f, &f->b, &pb, NULL, &b), 0);
     uint8_t pkts[10][128];
     size_t lens[10];
     for (int i = 0; i < 10; i++)
@@ -154,8 +160,8 @@ static void state_follows_traffic_and_moves(void **state)
 
     /* Both ends move (another process, another node): the state goes with them. */
     struct dp_sa *a2, *b2;
-    assert_int_equal(dp_sa_new(&f->crypto, &f->a, &pa, 1024, &sa_st, &a2), 0);
-    assert_int_equal(dp_sa_new(&f->crypto, &f->b, &pb, 1024, &sb_st, &b2), 0);
+    assert_int_equal(sa_new(f, &f->a, &pa, &sa_st, &a2), 0);
+    assert_int_equal(sa_new(f, &f->b, &pb, &sb_st, &b2), 0);
     /* The outbound sequence continues at 11, never 1 again (RFC 4303 3.3.3). */
     uint8_t next[128];
     size_t nlen = send_one(a2, next, sizeof(next));
@@ -179,7 +185,7 @@ static void state_follows_traffic_and_moves(void **state)
 
     /* A fresh SA (no state) starts over: what the tests above rely on is the state. */
     struct dp_sa *fresh;
-    assert_int_equal(dp_sa_new(&f->crypto, &f->b, &pb, 1024, NULL, &fresh), 0);
+    assert_int_equal(sa_new(f, &f->b, &pb, NULL, &fresh), 0);
     memcpy(copy, pkts[0], lens[0]);
     assert_int_equal(recv_one(fresh, copy, lens[0]), 0);
     dp_sa_free(fresh);
@@ -194,7 +200,7 @@ static void state_that_does_not_fit_is_refused(void **state)
     struct fx *f = *state;
     struct hk_dp_path p = path("192.0.2.2", "192.0.2.1", 500, false);
     struct dp_sa *s;
-    assert_int_equal(dp_sa_new(&f->crypto, &f->b, &p, 1024, NULL, &s), 0);
+    assert_int_equal(sa_new(f, &f->b, &p, NULL, &s), 0);
     struct hk_esp_state st, before;
     dp_sa_state_get(s, &st);
     before = st;
@@ -214,7 +220,7 @@ static void state_that_does_not_fit_is_refused(void **state)
     struct dp_sa *none = NULL;
     st = before;
     st.replay_window = 64;
-    assert_int_equal(dp_sa_new(&f->crypto, &f->b, &p, 1024, &st, &none), HK_E_INVALID);
+    assert_int_equal(sa_new(f, &f->b, &p, &st, &none), HK_E_INVALID);
     assert_null(none);
     dp_sa_free(s);
 }
@@ -224,7 +230,7 @@ static void limits_fired_carry_over(void **state)
     struct fx *f = *state;
     struct hk_dp_path p = path("192.0.2.1", "192.0.2.2", 500, false);
     struct dp_sa *s;
-    assert_int_equal(dp_sa_new(&f->crypto, &f->a, &p, 1024, NULL, &s), 0);
+    assert_int_equal(sa_new(f, &f->a, &p, NULL, &s), 0);
     struct hk_esp_state st;
     dp_sa_state_get(s, &st);
     st.soft_out = true;
@@ -242,7 +248,7 @@ static void new_path(void **state)
     struct fx *f = *state;
     struct hk_dp_path p = path("192.0.2.1", "192.0.2.2", 500, false);
     struct dp_sa *s;
-    assert_int_equal(dp_sa_new(&f->crypto, &f->a, &p, 1024, NULL, &s), 0);
+    assert_int_equal(sa_new(f, &f->a, &p, NULL, &s), 0);
     assert_false(s->out.udp);
     uint8_t pkt[128];
     send_one(s, pkt, sizeof(pkt));

@@ -18,6 +18,7 @@
 #include "common/arena.h"
 #include "common/cbb.h"
 #include "common/diag.h"
+#include "common/ts.h"
 
 #define IKE_HDR_LEN         28
 #define IKE_GENERIC_HDR_LEN 4
@@ -201,19 +202,7 @@ struct ike_pl_vendor {
     struct ike_view id;
 };
 
-/* Traffic selectors (3.13.1). */
-enum ike_ts_type {
-    IKE_TS_IPV4_ADDR_RANGE = 7,
-    IKE_TS_IPV6_ADDR_RANGE = 8,
-};
-struct ike_ts {
-    uint8_t type;     /* another type than 7 and 8: only type and ip_proto are set */
-    uint8_t ip_proto; /* 0 = any */
-    uint16_t start_port;
-    uint16_t end_port;
-    uint8_t start_addr[16]; /* 4 octets used for IPv4 */
-    uint8_t end_addr[16];
-};
+/* Traffic selectors (3.13.1): struct ike_ts is in common/ts.h. */
 struct ike_pl_ts {
     uint8_t reserved[3];
     size_t nts;
