@@ -107,8 +107,7 @@ void x_info_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *r
     size_t n = 0;
     if (spis) {
         for (size_t k = 0; k < ngone; k++) {
-            spis[4 * k] = (uint8_t)(gone[k] >> 24), spis[4 * k + 1] = (uint8_t)(gone[k] >> 16);
-            spis[4 * k + 2] = (uint8_t)(gone[k] >> 8), spis[4 * k + 3] = (uint8_t)gone[k];
+            ike_spi32_put(gone[k], spis + 4 * k);
         }
         resp.u.del = (struct ike_pl_delete){.protocol = IKE_PROTO_ESP,
                                             .spi_size = 4,
@@ -123,8 +122,8 @@ void x_info_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *r
 
 int x_info_delete_child(struct ike_engine *e, struct ike_sa *sa, struct child_sa *c)
 {
-    uint8_t spi[4] = {(uint8_t)(c->spi_in >> 24), (uint8_t)(c->spi_in >> 16),
-                      (uint8_t)(c->spi_in >> 8), (uint8_t)c->spi_in};
+    uint8_t spi[4];
+    ike_spi32_put(c->spi_in, spi);
     struct ike_payload d = {
         .type = IKE_PL_DELETE,
         .u.del = {.protocol = IKE_PROTO_ESP, .spi_size = 4, .nspis = 1, .spis = {spi, 4}}};

@@ -259,24 +259,13 @@ out:
     return rc;
 }
 
-static bool error_notify(const struct ike_msg *m, uint16_t *type)
-{
-    for (size_t i = 0; i < m->npayloads; i++)
-        if (m->payloads[i].type == IKE_PL_NOTIFY &&
-            ike_notify_is_error(m->payloads[i].u.notify.type)) {
-            *type = m->payloads[i].u.notify.type;
-            return true;
-        }
-    return false;
-}
-
 bool x_init_ignore_error(struct ike_engine *e, struct ike_sa *sa, const struct ike_rx *rx)
 {
     const struct ike_msg *m = &rx->msg;
-    uint16_t err;
+    uint16_t err = x_first_error(m);
     /* COOKIE and INVALID_KE_PAYLOAD are part of the exchange (2.6, 1.2): handled at once. */
     if (ike_msg_find_notify(m, IKE_N_COOKIE) || ike_msg_find_notify(m, IKE_N_INVALID_KE_PAYLOAD) ||
-        !error_notify(m, &err))
+        !err)
         return false;
     /* 2.21.1: anyone can send this; a real answer may still come. */
     char why[208];
@@ -293,7 +282,6 @@ void x_init_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *
     const struct ike_msg *m = &rx->msg;
     const struct hk_conn *conn = hk_config_find_conn(e->cfg, sa->conn);
     const struct ike_pl_notify *n;
-    uint16_t err;
     int rc;
     if (!conn) {
         engine_delete_sa(e, sa, "connection removed");
@@ -324,7 +312,8 @@ void x_init_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *
             engine_delete_sa(e, sa, "cannot retry with the requested group");
         return;
     }
-    if (error_notify(m, &err)) { /* not reached: x_init_ignore_error took it (2.21.1) */
+    uint16_t err = x_first_error(m);
+    if (err) { /* not reached: x_init_ignore_error took it (2.21.1) */
         engine_delete_sa(e, sa, ike_notify_name(err));
         return;
     }
