@@ -10,5 +10,9 @@
 
 /* Returns what snprintf returns. */
 int hk_fmt(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* An error code with its reason: the text into err (when err and errlen are given), rc back,
+ * so that `return hk_errf(HK_E_..., err, errlen, "...", ...);` reports and fails at once. */
+int hk_errf(int rc, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -24,18 +24,6 @@
 #define VERIFY_DEPTH   8          /* intermediates between end entity and anchor */
 #define NAME_MAX_PRINT 256
 
-__attribute__((format(printf, 4, 5))) static int errf(int rc, char *err, size_t errlen,
-                                                      const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
-
 /* The reason OpenSSL gave for its last error, for messages; clears the error queue. */
 static const char *ossl_reason(void)
 {
@@ -49,7 +37,7 @@ static int read_file(const char *path, uint8_t **buf, size_t *len, char *err, si
 {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return errf(HK_E_CONFIG, err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return hk_errf(HK_E_CONFIG, err, errlen, "cannot open %s: %s", path, strerror(errno));
     uint8_t *b = malloc(FILE_MAX + 1);
     if (!b) {
         fclose(f);
@@ -60,10 +48,10 @@ static int read_file(const char *path, uint8_t **buf, size_t *len, char *err, si
     fclose(f);
     if (bad || n == 0 || n > FILE_MAX) {
         free(b);
-        return errf(HK_E_CONFIG, err, errlen, "%s: %s", path,
-                    bad ? "read error"
-                    : n ? "file too large"
-                        : "empty file");
+        return hk_errf(HK_E_CONFIG, err, errlen, "%s: %s", path,
+                       bad ? "read error"
+                       : n ? "file too large"
+                           : "empty file");
     }
     *buf = b;
     *len = n;
@@ -113,15 +101,15 @@ static int load_certs(const char *path, STACK_OF(X509) * out, char *err, size_t 
                 if (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)
                     ERR_clear_error(); /* no more certificates */
                 else
-                    rc = errf(HK_E_CONFIG, err, errlen, "%s: bad certificate %zu: %s", path,
-                              found + 1, ossl_reason());
+                    rc = hk_errf(HK_E_CONFIG, err, errlen, "%s: bad certificate %zu: %s", path,
+                                 found + 1, ossl_reason());
                 break;
             }
             if (found == HK_X509_MAX_CERTS || !sk_X509_push(out, x)) {
                 X509_free(x);
                 rc = found == HK_X509_MAX_CERTS
-                         ? errf(HK_E_CONFIG, err, errlen, "%s: more than %d certificates", path,
-                                HK_X509_MAX_CERTS)
+                         ? hk_errf(HK_E_CONFIG, err, errlen, "%s: more than %d certificates", path,
+                                   HK_X509_MAX_CERTS)
                          : HK_E_NOMEM;
                 break;
             }
@@ -133,13 +121,13 @@ static int load_certs(const char *path, STACK_OF(X509) * out, char *err, size_t 
         while (!rc && p < end) { /* DER: one or more certificates back to back */
             X509 *x = d2i_X509(NULL, &p, (long)(end - p));
             if (!x) {
-                rc = errf(HK_E_CONFIG, err, errlen, "%s: not a PEM or DER certificate (%s)", path,
-                          ossl_reason());
+                rc = hk_errf(HK_E_CONFIG, err, errlen, "%s: not a PEM or DER certificate (%s)",
+                             path, ossl_reason());
             } else if (found == HK_X509_MAX_CERTS || !sk_X509_push(out, x)) {
                 X509_free(x);
                 rc = found == HK_X509_MAX_CERTS
-                         ? errf(HK_E_CONFIG, err, errlen, "%s: more than %d certificates", path,
-                                HK_X509_MAX_CERTS)
+                         ? hk_errf(HK_E_CONFIG, err, errlen, "%s: more than %d certificates", path,
+                                   HK_X509_MAX_CERTS)
                          : HK_E_NOMEM;
             } else {
                 found++;
@@ -148,7 +136,7 @@ static int load_certs(const char *path, STACK_OF(X509) * out, char *err, size_t 
     }
     free(buf);
     if (!rc && !found)
-        rc = errf(HK_E_CONFIG, err, errlen, "%s: no certificate found", path);
+        rc = hk_errf(HK_E_CONFIG, err, errlen, "%s: no certificate found", path);
     return rc;
 }
 
@@ -195,9 +183,9 @@ static int load_key(const char *path, EVP_PKEY **out, char *err, size_t errlen)
     } else if (!OSSL_DECODER_from_data(dc, &p, &left) || !k) {
         bool enc = memmem(buf, len, "ENCRYPTED", 9) != NULL;
         ERR_clear_error();
-        rc =
-            errf(HK_E_CONFIG, err, errlen, "%s: %s", path,
-                 enc ? "encrypted private keys are not supported" : "not a PEM or DER private key");
+        rc = hk_errf(HK_E_CONFIG, err, errlen, "%s: %s", path,
+                     enc ? "encrypted private keys are not supported"
+                         : "not a PEM or DER private key");
     }
     OSSL_DECODER_CTX_free(dc);
     OPENSSL_cleanse(buf, len);
@@ -214,7 +202,7 @@ int hk_cred_load(const char *cert, const char *key, char *const *chain, size_t n
 {
     *out = NULL;
     if (!cert || !key || (nchain && !chain))
-        return errf(HK_E_INVALID, err, errlen, "certificate and private key files are required");
+        return hk_errf(HK_E_INVALID, err, errlen, "certificate and private key files are required");
     struct hk_cred *c = calloc(1, sizeof(*c));
     STACK_OF(X509) *certs = sk_X509_new_null();
     if (!c || !certs || !(c->chain = sk_X509_new_null())) {
@@ -237,17 +225,17 @@ int hk_cred_load(const char *cert, const char *key, char *const *chain, size_t n
     for (size_t i = 0; !rc && i < nchain; i++)
         rc = load_certs(chain[i], c->chain, err, errlen);
     if (!rc && sk_X509_num(c->chain) > HK_X509_MAX_CERTS)
-        rc = errf(HK_E_CONFIG, err, errlen, "more than %d intermediate certificates",
-                  HK_X509_MAX_CERTS);
+        rc = hk_errf(HK_E_CONFIG, err, errlen, "more than %d intermediate certificates",
+                     HK_X509_MAX_CERTS);
     if (!rc)
         rc = load_key(key, &c->key, err, errlen);
     char why[96];
     if (!rc && !key_supported(c->key, why, sizeof(why)))
-        rc = errf(HK_E_UNSUPPORTED, err, errlen, "%s: %s not supported", key, why);
+        rc = hk_errf(HK_E_UNSUPPORTED, err, errlen, "%s: %s not supported", key, why);
     if (!rc && EVP_PKEY_eq(X509_get0_pubkey(c->cert), c->key) != 1) {
         ERR_clear_error();
-        rc = errf(HK_E_CONFIG, err, errlen, "%s: private key does not match certificate %s", key,
-                  cert);
+        rc = hk_errf(HK_E_CONFIG, err, errlen, "%s: private key does not match certificate %s", key,
+                     cert);
     }
     sk_X509_pop_free(certs, X509_free);
     if (rc) {
@@ -272,14 +260,14 @@ int hk_cert_load(const char *path, X509 **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (!path)
-        return errf(HK_E_INVALID, err, errlen, "no certificate file");
+        return hk_errf(HK_E_INVALID, err, errlen, "no certificate file");
     STACK_OF(X509) *certs = sk_X509_new_null();
     if (!certs)
         return HK_E_NOMEM;
     int rc = load_certs(path, certs, err, errlen);
     if (!rc && sk_X509_num(certs) != 1)
-        rc = errf(HK_E_CONFIG, err, errlen, "%s: %d certificates where one is expected", path,
-                  sk_X509_num(certs));
+        rc = hk_errf(HK_E_CONFIG, err, errlen, "%s: %d certificates where one is expected", path,
+                     sk_X509_num(certs));
     if (!rc)
         *out = sk_X509_shift(certs);
     sk_X509_pop_free(certs, X509_free);
@@ -313,7 +301,7 @@ static int trust_build(STACK_OF(X509) * anchors, struct hk_trust **out, char *er
     t->anchors = anchors;
     if (n > HK_X509_MAX_CERTS) {
         hk_trust_free(t);
-        return errf(HK_E_CONFIG, err, errlen, "more than %d trust anchors", HK_X509_MAX_CERTS);
+        return hk_errf(HK_E_CONFIG, err, errlen, "more than %d trust anchors", HK_X509_MAX_CERTS);
     }
     if (!(t->store = X509_STORE_new()) || !(t->spki_sha1 = malloc(n * HK_CERTREQ_HASH_LEN + 1))) {
         hk_trust_free(t);
@@ -328,8 +316,8 @@ static int trust_build(STACK_OF(X509) * anchors, struct hk_trust **out, char *er
             char name[NAME_MAX_PRINT];
             ERR_clear_error();
             hk_trust_free(t);
-            return errf(HK_E_CONFIG, err, errlen, "cannot use %s as a trust anchor",
-                        hk_cert_subject_str(x, name, sizeof(name)));
+            return hk_errf(HK_E_CONFIG, err, errlen, "cannot use %s as a trust anchor",
+                           hk_cert_subject_str(x, name, sizeof(name)));
         }
     }
     *out = t;
@@ -340,7 +328,7 @@ int hk_trust_load(char *const *files, size_t n, struct hk_trust **out, char *err
 {
     *out = NULL;
     if (!n || !files)
-        return errf(HK_E_CONFIG, err, errlen, "no trust anchor files");
+        return hk_errf(HK_E_CONFIG, err, errlen, "no trust anchor files");
     STACK_OF(X509) *anchors = sk_X509_new_null();
     if (!anchors)
         return HK_E_NOMEM;
@@ -444,17 +432,17 @@ int hk_cert_check_time(X509 *cert, time_t now, char *err, size_t errlen)
     int b = X509_cmp_time(nb, &t), a = X509_cmp_time(na, &t);
     if (b == 0 || a == 0) {
         ERR_clear_error();
-        return errf(HK_E_AUTH, err, errlen, "certificate %s has a malformed validity period",
-                    hk_cert_subject_str(cert, name, sizeof(name)));
+        return hk_errf(HK_E_AUTH, err, errlen, "certificate %s has a malformed validity period",
+                       hk_cert_subject_str(cert, name, sizeof(name)));
     }
     if (b > 0)
-        return errf(HK_E_AUTH, err, errlen, "certificate %s not valid: not yet valid, from %s",
-                    hk_cert_subject_str(cert, name, sizeof(name)),
-                    time_str(nb, when, sizeof(when)));
+        return hk_errf(HK_E_AUTH, err, errlen, "certificate %s not valid: not yet valid, from %s",
+                       hk_cert_subject_str(cert, name, sizeof(name)),
+                       time_str(nb, when, sizeof(when)));
     if (a < 0)
-        return errf(HK_E_AUTH, err, errlen, "certificate %s not valid: expired on %s",
-                    hk_cert_subject_str(cert, name, sizeof(name)),
-                    time_str(na, when, sizeof(when)));
+        return hk_errf(HK_E_AUTH, err, errlen, "certificate %s not valid: expired on %s",
+                       hk_cert_subject_str(cert, name, sizeof(name)),
+                       time_str(na, when, sizeof(when)));
     return HK_OK;
 }
 
@@ -471,25 +459,25 @@ static int verify_error(X509_STORE_CTX *ctx, X509 *leaf, char *err, size_t errle
     ERR_clear_error();
     switch (e) {
     case X509_V_ERR_CERT_HAS_EXPIRED:
-        return errf(HK_E_AUTH, err, errlen, "certificate %s not valid: expired on %s", name,
-                    time_str(X509_get0_notAfter(cur), when, sizeof(when)));
+        return hk_errf(HK_E_AUTH, err, errlen, "certificate %s not valid: expired on %s", name,
+                       time_str(X509_get0_notAfter(cur), when, sizeof(when)));
     case X509_V_ERR_CERT_NOT_YET_VALID:
-        return errf(HK_E_AUTH, err, errlen, "certificate %s not valid: not yet valid, from %s",
-                    name, time_str(X509_get0_notBefore(cur), when, sizeof(when)));
+        return hk_errf(HK_E_AUTH, err, errlen, "certificate %s not valid: not yet valid, from %s",
+                       name, time_str(X509_get0_notBefore(cur), when, sizeof(when)));
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
     case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-        return errf(HK_E_AUTH, err, errlen,
-                    "certificate %s: no trust anchor for issuer %s (untrusted CA, or an "
-                    "intermediate certificate is missing)",
-                    name, issuer);
+        return hk_errf(HK_E_AUTH, err, errlen,
+                       "certificate %s: no trust anchor for issuer %s (untrusted CA, or an "
+                       "intermediate certificate is missing)",
+                       name, issuer);
     case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
     case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-        return errf(HK_E_AUTH, err, errlen, "certificate %s is self-signed and not a trust anchor",
-                    name);
+        return hk_errf(HK_E_AUTH, err, errlen,
+                       "certificate %s is self-signed and not a trust anchor", name);
     default:
-        return errf(HK_E_AUTH, err, errlen, "certificate %s (chain depth %d) not valid: %s", name,
-                    depth, X509_verify_cert_error_string(e));
+        return hk_errf(HK_E_AUTH, err, errlen, "certificate %s (chain depth %d) not valid: %s",
+                       name, depth, X509_verify_cert_error_string(e));
     }
 }
 
@@ -500,14 +488,14 @@ int hk_cert_verify(const struct hk_trust *t, const uint8_t *der, size_t len,
     if (leaf_out)
         *leaf_out = NULL;
     if (!t || !t->store)
-        return errf(HK_E_INVALID, err, errlen, "no trust anchors");
+        return hk_errf(HK_E_INVALID, err, errlen, "no trust anchors");
     if (ninter > HK_X509_MAX_CERTS)
-        return errf(HK_E_AUTH, err, errlen, "too many intermediate certificates (%zu > %d)", ninter,
-                    HK_X509_MAX_CERTS);
+        return hk_errf(HK_E_AUTH, err, errlen, "too many intermediate certificates (%zu > %d)",
+                       ninter, HK_X509_MAX_CERTS);
     X509 *leaf = hk_cert_from_der(der, len);
     if (!leaf)
-        return errf(HK_E_SYNTAX, err, errlen,
-                    "end-entity certificate (%zu octets) is not a DER X.509 certificate", len);
+        return hk_errf(HK_E_SYNTAX, err, errlen,
+                       "end-entity certificate (%zu octets) is not a DER X.509 certificate", len);
     int rc = HK_OK;
     STACK_OF(X509) *untrusted = sk_X509_new_null();
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -516,9 +504,9 @@ int hk_cert_verify(const struct hk_trust *t, const uint8_t *der, size_t len,
     for (size_t i = 0; !rc && i < ninter; i++) {
         X509 *x = hk_cert_from_der(inter[i].p, inter[i].len);
         if (!x)
-            rc = errf(HK_E_SYNTAX, err, errlen,
-                      "intermediate certificate %zu (%zu octets) is not a DER X.509 certificate",
-                      i + 1, inter[i].len);
+            rc = hk_errf(HK_E_SYNTAX, err, errlen,
+                         "intermediate certificate %zu (%zu octets) is not a DER X.509 certificate",
+                         i + 1, inter[i].len);
         else if (!sk_X509_push(untrusted, x)) {
             X509_free(x);
             rc = HK_E_NOMEM;
@@ -686,8 +674,8 @@ int hk_cert_check_eku(X509 *cert, unsigned allowed, char *err, size_t errlen)
         ERR_clear_error();
         if (crit == -1)
             return HK_OK; /* no extendedKeyUsage: any purpose (RFC 5280 4.2.1.12) */
-        return errf(HK_E_AUTH, err, errlen, "certificate %s: malformed extended key usage",
-                    hk_cert_subject_str(cert, name, sizeof(name)));
+        return hk_errf(HK_E_AUTH, err, errlen, "certificate %s: malformed extended key usage",
+                       hk_cert_subject_str(cert, name, sizeof(name)));
     }
     bool ok = false;
     size_t used = 0;
@@ -704,10 +692,10 @@ int hk_cert_check_eku(X509 *cert, unsigned allowed, char *err, size_t errlen)
     EXTENDED_KEY_USAGE_free(eku);
     if (ok)
         return HK_OK;
-    return errf(HK_E_AUTH, err, errlen,
-                "certificate %s is not for IKE: its extended key usage (%s) has none of the "
-                "purposes accepted (remote.eku)",
-                hk_cert_subject_str(cert, name, sizeof(name)), list[0] ? list : "empty");
+    return hk_errf(HK_E_AUTH, err, errlen,
+                   "certificate %s is not for IKE: its extended key usage (%s) has none of the "
+                   "purposes accepted (remote.eku)",
+                   hk_cert_subject_str(cert, name, sizeof(name)), list[0] ? list : "empty");
 }
 
 int hk_cert_check_key(X509 *cert, unsigned min_rsa, unsigned min_ec, char *err, size_t errlen)
@@ -716,20 +704,20 @@ int hk_cert_check_key(X509 *cert, unsigned min_rsa, unsigned min_ec, char *err, 
     EVP_PKEY *k = X509_get0_pubkey(cert);
     if (!k) {
         ERR_clear_error();
-        return errf(HK_E_AUTH, err, errlen, "certificate %s: unusable public key",
-                    hk_cert_subject_str(cert, name, sizeof(name)));
+        return hk_errf(HK_E_AUTH, err, errlen, "certificate %s: unusable public key",
+                       hk_cert_subject_str(cert, name, sizeof(name)));
     }
     int bits = EVP_PKEY_get_bits(k);
     bool rsa = EVP_PKEY_is_a(k, "RSA") || EVP_PKEY_is_a(k, "RSA-PSS");
     bool ec = EVP_PKEY_is_a(k, "EC") || EVP_PKEY_is_a(k, "ED25519") || EVP_PKEY_is_a(k, "ED448");
     if (!rsa && !ec)
-        return errf(HK_E_AUTH, err, errlen, "certificate %s: %s keys are not accepted",
-                    hk_cert_subject_str(cert, name, sizeof(name)), EVP_PKEY_get0_type_name(k));
+        return hk_errf(HK_E_AUTH, err, errlen, "certificate %s: %s keys are not accepted",
+                       hk_cert_subject_str(cert, name, sizeof(name)), EVP_PKEY_get0_type_name(k));
     unsigned min = rsa ? min_rsa : min_ec;
     if (bits > 0 && (unsigned)bits >= min)
         return HK_OK;
-    return errf(HK_E_AUTH, err, errlen,
-                "certificate %s: %s key of %d bits, %u at least required (remote.%s)",
-                hk_cert_subject_str(cert, name, sizeof(name)), rsa ? "RSA" : "EC", bits, min,
-                rsa ? "min_rsa_bits" : "min_ec_bits");
+    return hk_errf(HK_E_AUTH, err, errlen,
+                   "certificate %s: %s key of %d bits, %u at least required (remote.%s)",
+                   hk_cert_subject_str(cert, name, sizeof(name)), rsa ? "RSA" : "EC", bits, min,
+                   rsa ? "min_rsa_bits" : "min_ec_bits");
 }

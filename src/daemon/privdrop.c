@@ -1,4 +1,5 @@
 /* Least privilege: daemon.user / daemon.group, and the capabilities hiked keeps (privdrop.h). */
+#include "common/fmt.h"
 #include "daemon/privdrop.h"
 
 #include "common/err.h"
@@ -72,6 +73,16 @@ static int lookup_group(const char *name, gid_t *gid)
     return HK_E_NOMEM;
 }
 
+/* A user or group the configuration names cannot be used: a configuration error, at its line. */
+static int lookup_failed(int rc, const char *what, const char *name, const char *at, char *err,
+                         size_t errlen)
+{
+    if (rc == HK_E_NOTFOUND)
+        return hk_errf(HK_E_CONFIG, err, errlen, "%s: no such %s '%s'", at, what, name);
+    return hk_errf(HK_E_CONFIG, err, errlen, "%s: cannot look up %s '%s': %s", at, what, name,
+                   rc == HK_E_IO ? strerror(errno) : hk_strerror(rc));
+}
+
 int hiked_privdrop_resolve(const struct hk_daemon_conf *dc, struct hiked_privdrop *p, char *err,
                            size_t errlen)
 {
@@ -81,27 +92,10 @@ int hiked_privdrop_resolve(const struct hk_daemon_conf *dc, struct hiked_privdro
     p->user = dc->user;
     p->group = dc->group;
     int rc = lookup_user(dc->user, &p->uid, &p->gid);
-    if (rc == HK_E_NOTFOUND) {
-        snprintf(err, errlen, "%s: no such user '%s'", dc->user_at, dc->user);
-        return HK_E_CONFIG;
-    }
-    if (rc) {
-        snprintf(err, errlen, "%s: cannot look up user '%s': %s", dc->user_at, dc->user,
-                 rc == HK_E_IO ? strerror(errno) : hk_strerror(rc));
-        return HK_E_CONFIG;
-    }
-    if (dc->group) {
-        rc = lookup_group(dc->group, &p->gid);
-        if (rc == HK_E_NOTFOUND) {
-            snprintf(err, errlen, "%s: no such group '%s'", dc->group_at, dc->group);
-            return HK_E_CONFIG;
-        }
-        if (rc) {
-            snprintf(err, errlen, "%s: cannot look up group '%s': %s", dc->group_at, dc->group,
-                     rc == HK_E_IO ? strerror(errno) : hk_strerror(rc));
-            return HK_E_CONFIG;
-        }
-    }
+    if (rc)
+        return lookup_failed(rc, "user", dc->user, dc->user_at, err, errlen);
+    if (dc->group && (rc = lookup_group(dc->group, &p->gid)))
+        return lookup_failed(rc, "group", dc->group, dc->group_at, err, errlen);
     p->set = true;
     return HK_OK;
 }

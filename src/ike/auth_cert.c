@@ -16,18 +16,6 @@
 
 #define NAME_LEN 256
 
-__attribute__((format(printf, 4, 5))) static int errf(int rc, char *err, size_t errlen,
-                                                      const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
-
 /* DER of a certificate into the arena. */
 static int cert_der(X509 *x, struct hk_arena *a, struct ike_view *out)
 {
@@ -126,14 +114,14 @@ int auth_cert_sign(const struct hk_crypto *c, const struct hk_cred *cred, bool r
                    char *err, size_t errlen)
 {
     if (!c || !cred || !cred->key || !octets || !olen || !method || !auth_data)
-        return errf(HK_E_INVALID, err, errlen, "nothing to sign or no private key");
+        return hk_errf(HK_E_INVALID, err, errlen, "nothing to sign or no private key");
     EVP_PKEY *k = cred->key;
     bool rsa = EVP_PKEY_is_a(k, "RSA") || EVP_PKEY_is_a(k, "RSA-PSS");
     bool ed = EVP_PKEY_is_a(k, "ED25519");
     int bits = ec_bits(k), rc;
     if (!rsa && !ed && !bits)
-        return errf(HK_E_UNSUPPORTED, err, errlen, "cannot sign AUTH with a %s key",
-                    EVP_PKEY_get0_type_name(k));
+        return hk_errf(HK_E_UNSUPPORTED, err, errlen, "cannot sign AUTH with a %s key",
+                       EVP_PKEY_get0_type_name(k));
     if (rfc7427) {
         /* RFC 7427 with the hash that matches the key's strength (RFC 8247 3.2). */
         uint16_t hash = ed            ? HK_SIG_HASH_IDENTITY
@@ -143,13 +131,13 @@ int auth_cert_sign(const struct hk_crypto *c, const struct hk_cred *cred, bool r
         *method = IKE_AUTH_DIGITAL_SIGNATURE;
         rc = hk_auth_sig_sign(c, k, hash, octets, olen, auth_data);
     } else if (rsa) {
-        return errf(HK_E_UNSUPPORTED, err, errlen,
-                    "classic RSA authentication (method 1) needs PKCS#1 v1.5 signatures with "
-                    "SHA-1, which hike does not make; use RFC 7427 signatures");
+        return hk_errf(HK_E_UNSUPPORTED, err, errlen,
+                       "classic RSA authentication (method 1) needs PKCS#1 v1.5 signatures with "
+                       "SHA-1, which hike does not make; use RFC 7427 signatures");
     } else if (ed) {
-        return errf(HK_E_UNSUPPORTED, err, errlen,
-                    "Ed25519 keys have no classic authentication method; use RFC 7427 "
-                    "signatures");
+        return hk_errf(HK_E_UNSUPPORTED, err, errlen,
+                       "Ed25519 keys have no classic authentication method; use RFC 7427 "
+                       "signatures");
     } else {
         /* RFC 4754: the method names curve and hash together. */
         *method = bits == 256   ? IKE_AUTH_ECDSA_256
@@ -159,7 +147,8 @@ int auth_cert_sign(const struct hk_crypto *c, const struct hk_cred *cred, bool r
     }
     if (rc) {
         ERR_clear_error();
-        return errf(rc, err, errlen, "cannot sign AUTH (method %u): %s", *method, hk_strerror(rc));
+        return hk_errf(rc, err, errlen, "cannot sign AUTH (method %u): %s", *method,
+                       hk_strerror(rc));
     }
     return HK_OK;
 }
@@ -238,24 +227,24 @@ static int peer_cert(const struct hk_trust *t, const struct ike_view *ee,
         if (rc)
             return rc == HK_E_NOMEM ? rc : HK_E_AUTH;
         if (pinned && X509_cmp(*leaf, pinned) != 0) {
-            rc = errf(HK_E_AUTH, err, errlen, "certificate %s is not the pinned certificate",
-                      hk_cert_subject_str(*leaf, name, sizeof(name)));
+            rc = hk_errf(HK_E_AUTH, err, errlen, "certificate %s is not the pinned certificate",
+                         hk_cert_subject_str(*leaf, name, sizeof(name)));
             X509_free(*leaf);
             *leaf = NULL;
         }
         return rc;
     }
     if (!pinned)
-        return errf(HK_E_AUTH, err, errlen, "no trust anchors or pinned certificate configured");
+        return hk_errf(HK_E_AUTH, err, errlen, "no trust anchors or pinned certificate configured");
     if (ee) {
         X509 *x = hk_cert_from_der(ee->p, ee->len);
         if (!x)
-            return errf(HK_E_AUTH, err, errlen,
-                        "end-entity certificate (%zu octets) is not a DER X.509 certificate",
-                        ee->len);
+            return hk_errf(HK_E_AUTH, err, errlen,
+                           "end-entity certificate (%zu octets) is not a DER X.509 certificate",
+                           ee->len);
         if (X509_cmp(x, pinned) != 0) {
-            rc = errf(HK_E_AUTH, err, errlen, "certificate %s is not the pinned certificate",
-                      hk_cert_subject_str(x, name, sizeof(name)));
+            rc = hk_errf(HK_E_AUTH, err, errlen, "certificate %s is not the pinned certificate",
+                         hk_cert_subject_str(x, name, sizeof(name)));
             X509_free(x);
             return rc;
         }
@@ -278,7 +267,7 @@ static int check_signature(const struct hk_crypto *c, X509 *leaf, const struct i
     hk_cert_subject_str(leaf, name, sizeof(name));
     if (!pub) {
         ERR_clear_error();
-        return errf(HK_E_AUTH, err, errlen, "certificate %s: unusable public key", name);
+        return hk_errf(HK_E_AUTH, err, errlen, "certificate %s: unusable public key", name);
     }
     struct hk_diag d = {0};
     if (auth->method == IKE_AUTH_DIGITAL_SIGNATURE)
@@ -293,15 +282,16 @@ static int check_signature(const struct hk_crypto *c, X509 *leaf, const struct i
     case HK_E_NOMEM:
         return rc;
     case HK_E_SYNTAX:
-        return errf(HK_E_AUTH, err, errlen, "malformed AUTH data for method %u (%zu octets)%s%s",
-                    auth->method, auth->data.len, d.msg[0] ? ": " : "", hk_diag_msg(&d));
+        return hk_errf(HK_E_AUTH, err, errlen, "malformed AUTH data for method %u (%zu octets)%s%s",
+                       auth->method, auth->data.len, d.msg[0] ? ": " : "", hk_diag_msg(&d));
     case HK_E_UNSUPPORTED:
-        return errf(HK_E_AUTH, err, errlen, "AUTH method %u: unsupported signature algorithm%s%s",
-                    auth->method, d.msg[0] ? ": " : "", hk_diag_msg(&d));
+        return hk_errf(HK_E_AUTH, err, errlen,
+                       "AUTH method %u: unsupported signature algorithm%s%s", auth->method,
+                       d.msg[0] ? ": " : "", hk_diag_msg(&d));
     default:
-        return errf(HK_E_AUTH, err, errlen,
-                    "AUTH (method %u) is not a valid signature by the %s key of %s", auth->method,
-                    EVP_PKEY_get0_type_name(pub), name);
+        return hk_errf(HK_E_AUTH, err, errlen,
+                       "AUTH (method %u) is not a valid signature by the %s key of %s",
+                       auth->method, EVP_PKEY_get0_type_name(pub), name);
     }
 }
 
@@ -330,17 +320,17 @@ int auth_cert_verify(const struct hk_crypto *c, const struct hk_trust *t, const 
     if (!pol)
         pol = &auth_cert_policy_default;
     if (!c || !m || !id || !auth || !octets || !olen)
-        return errf(HK_E_AUTH, err, errlen, "certificate authentication without its inputs");
+        return hk_errf(HK_E_AUTH, err, errlen, "certificate authentication without its inputs");
     if (!is_sig_method(auth->method))
-        return errf(HK_E_AUTH, err, errlen,
-                    "AUTH method %u is not a signature method, but a certificate is expected",
-                    auth->method);
+        return hk_errf(HK_E_AUTH, err, errlen,
+                       "AUTH method %u is not a signature method, but a certificate is expected",
+                       auth->method);
     /* Method 1 signs with SHA-1 (RFC 7296 3.8, RFC 7427 1), which RFC 8247 3.2 no longer
      * recommends: only where the connection allows it (remote.signature = "classic"). */
     if (auth->method == IKE_AUTH_RSA_SIG && !pol->allow_sha1)
-        return errf(HK_E_AUTH, err, errlen,
-                    "AUTH method 1 (RSA with SHA-1) refused: remote.signature does not allow "
-                    "\"classic\" signatures");
+        return hk_errf(HK_E_AUTH, err, errlen,
+                       "AUTH method 1 (RSA with SHA-1) refused: remote.signature does not allow "
+                       "\"classic\" signatures");
 
     /* 3.6: the first X.509 CERT carries the key for AUTH; the others the chain. */
     struct ike_view ee = {0};
@@ -357,7 +347,8 @@ int auth_cert_verify(const struct hk_crypto *c, const struct hk_trust *t, const 
             continue;
         }
         if (++ncerts > AUTH_CERT_MAX_CERTS)
-            return errf(HK_E_AUTH, err, errlen, "more than %d CERT payloads", AUTH_CERT_MAX_CERTS);
+            return hk_errf(HK_E_AUTH, err, errlen, "more than %d CERT payloads",
+                           AUTH_CERT_MAX_CERTS);
         if (ncerts == 1)
             ee = p->u.cert.data;
         else
@@ -365,10 +356,10 @@ int auth_cert_verify(const struct hk_crypto *c, const struct hk_trust *t, const 
     }
     if (!ncerts && !pinned) {
         if (other)
-            return errf(HK_E_AUTH, err, errlen,
-                        "no X.509 certificate from the peer (CERT encoding %u is not supported)",
-                        other_enc);
-        return errf(HK_E_AUTH, err, errlen, "the peer sent no certificate");
+            return hk_errf(HK_E_AUTH, err, errlen,
+                           "no X.509 certificate from the peer (CERT encoding %u is not supported)",
+                           other_enc);
+        return hk_errf(HK_E_AUTH, err, errlen, "the peer sent no certificate");
     }
 
     X509 *leaf;
@@ -377,16 +368,18 @@ int auth_cert_verify(const struct hk_crypto *c, const struct hk_trust *t, const 
         return rc;
     uint32_t ku = X509_get_key_usage(leaf);
     if (ku != UINT32_MAX && !(ku & (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION)))
-        rc = errf(HK_E_AUTH, err, errlen, "certificate %s: its key usage does not allow signatures",
-                  hk_cert_subject_str(leaf, name, sizeof(name)));
+        rc = hk_errf(HK_E_AUTH, err, errlen,
+                     "certificate %s: its key usage does not allow signatures",
+                     hk_cert_subject_str(leaf, name, sizeof(name)));
     /* 2.15: the ID must name the certificate's holder, or anyone with a certificate could
      * claim any identity. */
     if (!rc)
         rc = check_policy(leaf, pol, err, errlen);
     if (!rc && !hk_cert_matches_id(leaf, id->type, id->data.p, id->data.len))
-        rc = errf(HK_E_AUTH, err, errlen,
-                  "ID %s is not in certificate %s (neither its subject nor a subjectAltName)",
-                  id_str(id, idbuf, sizeof(idbuf)), hk_cert_subject_str(leaf, name, sizeof(name)));
+        rc = hk_errf(HK_E_AUTH, err, errlen,
+                     "ID %s is not in certificate %s (neither its subject nor a subjectAltName)",
+                     id_str(id, idbuf, sizeof(idbuf)),
+                     hk_cert_subject_str(leaf, name, sizeof(name)));
     if (!rc)
         rc = check_signature(c, leaf, auth, octets, olen, err, errlen);
     X509_free(leaf);
