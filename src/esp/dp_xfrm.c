@@ -441,6 +441,36 @@ static int xfrm_child_stats(struct hk_dataplane *dp, const struct hk_dp_id *c,
     return HK_OK;
 }
 
+_Static_assert(HK_XFRM_REPLY_WORDS <= HK_ESP_STATE_WORDS, "a kernel window fits a state");
+
+/* The kernel's counters and windows of both SAs, in the form another owner continues from. */
+static int xfrm_state_get(struct hk_dataplane *dp, const struct hk_dp_id *c,
+                          struct hk_esp_state *st)
+{
+    struct dp_xfrm *x = X(dp);
+    struct xc *xc = hk_u64map_get(&x->children, c->child);
+    struct hk_xfrm_sa_id in, out;
+    struct hk_xfrm_reply ri, ro;
+    if (!xc)
+        return HK_E_NOTFOUND;
+    ids_of(xc, &in, &out);
+    if (sa_get(x, &in, &ri) || sa_get(x, &out, &ro))
+        return HK_E_NOTFOUND;
+    if (!ri.replay_state || !ro.replay_state)
+        return HK_E_UNSUPPORTED; /* a kernel that does not report its sequence numbers */
+    memset(st, 0, sizeof(*st));
+    st->esn = ri.esn;
+    st->seq_out = ro.oseq;
+    st->replay_top = ri.top;
+    st->replay_window = ri.window;
+    memcpy(st->replay_bits, ri.bits, sizeof(ri.bits));
+    st->bytes_in = ri.bytes;
+    st->packets_in = ri.packets;
+    st->bytes_out = ro.bytes;
+    st->packets_out = ro.packets;
+    return HK_OK;
+}
+
 static void xfrm_esp_in(struct hk_dataplane *dp, const uint8_t *buf, size_t len)
 {
     (void)buf;
@@ -501,6 +531,7 @@ static const struct hk_dataplane_ops xfrm_ops = {
     .remove = xfrm_remove,
     .esp_in = xfrm_esp_in,
     .child_stats = xfrm_child_stats,
+    .state_get = xfrm_state_get,
     .prepare_socket = xfrm_prepare_socket,
     .destroy = xfrm_destroy,
 };

@@ -66,6 +66,55 @@ static int error_msg(const struct nlmsghdr *h, const uint8_t *p, size_t plen,
     return extack(p + off, plen - off, out);
 }
 
+/*
+ * The kernel's replay window (a ring: sequence number s at bit (s - 1) mod W of 32-bit words,
+ * counted from the low 32 bits of the top as its replay code does) in the exported form.
+ */
+static void ring_to_bits(const uint8_t *bmp, uint32_t w, uint64_t top, uint64_t *bits)
+{
+    uint32_t pos = w ? ((uint32_t)top - 1) % w : 0;
+    for (uint32_t j = 0; j < w && j < top; j++) {
+        uint32_t bit = pos >= j ? pos - j : w - (j - pos), word;
+        memcpy(&word, bmp + (bit / 32) * 4, 4);
+        if (word >> (bit % 32) & 1)
+            bits[j / 64] |= (uint64_t)1 << (j % 64);
+    }
+}
+
+/* XFRMA_REPLAY_ESN_VAL: the counters and the window, its bitmap checked against its length. */
+static int replay_esn(const uint8_t *p, size_t n, struct hk_xfrm_reply *out)
+{
+    struct xfrm_replay_state_esn rs;
+    if (n < sizeof(rs))
+        return HK_E_LENGTH;
+    memcpy(&rs, p, sizeof(rs));
+    if (rs.bmp_len > HK_XFRM_REPLY_WORDS * 2 || (size_t)rs.bmp_len * 4 > n - sizeof(rs) ||
+        rs.replay_window > rs.bmp_len * 32)
+        return HK_E_SYNTAX;
+    out->replay_state = true;
+    out->oseq = (uint64_t)rs.oseq_hi << 32 | rs.oseq;
+    out->top = (uint64_t)rs.seq_hi << 32 | rs.seq;
+    out->window = rs.replay_window;
+    memset(out->bits, 0, sizeof(out->bits));
+    ring_to_bits(p + sizeof(rs), rs.replay_window, out->top, out->bits);
+    return HK_OK;
+}
+
+/* XFRMA_REPLAY_VAL: the legacy window of up to 32 packets, bit i = top - i already. */
+static int replay_legacy(const uint8_t *p, size_t n, uint8_t window, struct hk_xfrm_reply *out)
+{
+    struct xfrm_replay_state rs;
+    if (n < sizeof(rs))
+        return HK_E_LENGTH;
+    memcpy(&rs, p, sizeof(rs));
+    out->replay_state = true;
+    out->oseq = rs.oseq;
+    out->top = rs.seq;
+    out->window = window > 32 ? 32 : window;
+    out->bits[0] = out->window == 32 ? rs.bitmap : rs.bitmap & ((1u << out->window) - 1);
+    return HK_OK;
+}
+
 static int sa_msg(const uint8_t *p, size_t plen, struct hk_xfrm_reply *out)
 {
     struct xfrm_usersa_info info;
@@ -81,6 +130,25 @@ static int sa_msg(const uint8_t *p, size_t plen, struct hk_xfrm_reply *out)
     out->packets = info.curlft.packets;
     out->replay = info.stats.replay;
     out->integrity_failed = info.stats.integrity_failed;
+    out->esn = info.flags & XFRM_STATE_ESN;
+    /* The attributes after the fixed part (aligned: xfrm_usersa_info is a multiple of 8). */
+    size_t off = ALIGN4(sizeof(info));
+    while (off < plen && plen - off >= sizeof(struct nlattr)) {
+        struct nlattr a;
+        memcpy(&a, p + off, sizeof(a));
+        if (a.nla_len < sizeof(a) || a.nla_len > plen - off)
+            return HK_E_LENGTH;
+        const uint8_t *v = p + off + sizeof(a);
+        size_t n = a.nla_len - sizeof(a);
+        int rc = HK_OK;
+        if ((a.nla_type & NLA_TYPE_MASK) == XFRMA_REPLAY_ESN_VAL)
+            rc = replay_esn(v, n, out);
+        else if ((a.nla_type & NLA_TYPE_MASK) == XFRMA_REPLAY_VAL && !out->replay_state)
+            rc = replay_legacy(v, n, info.replay_window, out);
+        if (rc)
+            return rc;
+        off += ALIGN4((size_t)a.nla_len);
+    }
     return HK_OK;
 }
 

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define HK_XFRM_REPLY_WORDS 64 /* 4096 packets: the kernel's widest window */
+
 struct hk_xfrm_reply {
     int error;               /* the kernel's errno for the request (positive); 0: it was taken */
     char msg[128];           /* the kernel's reason (NLMSGERR_ATTR_MSG), printable, "" when none */
@@ -19,6 +21,14 @@ struct hk_xfrm_reply {
     uint32_t spi;            /* host order */
     uint64_t bytes, packets; /* curlft: what the SA carried */
     uint32_t replay, integrity_failed; /* stats: packets dropped */
+    bool esn;                          /* XFRM_STATE_ESN */
+    /* The SA's sequence numbers (XFRMA_REPLAY_ESN_VAL, or XFRMA_REPLAY_VAL for a legacy
+     * window), when the kernel sent them: the last outbound number, the highest inbound one,
+     * and the window in the exported form of hk_replay_export (bit j = top - j received). */
+    bool replay_state;
+    uint64_t oseq, top;
+    uint32_t window;
+    uint64_t bits[HK_XFRM_REPLY_WORDS];
 };
 
 /*

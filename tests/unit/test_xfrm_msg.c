@@ -653,6 +653,69 @@ static void newsa_with_state(void **state)
     assert_int_equal(hk_xfrm_newsa(buf, BUFSZ, 5, &sa, &len), HK_E_INVALID);
 }
 
+/* The window the kernel reports with an SA (GETSA answers with the NEWSA form) comes back in
+ * the exported form: our own NEWSA with a state, read as a reply, gives the state back. */
+static void state_read_back(void **state)
+{
+    (void)state;
+    static const struct {
+        bool esn;
+        uint32_t window;
+        uint64_t top, oseq;
+    } cases[] = {{true, 64, 0x100000010ull, 0x100000005ull},
+                 {false, 128, 3, 9},
+                 {false, 4096, 100000, 7},
+                 {true, 96, 0x200000000ull, 1}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct hk_xfrm_sa sa = sa_v4();
+        uint64_t bits[HK_XFRM_REPLY_WORDS] = {0};
+        uint64_t seed = 0x9e3779b97f4a7c15ull * (i + 1);
+        for (size_t w = 0; w < cases[i].window / 64 + 1 && w < HK_XFRM_REPLY_WORDS; w++)
+            bits[w] = seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        bits[0] |= 1; /* the top itself */
+        struct hk_xfrm_sa_state st = {.oseq = cases[i].oseq,
+                                      .top = cases[i].top,
+                                      .bits = bits,
+                                      .nbits = cases[i].window,
+                                      .bytes = 5,
+                                      .packets = 1};
+        sa.esn = cases[i].esn;
+        sa.replay_window = cases[i].window;
+        sa.state = &st;
+        size_t len = 0;
+        assert_int_equal(hk_xfrm_newsa(buf, BUFSZ, 40 + (uint32_t)i, &sa, &len), HK_OK);
+        struct hk_xfrm_reply r;
+        assert_int_equal(hk_xfrm_parse_reply(buf, len, 40 + (uint32_t)i, &r), HK_OK);
+        assert_true(r.sa && r.replay_state);
+        assert_int_equal(r.esn, cases[i].esn);
+        assert_int_equal(r.oseq, cases[i].oseq);
+        assert_int_equal(r.top, cases[i].top);
+        assert_int_equal(r.window, cases[i].window);
+        /* Only the bits inside the window and above sequence number 0 exist. */
+        for (uint32_t j = 0; j < 4096; j++) {
+            bool want = j < cases[i].window && j < cases[i].top && (bits[j / 64] >> (j % 64) & 1);
+            assert_int_equal(!!(r.bits[j / 64] >> (j % 64) & 1), want);
+        }
+    }
+    /* A bitmap longer than its attribute is refused, not read past. */
+    struct hk_xfrm_sa sa = sa_v4();
+    uint64_t bits[2] = {1, 0};
+    struct hk_xfrm_sa_state st = {.top = 1, .bits = bits, .nbits = 64};
+    sa.replay_window = 64;
+    sa.state = &st;
+    size_t len = 0;
+    assert_int_equal(hk_xfrm_newsa(buf, BUFSZ, 9, &sa, &len), HK_OK);
+    struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+    struct nlattr *re =
+        (struct nlattr *)attr(nlh, sizeof(struct xfrm_usersa_info), XFRMA_REPLAY_ESN_VAL);
+    struct xfrm_replay_state_esn rs;
+    memcpy(&rs, mnl_attr_get_payload(re), sizeof(rs));
+    rs.bmp_len = 100;
+    memcpy(mnl_attr_get_payload(re), &rs, sizeof(rs));
+    struct hk_xfrm_reply r;
+    assert_int_equal(hk_xfrm_parse_reply(buf, len, 9, &r), HK_E_SYNTAX);
+}
+
 /* UPDSA: the same SA, new encapsulation ports. MIGRATE: a policy's template and SAs move to
  * new outer addresses (here IPv4 to IPv6, into UDP). */
 static void updsa_and_migrate(void **state)
@@ -849,6 +912,7 @@ int main(void)
         cmocka_unit_test(newsa_invalid),
         cmocka_unit_test(newsa_with_state),
         cmocka_unit_test(updsa_and_migrate),
+        cmocka_unit_test(state_read_back),
         cmocka_unit_test(small_buffers),
         cmocka_unit_test(delsa_getsa),
         cmocka_unit_test(policies),
