@@ -193,6 +193,14 @@ void x_xchg_end(struct ike_engine *e, struct ike_sa *sa);
  * (pub has room for 512 octets); sa->xchg.kind becomes kind. */
 int x_create_begin(struct ike_engine *e, struct ike_sa *sa, uint8_t kind, uint16_t group,
                    uint8_t *pub, size_t *publen);
+/* Responder of a rekey that crossed ours (2.8.1, 2.8.2): sa->peer_xchg becomes kind with the
+ * peer's message ID, the SA we made (new_sa_id or new_child_id, replacing old_child_id) and
+ * the lower of the exchange's nonces ni and nr. */
+void x_peer_rekey_note(struct ike_sa *sa, enum ike_xchg_kind kind, uint32_t msg_id,
+                       uint64_t new_sa_id, uint64_t new_child_id, uint64_t old_child_id,
+                       const struct ike_bytes *ni, const struct ike_bytes *nr);
+/* The SA the peer's crossing rekey of sa made (2.8.2), or NULL. */
+struct ike_sa *x_peer_rekey_sa(struct ike_engine *e, const struct ike_sa *sa);
 /* Responder: a CREATE_CHILD_SA request refused with one error notify. */
 void x_create_respond_error(struct ike_engine *e, struct ike_sa *sa, uint32_t msg_id, uint16_t type,
                             const uint8_t *data, size_t len);

@@ -278,7 +278,7 @@ void ike_sa_free(struct ike_sa *sa)
     ike_bytes_clear(&sa->init_req);
     ike_bytes_clear(&sa->init_resp);
     ike_bytes_clear(&sa->cookie);
-    ike_bytes_clear(&sa->peer_rekey_nonce);
+    ike_bytes_clear(&sa->peer_xchg.nonce);
     hk_ke_free(sa->xchg.ke);
     ike_bytes_clear(&sa->xchg.nonce);
     ike_bytes_clear(&sa->peer_id.data);
@@ -305,7 +305,6 @@ void child_sa_free(struct child_sa *c)
     if (!c)
         return;
     hk_child_keys_free(&c->keys);
-    ike_bytes_clear(&c->peer_rekey_nonce);
     free(c->ts_local);
     free(c->ts_remote);
     hk_wipe(c, sizeof(*c));

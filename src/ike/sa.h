@@ -105,8 +105,9 @@ const char *ike_xchg_kind_name(enum ike_xchg_kind k);
 uint8_t ike_xchg_exchange(enum ike_xchg_kind k);
 
 /*
- * One exchange of ours in flight. Set when its request goes out (engine_request), ended when
- * its response has been handled or the exchange is given up (x_xchg_end). The request's
+ * One exchange in flight: ours (ike_sa.xchg), or the peer's where it matters past its own
+ * request and response (ike_sa.peer_xchg). Ours is set when its request goes out (engine_request),
+ * ended when its response has been handled or the exchange is given up (x_xchg_end). The request's
  * packets stay in ike_sa.out: they are transport (retransmission, fragments, the message-ID
  * window), and an IKE_SA_INIT retried with a cookie replaces them within one exchange.
  */
@@ -197,10 +198,12 @@ struct ike_sa {
     /* The exchange we initiated and await the answer to (window size 1, 2.3): what it is
      * for, as data, so a response is handled by what we asked, never guessed from state. */
     struct ike_xchg xchg;
-    /* Simultaneous IKE rekey (2.8.2): the SA we made answering the peer's rekey while ours
-     * was out, and the lower nonce of that exchange. */
-    uint64_t peer_rekey_sa;
-    struct ike_bytes peer_rekey_nonce;
+    /* The peer's exchange that still matters after we answered it: its rekey of this IKE SA
+     * (2.8.2) or of one of its Child SAs (2.8.1) that crossed ours of the same SA. kind, the
+     * peer's message ID, the SA we made answering it (new_sa_id, or child_id replacing
+     * old_child_id) and the lower nonce of that exchange (no ke). Our response decides which
+     * rekey survives; the last such exchange is kept until the SA goes. */
+    struct ike_xchg peer_xchg;
     /* Work waiting for the request window (FIFO). */
     uint8_t ntasks;
     uint8_t task[8];
@@ -270,10 +273,6 @@ struct child_sa {
     struct ike_ts *ts_local, *ts_remote;
     uint64_t created_ms;
     uint32_t timer_gen[4];
-    /* Simultaneous rekey (2.8.1): set on the old child when we answered the peer's rekey
-     * of it while ours was out: the child we made and the lower nonce of that exchange. */
-    uint64_t peer_rekey_child;
-    struct ike_bytes peer_rekey_nonce;
     /* Volume limits the data plane enforces (0 = none): soft starts a rekey, hard deletes. */
     uint64_t rekey_bytes, life_bytes, rekey_packets, life_packets;
     uint32_t replay_window; /* packets; 0: no replay protection (child config) */

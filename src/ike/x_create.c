@@ -61,6 +61,26 @@ static bool rekeying(const struct ike_sa *sa, const struct child_sa *old)
     return sa->xchg.kind == IKE_XCHG_REKEY_CHILD && sa->xchg.old_child_id == old->id;
 }
 
+void x_peer_rekey_note(struct ike_sa *sa, enum ike_xchg_kind kind, uint32_t msg_id,
+                       uint64_t new_sa_id, uint64_t new_child_id, uint64_t old_child_id,
+                       const struct ike_bytes *ni, const struct ike_bytes *nr)
+{
+    struct ike_xchg *px = &sa->peer_xchg;
+    const struct ike_bytes *low = engine_lower_nonce(ni, nr);
+    px->kind = (uint8_t)kind;
+    px->msg_id = msg_id;
+    px->new_sa_id = new_sa_id;
+    px->child_id = new_child_id;
+    px->old_child_id = old_child_id;
+    ike_bytes_set(&px->nonce, low->p, low->len); /* out of memory: the old nonce stays */
+}
+
+struct ike_sa *x_peer_rekey_sa(struct ike_engine *e, const struct ike_sa *sa)
+{
+    const struct ike_xchg *px = &sa->peer_xchg;
+    return px->kind == IKE_XCHG_REKEY_IKE && px->new_sa_id ? ike_engine_sa(e, px->new_sa_id) : NULL;
+}
+
 /* ---- Child SAs, initiator ---- */
 
 static int child_request(struct ike_engine *e, struct ike_sa *sa, const struct hk_child_conf *cc,
@@ -199,7 +219,9 @@ static void child_response(struct ike_engine *e, struct ike_sa *sa, struct ike_r
     engine_child_installed(e, sa, c);
     if (old) {
         const struct ike_bytes *ours = engine_lower_nonce(&sa->xchg.nonce, &nr);
-        if (old->peer_rekey_child && engine_nonce_cmp(ours, &old->peer_rekey_nonce) < 0) {
+        const struct ike_xchg *px = &sa->peer_xchg;
+        if (px->kind == IKE_XCHG_REKEY_CHILD && px->old_child_id == old->id &&
+            engine_nonce_cmp(ours, &px->nonce) < 0) {
             /* Ours holds the lowest nonce: ours is the redundant one, we close it; the peer,
              * whose rekey survives, deletes the old SA. */
             hk_info(e->log, "Child SA %s: simultaneous rekey, ours is redundant", c->name);
@@ -345,9 +367,7 @@ static void child_request_in(struct ike_engine *e, struct ike_sa *sa, struct ike
         engine_child_installed(e, sa, c);
         if (old && rekeying(sa, old)) {
             /* 2.8.1: we rekey it too; the nonces decide when our answer arrives. */
-            old->peer_rekey_child = c->id;
-            const struct ike_bytes *low = engine_lower_nonce(&bni, &bnr);
-            ike_bytes_set(&old->peer_rekey_nonce, low->p, low->len);
+            x_peer_rekey_note(sa, IKE_XCHG_REKEY_CHILD, id, 0, c->id, old->id, &bni, &bnr);
         } else if (old) {
             child_sa_set_state(old, CHILD_SA_REKEYED, e->log); /* the peer deletes it */
         }

@@ -92,7 +92,7 @@ void x_info_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *r
     if (delete_ike) {
         /* 2.8.2: the peer finished its rekey without seeing ours: its new SA, which we made
          * answering it, inherits the children; our own attempt is forgotten. */
-        struct ike_sa *heir = sa->peer_rekey_sa ? ike_engine_sa(e, sa->peer_rekey_sa) : NULL;
+        struct ike_sa *heir = x_peer_rekey_sa(e, sa);
         if (heir)
             engine_move_children(e, sa, heir);
         /* 1.4.1: answer with an empty INFORMATIONAL, then the SA and its children are gone. */

@@ -129,9 +129,9 @@ void x_rekey_ike_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike
     }
     new_sa_up(e, ns);
     sa->xchg.new_sa_id = 0; /* established: not x_xchg_end's to delete */
-    struct ike_sa *other = sa->peer_rekey_sa ? ike_engine_sa(e, sa->peer_rekey_sa) : NULL;
+    struct ike_sa *other = x_peer_rekey_sa(e, sa);
     const struct ike_bytes *ours = engine_lower_nonce(&ns->ni, &ns->nr);
-    if (other && engine_nonce_cmp(ours, &sa->peer_rekey_nonce) < 0) {
+    if (other && engine_nonce_cmp(ours, &sa->peer_xchg.nonce) < 0) {
         /* 2.8.2: ours has the lowest nonce: we delete it; the peer's new SA inherits. */
         hk_info(e->log, "IKE SA [%s]: simultaneous rekey, ours is redundant", sa->conn);
         engine_move_children(e, sa, other);
@@ -223,9 +223,7 @@ void x_rekey_ike_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_
     new_sa_up(e, ns);
     if (sa->xchg.kind == IKE_XCHG_REKEY_IKE) {
         /* 2.8.2: both rekey; decide when our answer comes, keep the children until then. */
-        sa->peer_rekey_sa = ns->id;
-        ike_bytes_set(&sa->peer_rekey_nonce, engine_lower_nonce(&ns->ni, &ns->nr)->p,
-                      engine_lower_nonce(&ns->ni, &ns->nr)->len);
+        x_peer_rekey_note(sa, IKE_XCHG_REKEY_IKE, id, ns->id, 0, 0, &ns->ni, &ns->nr);
         return;
     }
     engine_move_children(e, sa, ns);

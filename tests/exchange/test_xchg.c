@@ -2,8 +2,9 @@
  * The record of the exchange we initiated (struct ike_xchg in sa.h): while each kind of
  * request is out, the SA's record names that kind, its message ID and the ids it concerns;
  * once the response has been handled it is empty (or names the next exchange the response
- * started, such as the Delete of a rekeyed SA). Packets are delivered one at a time, so the
- * record is seen between request and response.
+ * started, such as the Delete of a rekeyed SA). A rekey by the peer that crosses ours is
+ * recorded in the peer's record (2.8.1, 2.8.2). Packets are delivered one at a time, so the
+ * records are seen between request and response.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -259,6 +260,69 @@ static void dpd(void **s)
     h_world_free(p.w);
 }
 
+/* 2.8.1: the peer's rekey of a child crosses ours: Bob, answering it, records it. */
+static void crossing_child_rekeys(void **s)
+{
+    (void)s;
+    struct pair p = up("\"aes256gcm16\"", "", "");
+    struct ike_sa *sb = h_only_sa(p.b);
+    uint64_t old_b = h_only_child(p.b)->id;
+    assert_int_equal(sb->peer_xchg.kind, IKE_XCHG_NONE);
+    assert_int_equal(ike_engine_rekey_child(&p.a->engine, h_only_child(p.a)->id), 0);
+    assert_int_equal(ike_engine_rekey_child(&p.b->engine, old_b), 0);
+    assert_out(sb, IKE_XCHG_REKEY_CHILD);
+    uint32_t a_req = h_only_sa(p.a)->xchg.msg_id;
+    assert_int_equal(p.w->npkts, 2);
+    deliver_one(p.w); /* Alice's request reaches Bob, whose own is out */
+    assert_int_equal(sb->peer_xchg.kind, IKE_XCHG_REKEY_CHILD);
+    assert_int_equal(sb->peer_xchg.msg_id, a_req);
+    assert_int_equal(sb->peer_xchg.old_child_id, old_b);
+    struct child_sa *made = ike_engine_child(&p.b->engine, sb->peer_xchg.child_id);
+    assert_non_null(made);
+    assert_int_equal(made->state, CHILD_SA_INSTALLED);
+    assert_int_equal(sb->peer_xchg.nonce.len, 32);
+    assert_null(sb->peer_xchg.ke);
+    /* Ours is still out, unchanged. */
+    assert_out(sb, IKE_XCHG_REKEY_CHILD);
+    assert_int_equal(sb->xchg.old_child_id, old_b);
+    h_settle(p.w, p.w->now + 10000);
+    assert_empty(h_only_sa(p.a));
+    assert_empty(h_only_sa(p.b));
+    struct child_sa *ca = h_only_child(p.a), *cb = h_only_child(p.b);
+    assert_int_equal(ca->spi_in, cb->spi_out);
+    assert_int_equal(ca->spi_out, cb->spi_in);
+    h_world_free(p.w);
+}
+
+/* 2.8.2: the same for the IKE SA: Bob records the SA he made answering Alice. */
+static void crossing_ike_rekeys(void **s)
+{
+    (void)s;
+    struct pair p = up("\"aes256gcm16\"", "", "");
+    struct ike_sa *sb = h_only_sa(p.b);
+    uint64_t b_id = sb->id;
+    assert_int_equal(ike_engine_rekey(&p.a->engine, h_only_sa(p.a)->id), 0);
+    assert_int_equal(ike_engine_rekey(&p.b->engine, sb->id), 0);
+    assert_out(sb, IKE_XCHG_REKEY_IKE);
+    uint64_t ours = sb->xchg.new_sa_id;
+    deliver_one(p.w);
+    assert_int_equal(sb->peer_xchg.kind, IKE_XCHG_REKEY_IKE);
+    struct ike_sa *made = ike_engine_sa(&p.b->engine, sb->peer_xchg.new_sa_id);
+    assert_non_null(made);
+    assert_int_not_equal(made->id, ours);
+    assert_int_equal(made->state, IKE_SA_ESTABLISHED);
+    assert_int_equal(sb->peer_xchg.child_id, 0);
+    assert_int_equal(sb->peer_xchg.nonce.len, 32);
+    assert_out(sb, IKE_XCHG_REKEY_IKE);
+    assert_int_equal(sb->xchg.new_sa_id, ours);
+    h_settle(p.w, p.w->now + 10000);
+    assert_null(ike_engine_sa(&p.b->engine, b_id));
+    assert_empty(h_only_sa(p.a));
+    assert_empty(h_only_sa(p.b));
+    assert_memory_equal(h_only_sa(p.a)->spi_i, h_only_sa(p.b)->spi_i, 8);
+    h_world_free(p.w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -268,6 +332,8 @@ int main(void)
         cmocka_unit_test(delete_child),
         cmocka_unit_test(delete_ike),
         cmocka_unit_test(dpd),
+        cmocka_unit_test(crossing_child_rekeys),
+        cmocka_unit_test(crossing_ike_rekeys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
