@@ -87,8 +87,8 @@ struct ike_id {
     struct ike_bytes data;
 };
 
-/* What a request of ours is for (one kind each; clone, hand-over, re-authentication and
- * RFC 6311 sync are to be new kinds). */
+/* What an exchange in flight is for (clone, hand-over, re-authentication and RFC 6311 sync
+ * are to be new kinds). */
 enum ike_xchg_kind {
     IKE_XCHG_NONE = 0,
     IKE_XCHG_SA_INIT,      /* IKE_SA_INIT (1.2; its KE and nonces are the SA's set-up) */
@@ -106,10 +106,11 @@ uint8_t ike_xchg_exchange(enum ike_xchg_kind k);
 
 /*
  * One exchange in flight: ours (ike_sa.xchg), or the peer's where it matters past its own
- * request and response (ike_sa.peer_xchg). Ours is set when its request goes out (engine_request),
- * ended when its response has been handled or the exchange is given up (x_xchg_end). The request's
- * packets stay in ike_sa.out: they are transport (retransmission, fragments, the message-ID
- * window), and an IKE_SA_INIT retried with a cookie replaces them within one exchange.
+ * request and response (ike_sa.peer_xchg). Ours is set when its request goes out
+ * (engine_request) and ended when its response has been handled or the exchange is given up
+ * (x_xchg_end). The request's packets stay in ike_sa.out: they are transport (retransmission,
+ * fragments, the message-ID window), and an IKE_SA_INIT retried with a cookie replaces them
+ * within one exchange.
  */
 struct ike_xchg {
     uint8_t kind;           /* enum ike_xchg_kind; IKE_XCHG_NONE: none */
