@@ -283,7 +283,7 @@ static bool same_addr_port(const struct sockaddr_storage *a, const struct sockad
 void engine_delete_sa(struct ike_engine *e, struct ike_sa *sa, const char *why)
 {
     char name[40], peer[64];
-    x_create_abort(e, sa);
+    x_xchg_end(e, sa);
     engine_vip_release(e, sa);
     peer_id_uncount(e, sa);
     while (sa->nchildren) {

@@ -74,11 +74,13 @@ void engine_drop(struct ike_engine *e, enum ike_drop why, const struct sockaddr_
 /*
  * Encodes (and protects, once keys exist) a message of the SA and sends it. A request
  * becomes sa->out and is retransmitted until answered; a response becomes sa->resp.
+ * Requests go through engine_request.
  */
 int engine_send(struct ike_engine *e, struct ike_sa *sa, bool response, uint32_t msg_id,
                 uint8_t exchange, const struct ike_payload *pl, size_t n);
-/* A request with the next message ID. */
-int engine_request(struct ike_engine *e, struct ike_sa *sa, uint8_t exchange,
+/* A request with the next message ID, in the exchange type of kind: once it is out,
+ * sa->xchg names kind and its message ID (the caller adds the ids it concerns). */
+int engine_request(struct ike_engine *e, struct ike_sa *sa, enum ike_xchg_kind kind,
                    const struct ike_payload *pl, size_t n);
 /* An unprotected answer without SA state (COOKIE, INVALID_KE_PAYLOAD, NO_PROPOSAL_CHOSEN). */
 void engine_send_stateless(struct ike_engine *e, const struct ike_rx *rx, uint16_t notify,
@@ -182,12 +184,23 @@ int x_create_child_start(struct ike_engine *e, struct ike_sa *sa, size_t child_c
 int x_rekey_child_start(struct ike_engine *e, struct ike_sa *sa, struct child_sa *old);
 void x_create_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx);
 void x_create_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx);
-/* Forgets a CREATE_CHILD_SA of ours that will never complete. */
-void x_create_abort(struct ike_engine *e, struct ike_sa *sa);
+/* Ends sa->xchg, the record of our exchange, when its response has been handled or it is
+ * given up. A CREATE_CHILD_SA that did not complete leaves nothing half made: the Child SA
+ * still CREATING, the new IKE SA still in INIT_SENT (ids the handler zeroes once they are
+ * done go untouched). */
+void x_xchg_end(struct ike_engine *e, struct ike_sa *sa);
 /* Initiator of a CREATE_CHILD_SA: a fresh nonce and, for a KE group, a fresh key pair
- * (pub has room for 512 octets); sa->create.kind becomes kind. */
+ * (pub has room for 512 octets); sa->xchg.kind becomes kind. */
 int x_create_begin(struct ike_engine *e, struct ike_sa *sa, uint8_t kind, uint16_t group,
                    uint8_t *pub, size_t *publen);
+/* Responder of a rekey that crossed ours (2.8.1, 2.8.2): sa->peer_xchg becomes kind with the
+ * peer's message ID, the SA we made (new_sa_id or new_child_id, replacing old_child_id) and
+ * the lower of the exchange's nonces ni and nr. */
+void x_peer_rekey_note(struct ike_sa *sa, enum ike_xchg_kind kind, uint32_t msg_id,
+                       uint64_t new_sa_id, uint64_t new_child_id, uint64_t old_child_id,
+                       const struct ike_bytes *ni, const struct ike_bytes *nr);
+/* The SA the peer's crossing rekey of sa made (2.8.2), or NULL. */
+struct ike_sa *x_peer_rekey_sa(struct ike_engine *e, const struct ike_sa *sa);
 /* Responder: a CREATE_CHILD_SA request refused with one error notify. */
 void x_create_respond_error(struct ike_engine *e, struct ike_sa *sa, uint32_t msg_id, uint16_t type,
                             const uint8_t *data, size_t len);
@@ -229,7 +242,7 @@ int child_nego_apply(struct child_sa *c, const struct hk_child_conf *cc,
                      const struct child_choice *ch);
 
 /* IKE SA rekey (x_rekey_ike.c, 1.3.2, 2.18): its CREATE_CHILD_SA request, the answer to the
- * peer's (sap proposes IKE), and the response to ours (sa->create.kind IKE_REKEY_IKE). */
+ * peer's (sap proposes IKE), and the response to ours (sa->xchg.kind IKE_XCHG_REKEY_IKE). */
 int x_rekey_ike_start(struct ike_engine *e, struct ike_sa *sa);
 void x_rekey_ike_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx,
                             const struct hk_conn *conn);
@@ -238,7 +251,9 @@ void x_rekey_ike_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike
 int x_info_delete_ike(struct ike_engine *e, struct ike_sa *sa);
 int x_info_delete_child(struct ike_engine *e, struct ike_sa *sa, struct child_sa *c);
 void x_info_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx);
-void x_info_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx);
+/* asked: what our request was for (sa->xchg, ended before the call; ids only). */
+void x_info_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx,
+                        const struct ike_xchg *asked);
 /* Ends an IKE SA whose exchange cannot complete: a response we cannot use (2.21, RFC 6989
  * 2). Forgets our request; an SA the peer believes up is closed with a Delete exchange,
  * any other goes at once. */

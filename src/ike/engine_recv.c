@@ -66,6 +66,16 @@ static void dispatch_response(struct ike_engine *e, struct ike_sa *sa, struct ik
         return;
     engine_disarm(sa, IKE_TIMER_RETRANSMIT);
     ike_sent_clear(&sa->out);
+    /* What we asked. A CREATE_CHILD_SA's record stays until its handler is done with it (its
+     * KE, nonce and the SAs it makes; queued work waits for it); any other ends here, before
+     * its handler may start the next exchange, which gets its own. */
+    struct ike_xchg asked = {.kind = sa->xchg.kind,
+                             .msg_id = sa->xchg.msg_id,
+                             .child_id = sa->xchg.child_id,
+                             .old_child_id = sa->xchg.old_child_id,
+                             .new_sa_id = sa->xchg.new_sa_id};
+    if (x != IKE_CREATE_CHILD_SA)
+        x_xchg_end(e, sa);
     if ((x == IKE_CREATE_CHILD_SA || x == IKE_INFORMATIONAL) &&
         ike_msg_find_notify(&rx->msg, IKE_N_INVALID_SYNTAX)) {
         /* 2.21.3: fatal in both peers, no Delete needed. (IKE_AUTH answers are x_auth's,
@@ -84,7 +94,7 @@ static void dispatch_response(struct ike_engine *e, struct ike_sa *sa, struct ik
         x_create_on_response(e, sa, rx);
         break;
     case IKE_INFORMATIONAL:
-        x_info_on_response(e, sa, rx);
+        x_info_on_response(e, sa, rx, &asked);
         break;
     default:
         engine_drop(e, IKE_DROP_UNEXPECTED, rx->remote, ike_exchange_name(x));

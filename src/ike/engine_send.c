@@ -119,14 +119,18 @@ int engine_send(struct ike_engine *e, struct ike_sa *sa, bool response, uint32_t
     return HK_OK;
 }
 
-int engine_request(struct ike_engine *e, struct ike_sa *sa, uint8_t exchange,
+int engine_request(struct ike_engine *e, struct ike_sa *sa, enum ike_xchg_kind kind,
                    const struct ike_payload *pl, size_t n)
 {
     if (sa->out.npkts)
         return HK_E_STATE; /* window size 1 (2.3): one request at a time */
-    int rc = engine_send(e, sa, false, sa->req_next, exchange, pl, n);
-    if (!rc)
+    uint32_t id = sa->req_next;
+    int rc = engine_send(e, sa, false, id, ike_xchg_exchange(kind), pl, n);
+    if (!rc) {
         sa->req_next++;
+        sa->xchg.kind = (uint8_t)kind;
+        sa->xchg.msg_id = id;
+    }
     return rc;
 }
 

@@ -55,7 +55,7 @@ static void dpd_check(struct ike_engine *e, struct ike_sa *sa)
         engine_arm(e, sa, IKE_TIMER_DPD, sa->last_in_ms + delay);
         return;
     }
-    if (!sa->out.npkts && !engine_request(e, sa, IKE_INFORMATIONAL, NULL, 0)) {
+    if (!sa->out.npkts && !engine_request(e, sa, IKE_XCHG_INFO, NULL, 0)) {
         e->stats.dpd_sent++;
         e->stats.exchanges_info++;
     }

@@ -97,6 +97,44 @@ const char *child_sa_state_name(enum child_sa_state s)
     return (unsigned)s <= CHILD_SA_DEAD ? child_state_names[s] : "?";
 }
 
+static const char *const xchg_kind_names[] = {
+    [IKE_XCHG_NONE] = "none",
+    [IKE_XCHG_SA_INIT] = "IKE_SA_INIT",
+    [IKE_XCHG_AUTH] = "IKE_AUTH",
+    [IKE_XCHG_CREATE_CHILD] = "CREATE_CHILD",
+    [IKE_XCHG_REKEY_CHILD] = "REKEY_CHILD",
+    [IKE_XCHG_REKEY_IKE] = "REKEY_IKE",
+    [IKE_XCHG_DELETE_CHILD] = "DELETE_CHILD",
+    [IKE_XCHG_DELETE_IKE] = "DELETE_IKE",
+    [IKE_XCHG_INFO] = "INFORMATIONAL",
+};
+
+const char *ike_xchg_kind_name(enum ike_xchg_kind k)
+{
+    return (unsigned)k <= IKE_XCHG_INFO ? xchg_kind_names[k] : "?";
+}
+
+uint8_t ike_xchg_exchange(enum ike_xchg_kind k)
+{
+    switch (k) {
+    case IKE_XCHG_SA_INIT:
+        return IKE_SA_INIT;
+    case IKE_XCHG_AUTH:
+        return IKE_AUTH;
+    case IKE_XCHG_CREATE_CHILD:
+    case IKE_XCHG_REKEY_CHILD:
+    case IKE_XCHG_REKEY_IKE:
+        return IKE_CREATE_CHILD_SA;
+    case IKE_XCHG_DELETE_CHILD:
+    case IKE_XCHG_DELETE_IKE:
+    case IKE_XCHG_INFO:
+        return IKE_INFORMATIONAL;
+    case IKE_XCHG_NONE:
+        break;
+    }
+    return 0;
+}
+
 /* Allowed IKE SA moves, one bit per target state. */
 static bool ike_move_ok(enum ike_sa_state from, enum ike_sa_state to)
 {
@@ -240,9 +278,9 @@ void ike_sa_free(struct ike_sa *sa)
     ike_bytes_clear(&sa->init_req);
     ike_bytes_clear(&sa->init_resp);
     ike_bytes_clear(&sa->cookie);
-    ike_bytes_clear(&sa->peer_rekey_nonce);
-    hk_ke_free(sa->create.ke);
-    ike_bytes_clear(&sa->create.nonce);
+    ike_bytes_clear(&sa->peer_xchg.nonce);
+    hk_ke_free(sa->xchg.ke);
+    ike_bytes_clear(&sa->xchg.nonce);
     ike_bytes_clear(&sa->peer_id.data);
     ike_bytes_clear(&sa->local_id.data);
     hk_secret_free(&sa->skeyseed);
@@ -267,7 +305,6 @@ void child_sa_free(struct child_sa *c)
     if (!c)
         return;
     hk_child_keys_free(&c->keys);
-    ike_bytes_clear(&c->peer_rekey_nonce);
     free(c->ts_local);
     free(c->ts_remote);
     hk_wipe(c, sizeof(*c));

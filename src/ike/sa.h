@@ -87,6 +87,41 @@ struct ike_id {
     struct ike_bytes data;
 };
 
+/* What an exchange in flight is for (clone, hand-over, re-authentication and RFC 6311 sync
+ * are to be new kinds). */
+enum ike_xchg_kind {
+    IKE_XCHG_NONE = 0,
+    IKE_XCHG_SA_INIT,      /* IKE_SA_INIT (1.2; its KE and nonces are the SA's set-up) */
+    IKE_XCHG_AUTH,         /* IKE_AUTH (1.2) */
+    IKE_XCHG_CREATE_CHILD, /* CREATE_CHILD_SA: a new Child SA (1.3.1) */
+    IKE_XCHG_REKEY_CHILD,  /* CREATE_CHILD_SA: a Child SA rekey (1.3.3) */
+    IKE_XCHG_REKEY_IKE,    /* CREATE_CHILD_SA: the IKE SA rekey (1.3.2) */
+    IKE_XCHG_DELETE_CHILD, /* INFORMATIONAL: Delete of a Child SA (1.4.1) */
+    IKE_XCHG_DELETE_IKE,   /* INFORMATIONAL: Delete of the IKE SA (1.4.1) */
+    IKE_XCHG_INFO,         /* INFORMATIONAL: liveness check (2.4) or other */
+};
+const char *ike_xchg_kind_name(enum ike_xchg_kind k);
+/* The exchange type (IKE_SA_INIT...) a kind is carried in. */
+uint8_t ike_xchg_exchange(enum ike_xchg_kind k);
+
+/*
+ * One exchange in flight: ours (ike_sa.xchg), or the peer's where it matters past its own
+ * request and response (ike_sa.peer_xchg). Ours is set when its request goes out
+ * (engine_request) and ended when its response has been handled or the exchange is given up
+ * (x_xchg_end). The request's packets stay in ike_sa.out: they are transport (retransmission,
+ * fragments, the message-ID window), and an IKE_SA_INIT retried with a cookie replaces them
+ * within one exchange.
+ */
+struct ike_xchg {
+    uint8_t kind;           /* enum ike_xchg_kind; IKE_XCHG_NONE: none */
+    uint32_t msg_id;        /* of its request */
+    uint64_t child_id;      /* the Child SA made (CREATE/REKEY_CHILD) or deleted (DELETE_CHILD) */
+    uint64_t old_child_id;  /* the Child SA a REKEY_CHILD replaces */
+    uint64_t new_sa_id;     /* the IKE SA a REKEY_IKE makes, still in INIT_SENT */
+    struct hk_ke *ke;       /* our key pair of a CREATE_CHILD_SA (PFS or IKE rekey) */
+    struct ike_bytes nonce; /* our Ni of a CREATE_CHILD_SA */
+};
+
 /*
  * One IKE SA. The fields are in four groups: the session (what another process or node needs
  * to continue it: a context export carries these), the set-up material (IKE_SA_INIT to
@@ -161,20 +196,15 @@ struct ike_sa {
     /* ---- exchanges in flight ---- */
     struct ike_sent out; /* our outstanding request (out.npkts == 0: none) */
     struct ike_frag_in frag;
-    /* CREATE_CHILD_SA we initiated and await the answer to (window size 1). */
-    struct ike_create {
-        uint8_t kind;          /* enum ike_create_kind; 0 = none */
-        uint64_t child_id;     /* the Child SA being made */
-        uint64_t old_child_id; /* the one it replaces (child rekey) */
-        uint64_t new_sa_id;    /* the IKE SA being made (IKE rekey), still in INIT_SENT */
-        struct hk_ke *ke;
-        struct ike_bytes nonce; /* our Ni of the exchange */
-    } create;
-    /* Simultaneous IKE rekey (2.8.2): the SA we made answering the peer's rekey while ours
-     * was out, and the lower nonce of that exchange. */
-    uint64_t peer_rekey_sa;
-    struct ike_bytes peer_rekey_nonce;
-    uint64_t deleting_child; /* the child our outstanding INFORMATIONAL deletes */
+    /* The exchange we initiated and await the answer to (window size 1, 2.3): what it is
+     * for, as data, so a response is handled by what we asked, never guessed from state. */
+    struct ike_xchg xchg;
+    /* The peer's exchange that still matters after we answered it: its rekey of this IKE SA
+     * (2.8.2) or of one of its Child SAs (2.8.1) that crossed ours of the same SA. kind, the
+     * peer's message ID, the SA we made answering it (new_sa_id, or child_id replacing
+     * old_child_id) and the lower nonce of that exchange (no ke). Our response decides which
+     * rekey survives; the last such exchange is kept until the SA goes. */
+    struct ike_xchg peer_xchg;
     /* Work waiting for the request window (FIFO). */
     uint8_t ntasks;
     uint8_t task[8];
@@ -207,13 +237,6 @@ struct ike_sa {
      * as received (the decoder decrypts in place) until its ICV is checked. */
     uint32_t frag1_cand_len;
     uint8_t frag1_cand_tail[IKE_REQ_TAIL];
-};
-
-enum ike_create_kind {
-    IKE_CREATE_NONE = 0,
-    IKE_CREATE_CHILD = 1, /* a new Child SA (1.3.1) */
-    IKE_REKEY_CHILD = 2,  /* 1.3.3 */
-    IKE_REKEY_IKE = 3,    /* 1.3.2 */
 };
 
 enum ike_task {
@@ -251,11 +274,6 @@ struct child_sa {
     struct ike_ts *ts_local, *ts_remote;
     uint64_t created_ms;
     uint32_t timer_gen[4];
-    /* Simultaneous rekey (2.8.1): set on the old child when we answered the peer's rekey
-     * of it while ours was out: the child we made and the lower nonce of that exchange. */
-    uint64_t peer_rekey_child;
-    struct ike_bytes peer_rekey_nonce;
-    bool rekeying; /* our rekey of this child is out */
     /* Volume limits the data plane enforces (0 = none): soft starts a rekey, hard deletes. */
     uint64_t rekey_bytes, life_bytes, rekey_packets, life_packets;
     uint32_t replay_window; /* packets; 0: no replay protection (child config) */

@@ -24,7 +24,7 @@ void engine_queue(struct ike_engine *e, struct ike_sa *sa, enum ike_task task, u
 
 void engine_run_tasks(struct ike_engine *e, struct ike_sa *sa)
 {
-    while (sa->ntasks && !sa->out.npkts && sa->create.kind == IKE_CREATE_NONE) {
+    while (sa->ntasks && !sa->out.npkts && sa->xchg.kind == IKE_XCHG_NONE) {
         uint8_t task = sa->task[0];
         uint64_t arg = sa->task_arg[0];
         memmove(sa->task, sa->task + 1, --sa->ntasks);

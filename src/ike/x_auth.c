@@ -301,7 +301,7 @@ int x_auth_start(struct ike_engine *e, struct ike_sa *sa)
         child_nego_add_ts(c, pl, &n);
     }
     if ((rc = ike_sa_set_state(sa, IKE_SA_AUTH_SENT, e->log)) ||
-        (rc = engine_request(e, sa, IKE_AUTH, pl, n)))
+        (rc = engine_request(e, sa, IKE_XCHG_AUTH, pl, n)))
         goto out;
     e->stats.exchanges_auth++;
 out:
@@ -349,7 +349,7 @@ void x_auth_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *
             {.type = IKE_PL_DELETE, .u.del = {.protocol = IKE_PROTO_IKE}}};
         engine_sa_failed(e, sa, "responder authentication failed");
         if (ike_sa_set_state(sa, IKE_SA_DELETING, e->log) ||
-            engine_request(e, sa, IKE_INFORMATIONAL, pl, 2))
+            engine_request(e, sa, IKE_XCHG_DELETE_IKE, pl, 2))
             engine_delete_sa(e, sa, "responder authentication failed");
         return;
     }

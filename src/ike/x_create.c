@@ -21,37 +21,64 @@ int x_create_begin(struct ike_engine *e, struct ike_sa *sa, uint8_t kind, uint16
 {
     uint8_t nonce[IKE_NONCE_LEN];
     int rc = hk_crypto_random(e->crypto, nonce, sizeof(nonce));
-    x_create_abort(e, sa);
+    x_xchg_end(e, sa);
     if (!rc)
-        rc = ike_bytes_set(&sa->create.nonce, nonce, sizeof(nonce));
+        rc = ike_bytes_set(&sa->xchg.nonce, nonce, sizeof(nonce));
     *publen = 0;
     if (!rc && group) {
         *publen = hk_ke_public_len(group);
         if (!*publen || *publen > 512)
             return HK_E_UNSUPPORTED;
-        rc = hk_ke_new(e->crypto, group, &sa->create.ke);
+        rc = hk_ke_new(e->crypto, group, &sa->xchg.ke);
         if (!rc)
-            rc = hk_ke_public(sa->create.ke, pub, *publen);
+            rc = hk_ke_public(sa->xchg.ke, pub, *publen);
     }
     if (!rc)
-        sa->create.kind = kind;
+        sa->xchg.kind = kind;
     return rc;
 }
 
-void x_create_abort(struct ike_engine *e, struct ike_sa *sa)
+void x_xchg_end(struct ike_engine *e, struct ike_sa *sa)
 {
-    struct child_sa *c = sa->create.child_id ? ike_engine_child(e, sa->create.child_id) : NULL;
-    if (c && c->state == CHILD_SA_CREATING)
-        engine_delete_child(e, sa, c);
-    struct child_sa *old = ike_engine_child(e, sa->create.old_child_id);
-    if (old)
-        old->rekeying = false;
-    struct ike_sa *ns = sa->create.new_sa_id ? ike_engine_sa(e, sa->create.new_sa_id) : NULL;
-    if (ns && ns->state == IKE_SA_INIT_SENT)
-        engine_delete_sa(e, ns, "IKE rekey abandoned");
-    hk_ke_free(sa->create.ke);
-    ike_bytes_clear(&sa->create.nonce);
-    memset(&sa->create, 0, sizeof(sa->create));
+    struct ike_xchg *x = &sa->xchg;
+    if (x->kind == IKE_XCHG_CREATE_CHILD || x->kind == IKE_XCHG_REKEY_CHILD ||
+        x->kind == IKE_XCHG_REKEY_IKE) {
+        struct child_sa *c = x->child_id ? ike_engine_child(e, x->child_id) : NULL;
+        if (c && c->state == CHILD_SA_CREATING)
+            engine_delete_child(e, sa, c);
+        struct ike_sa *ns = x->new_sa_id ? ike_engine_sa(e, x->new_sa_id) : NULL;
+        if (ns && ns->state == IKE_SA_INIT_SENT)
+            engine_delete_sa(e, ns, "IKE rekey abandoned");
+    }
+    hk_ke_free(x->ke);
+    ike_bytes_clear(&x->nonce);
+    memset(x, 0, sizeof(*x));
+}
+
+/* Our rekey of old is out (2.8.1 applies to a rekey of it by the peer). */
+static bool rekeying(const struct ike_sa *sa, const struct child_sa *old)
+{
+    return sa->xchg.kind == IKE_XCHG_REKEY_CHILD && sa->xchg.old_child_id == old->id;
+}
+
+void x_peer_rekey_note(struct ike_sa *sa, enum ike_xchg_kind kind, uint32_t msg_id,
+                       uint64_t new_sa_id, uint64_t new_child_id, uint64_t old_child_id,
+                       const struct ike_bytes *ni, const struct ike_bytes *nr)
+{
+    struct ike_xchg *px = &sa->peer_xchg;
+    const struct ike_bytes *low = engine_lower_nonce(ni, nr);
+    px->kind = (uint8_t)kind;
+    px->msg_id = msg_id;
+    px->new_sa_id = new_sa_id;
+    px->child_id = new_child_id;
+    px->old_child_id = old_child_id;
+    ike_bytes_set(&px->nonce, low->p, low->len); /* out of memory: the old nonce stays */
+}
+
+struct ike_sa *x_peer_rekey_sa(struct ike_engine *e, const struct ike_sa *sa)
+{
+    const struct ike_xchg *px = &sa->peer_xchg;
+    return px->kind == IKE_XCHG_REKEY_IKE && px->new_sa_id ? ike_engine_sa(e, px->new_sa_id) : NULL;
 }
 
 /* ---- Child SAs, initiator ---- */
@@ -62,11 +89,12 @@ static int child_request(struct ike_engine *e, struct ike_sa *sa, const struct h
     uint8_t pub[512], old_spi[4];
     size_t publen;
     uint16_t group = cc->nesp && cc->esp[0].nke ? cc->esp[0].ke[0] : 0; /* PFS (1.3.1) */
-    int rc = x_create_begin(e, sa, old ? IKE_REKEY_CHILD : IKE_CREATE_CHILD, group, pub, &publen);
+    int rc = x_create_begin(e, sa, old ? IKE_XCHG_REKEY_CHILD : IKE_XCHG_CREATE_CHILD, group, pub,
+                            &publen);
     if (rc)
         return rc;
-    sa->create.child_id = c->id;
-    sa->create.old_child_id = old ? old->id : 0;
+    sa->xchg.child_id = c->id;
+    sa->xchg.old_child_id = old ? old->id : 0;
     struct hk_arena a;
     alignas(max_align_t) uint8_t abuf[IKE_BUILD_ARENA];
     struct ike_payload pl[8];
@@ -81,16 +109,16 @@ static int child_request(struct ike_engine *e, struct ike_sa *sa, const struct h
     }
     rc = child_nego_add_sa(cc, c, false, &a, pl, &n);
     pl[n++] = (struct ike_payload){.type = IKE_PL_NONCE,
-                                   .u.nonce.data = {sa->create.nonce.p, sa->create.nonce.len}};
+                                   .u.nonce.data = {sa->xchg.nonce.p, sa->xchg.nonce.len}};
     if (group)
         pl[n++] = (struct ike_payload){.type = IKE_PL_KE,
                                        .u.ke = {.group = group, .data = {pub, publen}}};
     child_nego_add_ts(c, pl, &n);
     if (!rc)
-        rc = engine_request(e, sa, IKE_CREATE_CHILD_SA, pl, n);
+        rc = engine_request(e, sa, sa->xchg.kind, pl, n);
     hk_arena_free(&a);
     if (rc) {
-        x_create_abort(e, sa);
+        x_xchg_end(e, sa);
         return rc;
     }
     e->stats.exchanges_create++;
@@ -125,7 +153,6 @@ int x_rekey_child_start(struct ike_engine *e, struct ike_sa *sa, struct child_sa
         engine_delete_child(e, sa, c);
         return HK_E_NOMEM;
     }
-    old->rekeying = true;
     hk_info(e->log, "IKE SA [%s]: rekeying Child SA %s %08x/%08x", sa->conn, old->name, old->spi_in,
             old->spi_out);
     return child_request(e, sa, cc, c, old);
@@ -135,8 +162,8 @@ int x_rekey_child_start(struct ike_engine *e, struct ike_sa *sa, struct child_sa
 static void child_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx)
 {
     const struct ike_msg *m = &rx->msg;
-    struct child_sa *c = ike_engine_child(e, sa->create.child_id);
-    struct child_sa *old = ike_engine_child(e, sa->create.old_child_id);
+    struct child_sa *c = ike_engine_child(e, sa->xchg.child_id);
+    struct child_sa *old = ike_engine_child(e, sa->xchg.old_child_id);
     const struct hk_conn *conn = hk_config_find_conn(e->cfg, sa->conn);
     const struct hk_child_conf *cc = conn && c ? hk_conn_find_child(conn, c->name) : NULL;
     const struct ike_payload *sap = x_find(m, IKE_PL_SA), *np = x_find(m, IKE_PL_NONCE),
@@ -158,14 +185,14 @@ static void child_response(struct ike_engine *e, struct ike_sa *sa, struct ike_r
     else if ((why = child_nego_check_sa(cc, c, sap, false)))
         ; /* why is set */
     else if (c->chosen.ke &&
-             (!kep || kep->u.ke.group != c->chosen.ke || !sa->create.ke ||
-              (ke_rc = hk_ke_derive(sa->create.ke, kep->u.ke.data.p, kep->u.ke.data.len, &g_ir))))
+             (!kep || kep->u.ke.group != c->chosen.ke || !sa->xchg.ke ||
+              (ke_rc = hk_ke_derive(sa->xchg.ke, kep->u.ke.data.p, kep->u.ke.data.len, &g_ir))))
         why = "bad or missing KE in the response";
     else if ((why = child_nego_check_ts(c, m, tsi, tsr)))
         ; /* why is set */
     else if (ike_bytes_set(&nr, np->u.nonce.data.p, np->u.nonce.data.len) ||
              engine_child_keys(e, sa, c, g_ir ? g_ir->data : NULL, g_ir ? g_ir->len : 0,
-                               &sa->create.nonce, &nr))
+                               &sa->xchg.nonce, &nr))
         why = "cannot derive keys";
     else if (child_sa_set_ts(c, tsi->u.ts.ts, tsi->u.ts.nts, tsr->u.ts.ts, tsr->u.ts.nts))
         why = "out of memory";
@@ -182,18 +209,19 @@ static void child_response(struct ike_engine *e, struct ike_sa *sa, struct ike_r
             return;
         }
         if (c && cc && !err && sap) {
-            sa->create.child_id = 0; /* the DELETE's now, not the abort's */
+            sa->xchg.child_id = 0; /* the DELETE's now, not x_xchg_end's */
             engine_queue(e, sa, IKE_TASK_DELETE_CHILD, c->id);
         }
-        x_create_abort(e, sa);
+        x_xchg_end(e, sa);
         return;
     }
     c->spi_out = ike_spi32(c->chosen.spi);
     engine_child_installed(e, sa, c);
     if (old) {
-        old->rekeying = false;
-        const struct ike_bytes *ours = engine_lower_nonce(&sa->create.nonce, &nr);
-        if (old->peer_rekey_child && engine_nonce_cmp(ours, &old->peer_rekey_nonce) < 0) {
+        const struct ike_bytes *ours = engine_lower_nonce(&sa->xchg.nonce, &nr);
+        const struct ike_xchg *px = &sa->peer_xchg;
+        if (px->kind == IKE_XCHG_REKEY_CHILD && px->old_child_id == old->id &&
+            engine_nonce_cmp(ours, &px->nonce) < 0) {
             /* Ours holds the lowest nonce: ours is the redundant one, we close it; the peer,
              * whose rekey survives, deletes the old SA. */
             hk_info(e->log, "Child SA %s: simultaneous rekey, ours is redundant", c->name);
@@ -204,17 +232,19 @@ static void child_response(struct ike_engine *e, struct ike_sa *sa, struct ike_r
         }
     }
     ike_bytes_clear(&nr);
-    sa->create.child_id = 0; /* installed: not the abort's to delete */
-    sa->create.old_child_id = 0;
-    x_create_abort(e, sa);
+    sa->xchg.child_id = 0; /* installed: not x_xchg_end's to delete */
+    sa->xchg.old_child_id = 0;
+    x_xchg_end(e, sa);
 }
 
 void x_create_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx)
 {
-    if (sa->create.kind == IKE_REKEY_IKE)
+    if (sa->xchg.kind == IKE_XCHG_REKEY_IKE)
         x_rekey_ike_on_response(e, sa, rx);
-    else if (sa->create.kind)
+    else if (sa->xchg.kind == IKE_XCHG_CREATE_CHILD || sa->xchg.kind == IKE_XCHG_REKEY_CHILD)
         child_response(e, sa, rx);
+    else
+        x_xchg_end(e, sa);
 }
 
 /* ---- responder ---- */
@@ -335,11 +365,9 @@ static void child_request_in(struct ike_engine *e, struct ike_sa *sa, struct ike
     } else {
         e->stats.exchanges_create++;
         engine_child_installed(e, sa, c);
-        if (old && old->rekeying) {
+        if (old && rekeying(sa, old)) {
             /* 2.8.1: we rekey it too; the nonces decide when our answer arrives. */
-            old->peer_rekey_child = c->id;
-            const struct ike_bytes *low = engine_lower_nonce(&bni, &bnr);
-            ike_bytes_set(&old->peer_rekey_nonce, low->p, low->len);
+            x_peer_rekey_note(sa, IKE_XCHG_REKEY_CHILD, id, 0, c->id, old->id, &bni, &bnr);
         } else if (old) {
             child_sa_set_state(old, CHILD_SA_REKEYED, e->log); /* the peer deletes it */
         }

@@ -12,7 +12,7 @@ int x_info_delete_ike(struct ike_engine *e, struct ike_sa *sa)
     struct ike_payload d = {.type = IKE_PL_DELETE, .u.del = {.protocol = IKE_PROTO_IKE}};
     /* The request first: an SA whose DELETE could not go out (window busy, no memory) must
      * not sit in DELETING with nothing that would ever end it. */
-    int rc = engine_request(e, sa, IKE_INFORMATIONAL, &d, 1);
+    int rc = engine_request(e, sa, IKE_XCHG_DELETE_IKE, &d, 1);
     if (!rc)
         rc = ike_sa_set_state(sa, IKE_SA_DELETING, e->log);
     if (!rc)
@@ -25,7 +25,7 @@ void x_info_abandon_ike(struct ike_engine *e, struct ike_sa *sa, const char *why
     char name[40];
     engine_disarm(sa, IKE_TIMER_RETRANSMIT);
     ike_sent_clear(&sa->out);
-    x_create_abort(e, sa);
+    x_xchg_end(e, sa);
     hk_info(e->log, "IKE SA %s [%s]: %s, closing the IKE SA", ike_sa_name(sa, name, sizeof(name)),
             sa->conn, why);
     if (sa->state == IKE_SA_AUTH_SENT || sa->state == IKE_SA_ESTABLISHED) {
@@ -37,7 +37,7 @@ void x_info_abandon_ike(struct ike_engine *e, struct ike_sa *sa, const char *why
         bool auth = sa->state == IKE_SA_AUTH_SENT;
         engine_sa_failed(e, sa, why); /* nothing when it was reported up */
         if (!ike_sa_set_state(sa, IKE_SA_DELETING, e->log) &&
-            !engine_request(e, sa, IKE_INFORMATIONAL, auth ? pl : pl + 1, auth ? 2 : 1)) {
+            !engine_request(e, sa, IKE_XCHG_DELETE_IKE, auth ? pl : pl + 1, auth ? 2 : 1)) {
             e->stats.exchanges_info++;
             return;
         }
@@ -92,7 +92,7 @@ void x_info_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *r
     if (delete_ike) {
         /* 2.8.2: the peer finished its rekey without seeing ours: its new SA, which we made
          * answering it, inherits the children; our own attempt is forgotten. */
-        struct ike_sa *heir = sa->peer_rekey_sa ? ike_engine_sa(e, sa->peer_rekey_sa) : NULL;
+        struct ike_sa *heir = x_peer_rekey_sa(e, sa);
         if (heir)
             engine_move_children(e, sa, heir);
         /* 1.4.1: answer with an empty INFORMATIONAL, then the SA and its children are gone. */
@@ -127,28 +127,32 @@ int x_info_delete_child(struct ike_engine *e, struct ike_sa *sa, struct child_sa
     struct ike_payload d = {
         .type = IKE_PL_DELETE,
         .u.del = {.protocol = IKE_PROTO_ESP, .spi_size = 4, .nspis = 1, .spis = {spi, 4}}};
-    int rc = engine_request(e, sa, IKE_INFORMATIONAL, &d, 1);
+    int rc = engine_request(e, sa, IKE_XCHG_DELETE_CHILD, &d, 1);
     if (rc)
         return rc;
+    sa->xchg.child_id = c->id;
     if (c->state == CHILD_SA_INSTALLED || c->state == CHILD_SA_REKEYED)
         child_sa_set_state(c, CHILD_SA_DELETING, e->log);
-    sa->deleting_child = c->id;
     e->stats.exchanges_info++;
     return HK_OK;
 }
 
-void x_info_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx)
+void x_info_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx,
+                        const struct ike_xchg *asked)
 {
     (void)rx;
-    if (sa->state == IKE_SA_DELETING) {
+    struct child_sa *c;
+    switch ((enum ike_xchg_kind)asked->kind) {
+    case IKE_XCHG_DELETE_IKE:
         engine_delete_sa(e, sa, "deleted");
-        return;
-    }
-    if (sa->deleting_child) {
+        break;
+    case IKE_XCHG_DELETE_CHILD:
         /* 1.4.1: the peer's answer carries its half; both directions are gone now. */
-        struct child_sa *c = ike_engine_child(e, sa->deleting_child);
-        sa->deleting_child = 0;
+        c = ike_engine_child(e, asked->child_id);
         if (c && c->ike_id == sa->id)
             engine_delete_child(e, sa, c);
+        break;
+    default:
+        break; /* a liveness check (2.4): the answer is all it asked */
     }
 }

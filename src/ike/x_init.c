@@ -244,8 +244,9 @@ int x_init_start(struct ike_engine *e, struct ike_sa *sa)
     init_notifies(e, pl, &n, natd_src, natd_dst, conn->fragmentation);
     sa->req_next = 0; /* a retried IKE_SA_INIT keeps message ID 0 (2.6, 1.2) */
     sa->init_error = 0;
-    ike_sent_clear(&sa->out);
-    rc = engine_request(e, sa, IKE_SA_INIT, pl, n);
+    ike_sent_clear(&sa->out); /* a retry: the same exchange again */
+    x_xchg_end(e, sa);
+    rc = engine_request(e, sa, IKE_XCHG_SA_INIT, pl, n);
     if (!rc)
         rc = ike_bytes_set(&sa->init_req, sa->out.pkts[0].p, sa->out.pkts[0].len);
     if (!rc) {

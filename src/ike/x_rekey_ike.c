@@ -24,15 +24,15 @@ int x_rekey_ike_start(struct ike_engine *e, struct ike_sa *sa)
     uint8_t pub[512];
     size_t publen;
     /* The group in use is acceptable to both; offer it first (avoids INVALID_KE). */
-    int rc = x_create_begin(e, sa, IKE_REKEY_IKE, sa->alg.ke, pub, &publen);
+    int rc = x_create_begin(e, sa, IKE_XCHG_REKEY_IKE, sa->alg.ke, pub, &publen);
     if (rc)
         return rc;
     struct ike_sa *ns = engine_new_sa(e, true, sa->conn);
     if (!ns) {
-        x_create_abort(e, sa);
+        x_xchg_end(e, sa);
         return HK_E_NOMEM;
     }
-    sa->create.new_sa_id = ns->id;
+    sa->xchg.new_sa_id = ns->id;
     struct hk_arena a;
     alignas(max_align_t) uint8_t abuf[IKE_BUILD_ARENA];
     struct ike_payload pl[3];
@@ -42,14 +42,14 @@ int x_rekey_ike_start(struct ike_engine *e, struct ike_sa *sa)
     rc = ike_sa_build(conn->ike, conn->nike, IKE_PROTO_IKE, ns->spi_i, IKE_SPI_LEN, false, &a,
                       &pl[0].u.sa);
     pl[1] = (struct ike_payload){.type = IKE_PL_NONCE,
-                                 .u.nonce.data = {sa->create.nonce.p, sa->create.nonce.len}};
+                                 .u.nonce.data = {sa->xchg.nonce.p, sa->xchg.nonce.len}};
     pl[2] = (struct ike_payload){.type = IKE_PL_KE,
                                  .u.ke = {.group = sa->alg.ke, .data = {pub, publen}}};
     if (!rc)
-        rc = engine_request(e, sa, IKE_CREATE_CHILD_SA, pl, 3);
+        rc = engine_request(e, sa, IKE_XCHG_REKEY_IKE, pl, 3);
     hk_arena_free(&a);
     if (rc) {
-        x_create_abort(e, sa);
+        x_xchg_end(e, sa);
         return rc;
     }
     e->stats.exchanges_create++;
@@ -91,7 +91,7 @@ static void new_sa_up(struct ike_engine *e, struct ike_sa *ns)
 void x_rekey_ike_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx)
 {
     const struct ike_msg *m = &rx->msg;
-    struct ike_sa *ns = ike_engine_sa(e, sa->create.new_sa_id);
+    struct ike_sa *ns = ike_engine_sa(e, sa->xchg.new_sa_id);
     const struct hk_conn *conn = hk_config_find_conn(e->cfg, sa->conn);
     const struct ike_payload *sap = x_find(m, IKE_PL_SA), *np = x_find(m, IKE_PL_NONCE),
                              *kep = x_find(m, IKE_PL_KE);
@@ -109,11 +109,11 @@ void x_rekey_ike_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike
     else if (ike_sa_check_reply(&sap->u.sa, conn->ike, conn->nike, IKE_PROTO_IKE, false, &c) ||
              c.spi_len != IKE_SPI_LEN || kep->u.ke.group != c.ke || c.ke != sa->alg.ke)
         why = "responder chose a proposal we did not offer";
-    else if ((ke_rc = hk_ke_derive(sa->create.ke, kep->u.ke.data.p, kep->u.ke.data.len, &g_ir)))
+    else if ((ke_rc = hk_ke_derive(sa->xchg.ke, kep->u.ke.data.p, kep->u.ke.data.len, &g_ir)))
         why = "bad KE value";
     if (!why) {
         memcpy(ns->spi_r, c.spi, IKE_SPI_LEN);
-        if (ike_bytes_set(&ns->ni, sa->create.nonce.p, sa->create.nonce.len) ||
+        if (ike_bytes_set(&ns->ni, sa->xchg.nonce.p, sa->xchg.nonce.len) ||
             ike_bytes_set(&ns->nr, np->u.nonce.data.p, np->u.nonce.data.len) ||
             rekeyed_sa_setup(e, sa, ns, &c, g_ir))
             why = "cannot derive keys";
@@ -124,14 +124,14 @@ void x_rekey_ike_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike
         if (ke_rc == HK_E_PEER_KE)
             x_info_abandon_ike(e, sa, "invalid KE value in the IKE rekey response"); /* 6989 2 */
         else
-            x_create_abort(e, sa);
+            x_xchg_end(e, sa);
         return;
     }
     new_sa_up(e, ns);
-    sa->create.new_sa_id = 0; /* established: not the abort's to delete */
-    struct ike_sa *other = sa->peer_rekey_sa ? ike_engine_sa(e, sa->peer_rekey_sa) : NULL;
+    sa->xchg.new_sa_id = 0; /* established: not x_xchg_end's to delete */
+    struct ike_sa *other = x_peer_rekey_sa(e, sa);
     const struct ike_bytes *ours = engine_lower_nonce(&ns->ni, &ns->nr);
-    if (other && engine_nonce_cmp(ours, &sa->peer_rekey_nonce) < 0) {
+    if (other && engine_nonce_cmp(ours, &sa->peer_xchg.nonce) < 0) {
         /* 2.8.2: ours has the lowest nonce: we delete it; the peer's new SA inherits. */
         hk_info(e->log, "IKE SA [%s]: simultaneous rekey, ours is redundant", sa->conn);
         engine_move_children(e, sa, other);
@@ -141,7 +141,7 @@ void x_rekey_ike_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike
         ike_sa_set_state(sa, IKE_SA_REKEYED, e->log);
         engine_queue(e, sa, IKE_TASK_DELETE_IKE, 0);
     }
-    x_create_abort(e, sa);
+    x_xchg_end(e, sa);
 }
 
 /* ---- IKE SA rekey, responder ---- */
@@ -154,8 +154,8 @@ void x_rekey_ike_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_
     const struct ike_payload *sap = x_find(m, IKE_PL_SA), *np = x_find(m, IKE_PL_NONCE),
                              *kep = x_find(m, IKE_PL_KE);
     struct ike_chosen c;
-    if (sa->state != IKE_SA_ESTABLISHED || sa->create.kind == IKE_REKEY_CHILD ||
-        sa->create.kind == IKE_CREATE_CHILD) {
+    if (sa->state != IKE_SA_ESTABLISHED || sa->xchg.kind == IKE_XCHG_REKEY_CHILD ||
+        sa->xchg.kind == IKE_XCHG_CREATE_CHILD) {
         /* 2.8.2 (already rekeyed), and 2.25: not while we make a Child SA on it. */
         x_create_respond_error(e, sa, id, IKE_N_TEMPORARY_FAILURE, NULL, 0);
         return;
@@ -221,11 +221,9 @@ void x_rekey_ike_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_
     }
     e->stats.exchanges_create++;
     new_sa_up(e, ns);
-    if (sa->create.kind == IKE_REKEY_IKE) {
+    if (sa->xchg.kind == IKE_XCHG_REKEY_IKE) {
         /* 2.8.2: both rekey; decide when our answer comes, keep the children until then. */
-        sa->peer_rekey_sa = ns->id;
-        ike_bytes_set(&sa->peer_rekey_nonce, engine_lower_nonce(&ns->ni, &ns->nr)->p,
-                      engine_lower_nonce(&ns->ni, &ns->nr)->len);
+        x_peer_rekey_note(sa, IKE_XCHG_REKEY_IKE, id, ns->id, 0, 0, &ns->ni, &ns->nr);
         return;
     }
     engine_move_children(e, sa, ns);

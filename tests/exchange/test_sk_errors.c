@@ -968,7 +968,7 @@ static void rekey_response_bad_ke(void **s)
     h_run(p.w);
     assert_non_null(cap.pkt.buf);
     p.w->filter = NULL;
-    uint64_t new_a = ike_engine_sa(&p.a->engine, old_a)->create.new_sa_id;
+    uint64_t new_a = ike_engine_sa(&p.a->engine, old_a)->xchg.new_sa_id;
     /* Bob made his new SA and answered under the old one's keys: bend the KE there. */
     struct ike_sa *sa_b = ike_engine_sa(&p.b->engine, old_b);
     assert_non_null(sa_b);
