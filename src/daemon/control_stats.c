@@ -8,16 +8,16 @@ static json_t *engine_json(const struct ike_stats *s)
     json_t *drops = json_object();
     for (int i = 0; drops && i < IKE_DROP__COUNT; i++)
         ctl_set(drops, ike_drop_name((enum ike_drop)i), U(s->drops[i]));
-    return json_pack("{s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o, s:o}, s:o, s:o, s:o, s:o, s:o, s:o, "
-                     "s:o, s:o, s:o}",
-                     "rx", U(s->rx), "tx", U(s->tx), "retransmits", U(s->retransmits),
-                     "cached_responses", U(s->cached_responses), "exchanges", "ike_sa_init",
-                     U(s->exchanges_init), "ike_auth", U(s->exchanges_auth), "create_child_sa",
-                     U(s->exchanges_create), "informational", U(s->exchanges_info), "ike_up",
-                     U(s->ike_up), "ike_failed", U(s->ike_failed), "child_up", U(s->child_up),
-                     "auth_failures", U(s->auth_failures), "dpd_sent", U(s->dpd_sent), "dpd_dead",
-                     U(s->dpd_dead), "keepalives", U(s->keepalives), "reassembled",
-                     U(s->reassembled), "drops", drops);
+    return json_pack(
+        "{s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o, s:o}, s:o, s:o, s:o, s:o, s:o, s:o, "
+        "s:o, s:o, s:o, s:o}",
+        "rx", U(s->rx), "tx", U(s->tx), "retransmits", U(s->retransmits), "cached_responses",
+        U(s->cached_responses), "exchanges", "ike_sa_init", U(s->exchanges_init), "ike_auth",
+        U(s->exchanges_auth), "create_child_sa", U(s->exchanges_create), "informational",
+        U(s->exchanges_info), "ike_up", U(s->ike_up), "ike_failed", U(s->ike_failed), "child_up",
+        U(s->child_up), "child_install_failed", U(s->child_install_failed), "auth_failures",
+        U(s->auth_failures), "dpd_sent", U(s->dpd_sent), "dpd_dead", U(s->dpd_dead), "keepalives",
+        U(s->keepalives), "reassembled", U(s->reassembled), "drops", drops);
 }
 
 /* Requests of authenticated peers refused at a limit (docs/config.md, max_children...). */

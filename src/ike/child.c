@@ -90,9 +90,16 @@ void engine_child_installed(struct ike_engine *e, struct ike_sa *sa, struct chil
     } else {
         c->replay_window = HK_CONF_REPLAY_WINDOW;
     }
-    if (e->ops.child_up && e->ops.child_up(e->ops.arg, sa, c))
-        hk_err(e->log, "Child SA %s %08x/%08x: data plane refused it", c->name, c->spi_in,
-               c->spi_out);
+    if (e->ops.child_up && e->ops.child_up(e->ops.arg, sa, c)) {
+        /* The peer has it, we cannot carry it: it is not INSTALLED, and the peer is told with a
+         * DELETE (1.4.1) once the exchange that made it is answered. */
+        hk_err(e->log, "Child SA %s %08x/%08x: the data plane refused it; deleting it", c->name,
+               c->spi_in, c->spi_out);
+        e->stats.child_install_failed++;
+        child_sa_set_state(c, CHILD_SA_DELETING, e->log);
+        engine_queue_add(e, sa, IKE_TASK_DELETE_CHILD, c->id);
+        return;
+    }
     e->stats.child_up++;
     hk_info(e->log, "Child SA %s %08x/%08x established: %s === %s%s", c->name, c->spi_in,
             c->spi_out, ike_ts_format(&c->ts_local[0], l, sizeof(l)),

@@ -69,6 +69,7 @@ struct ike_stats {
     uint64_t cached_responses; /* retransmitted requests answered from cache */
     uint64_t exchanges_init, exchanges_auth, exchanges_create, exchanges_info;
     uint64_t ike_up, ike_failed, child_up;
+    uint64_t child_install_failed; /* negotiated, but the data plane refused it: deleted */
     uint64_t auth_failures;
     uint64_t dpd_sent, dpd_dead, keepalives;
     uint64_t reassembled; /* messages put together from fragments (RFC 7383) */

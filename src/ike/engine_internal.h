@@ -128,6 +128,9 @@ void engine_arm_child(struct ike_engine *e, struct child_sa *c, enum child_timer
                       uint64_t when);
 /* Work that waits for the request window, run as soon as it is free. */
 void engine_queue(struct ike_engine *e, struct ike_sa *sa, enum ike_task task, uint64_t arg);
+/* Queues without running: for work that must wait until the message being handled is
+ * answered (the engine runs the queue after each message). */
+void engine_queue_add(struct ike_engine *e, struct ike_sa *sa, enum ike_task task, uint64_t arg);
 void engine_run_tasks(struct ike_engine *e, struct ike_sa *sa);
 /* Octet-wise comparison of 2.8.1; the lower of two nonces. */
 const struct ike_bytes *engine_lower_nonce(const struct ike_bytes *a, const struct ike_bytes *b);

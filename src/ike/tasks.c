@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-void engine_queue(struct ike_engine *e, struct ike_sa *sa, enum ike_task task, uint64_t arg)
+void engine_queue_add(struct ike_engine *e, struct ike_sa *sa, enum ike_task task, uint64_t arg)
 {
     for (uint8_t i = 0; i < sa->ntasks; i++)
         if (sa->task[i] == task && sa->task_arg[i] == arg)
@@ -19,6 +19,11 @@ void engine_queue(struct ike_engine *e, struct ike_sa *sa, enum ike_task task, u
     }
     sa->task[sa->ntasks] = (uint8_t)task;
     sa->task_arg[sa->ntasks++] = arg;
+}
+
+void engine_queue(struct ike_engine *e, struct ike_sa *sa, enum ike_task task, uint64_t arg)
+{
+    engine_queue_add(e, sa, task, arg);
     engine_run_tasks(e, sa);
 }
 

@@ -40,9 +40,14 @@ static int h_local_addr(void *arg, const struct sockaddr_storage *remote,
 
 static int h_child_up(void *arg, const struct ike_sa *sa, const struct child_sa *c)
 {
+    struct h_peer *p = arg;
     (void)sa;
     (void)c;
-    ((struct h_peer *)arg)->child_up++;
+    if (p->child_up_fail > 0) {
+        p->child_up_fail--;
+        return -1;
+    }
+    p->child_up++;
     return 0;
 }
 

@@ -42,7 +42,8 @@ struct h_peer {
     struct hk_log log;
     struct ike_engine engine;
     int ike_up, ike_down, child_up, child_down, keepalives;
-    int child_moved; /* ops.child_moved calls for the Child SA's new IKE SA */
+    int child_up_fail; /* the next this many ops.child_up calls fail (a data plane refusing) */
+    int child_moved;   /* ops.child_moved calls for the Child SA's new IKE SA */
     int ike_failed;
     char failed_why[96]; /* the reason of the last ike_failed */
 };

@@ -123,12 +123,41 @@ static void rekeyed_sa_never_deleted_by_peer(void **s)
     h_world_free(w);
 }
 
+/* A Child SA the data plane refuses is not INSTALLED: it is deleted, the peer told (1.4.1),
+ * and the IKE SA stays, on either side of the exchange that made it. */
+static void child_refused_by_data_plane(void **s)
+{
+    (void)s;
+    for (int side = 0; side < 2; side++) {
+        struct h_world *w = h_world_new();
+        struct h_peer *a = h_peer_add(w, "alice", "192.0.2.1", conf(true));
+        struct h_peer *b = h_peer_add(w, "bob", "192.0.2.2", conf(false));
+        struct h_peer *refuser = side ? b : a, *other = side ? a : b;
+        refuser->child_up_fail = 1;
+        assert_int_equal(ike_engine_initiate(&a->engine, "gw", NULL), 0);
+        h_run(w);
+        assert_int_equal(h_only_sa(a)->state, IKE_SA_ESTABLISHED);
+        assert_int_equal(h_only_sa(b)->state, IKE_SA_ESTABLISHED);
+        assert_null(h_only_child(a));
+        assert_null(h_only_child(b));
+        assert_int_equal(refuser->engine.stats.child_install_failed, 1);
+        assert_int_equal(refuser->engine.stats.child_up, 0);
+        assert_int_equal(other->child_down, 1); /* installed there, then deleted */
+        /* The IKE SA goes on working. */
+        assert_int_equal(ike_engine_rekey(&a->engine, h_only_sa(a)->id), 0);
+        h_settle(w, w->now + 10000);
+        assert_int_equal(h_only_sa(a)->state, IKE_SA_ESTABLISHED);
+        h_world_free(w);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(terminate_while_request_out),
         cmocka_unit_test(terminate_while_request_unanswered),
         cmocka_unit_test(rekeyed_sa_never_deleted_by_peer),
+        cmocka_unit_test(child_refused_by_data_plane),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
