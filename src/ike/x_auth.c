@@ -533,10 +533,19 @@ void x_auth_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *r
     if (!childless && !child_err)
         c = respond_child(e, sa, conn, m, &child_err);
     if (c) {
-        /* The result stays unchecked, as before (issue 11 lists it among the ignored ones). */
-        (void)child_nego_add_sa(NULL, c, true, a, pl, &n);
-        child_nego_add_ts(c, pl, &n);
-    } else if (child_err) {
+        size_t at = n;
+        if (child_nego_add_sa(NULL, c, true, a, pl, &n)) {
+            /* No room for our SA payload (memory): the IKE SA is made without this Child SA,
+             * which the initiator learns as a Child SA error (2.21.2). */
+            n = at;
+            engine_delete_child(e, sa, c);
+            c = NULL;
+            child_err = IKE_N_TEMPORARY_FAILURE;
+        } else {
+            child_nego_add_ts(c, pl, &n);
+        }
+    }
+    if (!c && child_err) {
         /* About the Child SA or the CP request only: the IKE SA is still created (2.21.2,
          * 3.15.4), also for a childless request whose CP we cannot satisfy. */
         pl[n++] = (struct ike_payload){.type = IKE_PL_NOTIFY, .u.notify.type = child_err};
