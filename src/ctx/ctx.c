@@ -269,9 +269,14 @@ int hk_ctx_ike_check(const struct hk_ctx_ike *ctx, struct hk_diag *d)
         return bad(d, "empty or not terminated", "conn");
     if (ctx->nchildren > HK_CTX_MAX_CHILDREN || (ctx->nchildren && !ctx->children))
         return bad(d, "too many Child SAs", "children");
-    for (size_t i = 0; i < ctx->nchildren; i++)
-        if ((rc = check_child(&ctx->children[i], d)) < 0)
+    for (size_t i = 0; i < ctx->nchildren; i++) {
+        struct hk_diag cd = {0};
+        if ((rc = check_child(&ctx->children[i], &cd)) < 0) {
+            /* "context: child.replay: ..." -> "context: child 2: child.replay: ..." */
+            hk_diag_set(d, "context: child %zu: %s", i, cd.msg + strlen("context: "));
             return rc;
+        }
+    }
     if (ctx->resp.npkts > HK_CTX_MAX_RESP_PKTS)
         return bad(d, "too many packets", "resp");
     for (size_t i = 0; i < ctx->resp.npkts; i++)

@@ -18,6 +18,7 @@
 #include "common/diag.h"
 #include "common/secret.h"
 #include "common/ts.h"
+#include "crypto/kdf.h"
 #include "esp/esp_state.h"
 
 #define HK_CTX_VERSION 1
@@ -219,5 +220,15 @@ int hk_ctx_encode(const struct hk_ctx_ike *ctx, struct hk_secret **out, struct h
  * format version), HK_E_NOMEM. d names the parameter.
  */
 int hk_ctx_decode(const uint8_t *p, size_t len, struct hk_ctx_ike *out, struct hk_diag *d);
+
+/*
+ * The SK_* of the IKE SA from whichever key mode the context carries (the draft's section 5):
+ * dh recomputes g^ir from our private value and the peer's KE data, then SKEYSEED (RFC 7296
+ * 2.14); skeyseed runs prf+; sk copies. All three give the same keys. dh and skeyseed hold
+ * only for an IKE SA made by IKE_SA_INIT: a rekeyed SA's SKEYSEED needs the old SK_d too
+ * (2.18), so such an SA is exported in mode sk. out (empty) is freed again on failure.
+ */
+struct hk_crypto;
+int hk_ctx_ike_sk(const struct hk_crypto *c, const struct hk_ctx_ike *ctx, struct hk_ike_keys *out);
 
 #endif

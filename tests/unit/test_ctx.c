@@ -19,6 +19,8 @@
 
 #include "common/err.h"
 #include "crypto/alg.h"
+#include "crypto/crypto.h"
+#include "crypto/ke.h"
 #include "crypto/kdf.h"
 #include "ctx/ctx.h"
 
@@ -767,6 +769,14 @@ static void malformed(void **state)
     uint8_t k[31] = {0};
     expect_edit(&c, AT_KEYS, 10, 10, cbor_build_bytestring(k, sizeof(k)), HK_E_SYNTAX,
                 "keys.sk_ei: key length does not fit");
+    /* A Child SA's check names the child. */
+    uint8_t ek[35] = {0};
+    cbor_item_t *km = cbor_new_definite_array(4);
+    for (int i = 0; i < 4; i++)
+        assert_true(
+            cbor_array_push(km, cbor_move(cbor_build_bytestring(ek, i % 2 ? 0 : sizeof(ek)))));
+    expect_edit(&c, AT_CHILD0, 18, 18, km, HK_E_SYNTAX,
+                "context: child 0: child.keymat.encr_ir: key length does not fit");
     /* Tags and negative integers are no part of the format. */
     expect_edit(&c, AT_TOP, 13, 13, cbor_build_negint8(3), HK_E_SYNTAX, "ext: wrong type");
     /* An encoder refuses a context that would not decode, naming the parameter. */
@@ -872,6 +882,116 @@ static void secrets_wiped(void **state)
     }
 }
 
+/* ---------------------------------------------------------------- key modes */
+
+static void replace(struct hk_secret **dst, const struct hk_secret *src)
+{
+    hk_secret_free(dst);
+    if (src)
+        assert_non_null(*dst = hk_secret_dup(src->data, src->len));
+}
+
+/*
+ * A real X25519 exchange and its SK_* as IKE_SA_INIT makes them; contexts carrying them in
+ * each of the three modes, through the encoding, give back the same SK_* (and so the same
+ * KEYMAT, which comes from SK_d and the nonces).
+ */
+static void keys_modes_agree(void **state)
+{
+    (void)state;
+    struct hk_crypto cr;
+    assert_int_equal(hk_crypto_init(&cr), HK_OK);
+    struct hk_ctx_ike base;
+    fill_ike(&base, HK_CTX_KEYS_SK, true);
+    struct hk_ike_alg alg = {.encr = base.alg.encr,
+                             .encr_key_bits = base.alg.encr_key_bits,
+                             .prf = base.alg.prf,
+                             .integ = base.alg.integ,
+                             .ke = base.alg.ke};
+    struct hk_ke *ours = NULL, *theirs = NULL;
+    assert_int_equal(hk_ke_new(&cr, alg.ke, &ours), HK_OK);
+    assert_int_equal(hk_ke_new(&cr, alg.ke, &theirs), HK_OK);
+    uint8_t pub[32];
+    assert_int_equal(hk_ke_public_len(alg.ke), sizeof(pub));
+    assert_int_equal(hk_ke_public(theirs, pub, sizeof(pub)), HK_OK);
+    struct hk_secret *g_ir = NULL, *seed = NULL, *priv = NULL;
+    assert_int_equal(hk_ke_derive(ours, pub, sizeof(pub), &g_ir), HK_OK);
+    const struct hk_ctx_ike_keys *bk = &base.keys;
+    assert_int_equal(hk_skeyseed(&cr, alg.prf, bk->ni.p, bk->ni.len, bk->nr.p, bk->nr.len,
+                                 g_ir->data, g_ir->len, &seed),
+                     HK_OK);
+    struct hk_ike_keys ref = {0};
+    assert_int_equal(hk_ike_keys_derive(&cr, &alg, seed, bk->ni.p, bk->ni.len, bk->nr.p, bk->nr.len,
+                                        base.spi_i, base.spi_r, &ref),
+                     HK_OK);
+    assert_int_equal(hk_ke_private(ours, &priv), HK_OK);
+
+    for (uint8_t mode = HK_CTX_KEYS_DH; mode <= HK_CTX_KEYS_SK; mode++) {
+        struct hk_ctx_ike c, o;
+        fill_ike(&c, mode, true);
+        memcpy(c.spi_i, base.spi_i, 8);
+        memcpy(c.spi_r, base.spi_r, 8);
+        assert_int_equal(hk_ctx_bytes_set(&c.keys.ni, bk->ni.p, bk->ni.len), HK_OK);
+        assert_int_equal(hk_ctx_bytes_set(&c.keys.nr, bk->nr.p, bk->nr.len), HK_OK);
+        if (mode == HK_CTX_KEYS_DH) {
+            replace(&c.keys.dh_private, priv);
+            assert_int_equal(hk_ctx_bytes_set(&c.keys.peer_ke, pub, sizeof(pub)), HK_OK);
+        } else if (mode == HK_CTX_KEYS_SKEYSEED) {
+            replace(&c.keys.skeyseed, seed);
+        } else {
+            replace(&c.keys.sk_d, ref.sk_d);
+            replace(&c.keys.sk_ai, ref.sk_ai);
+            replace(&c.keys.sk_ar, ref.sk_ar);
+            replace(&c.keys.sk_ei, ref.sk_ei);
+            replace(&c.keys.sk_er, ref.sk_er);
+            replace(&c.keys.sk_pi, ref.sk_pi);
+            replace(&c.keys.sk_pr, ref.sk_pr);
+        }
+        struct hk_secret *enc = encode(&c);
+        struct hk_diag d = {0};
+        assert_int_equal(hk_ctx_decode(enc->data, enc->len, &o, &d), HK_OK);
+        struct hk_ike_keys got;
+        assert_int_equal(hk_ctx_ike_sk(&cr, &o, &got), HK_OK);
+        same_secret(got.sk_d, ref.sk_d, "sk_d");
+        same_secret(got.sk_ai, ref.sk_ai, "sk_ai");
+        same_secret(got.sk_ar, ref.sk_ar, "sk_ar");
+        same_secret(got.sk_ei, ref.sk_ei, "sk_ei");
+        same_secret(got.sk_er, ref.sk_er, "sk_er");
+        same_secret(got.sk_pi, ref.sk_pi, "sk_pi");
+        same_secret(got.sk_pr, ref.sk_pr, "sk_pr");
+        assert_non_null(got.sk_d);
+        assert_non_null(got.sk_ai);
+        hk_ike_keys_free(&got);
+        hk_secret_free(&enc);
+        hk_ctx_ike_free(&o);
+        hk_ctx_ike_free(&c);
+    }
+    /* A DH context whose peer KE is not the one the keys came from gives other keys. */
+    struct hk_ctx_ike c;
+    fill_ike(&c, HK_CTX_KEYS_DH, true);
+    memcpy(c.spi_i, base.spi_i, 8);
+    memcpy(c.spi_r, base.spi_r, 8);
+    assert_int_equal(hk_ctx_bytes_set(&c.keys.ni, bk->ni.p, bk->ni.len), HK_OK);
+    assert_int_equal(hk_ctx_bytes_set(&c.keys.nr, bk->nr.p, bk->nr.len), HK_OK);
+    replace(&c.keys.dh_private, priv);
+    pub[5] ^= 1;
+    assert_int_equal(hk_ctx_bytes_set(&c.keys.peer_ke, pub, sizeof(pub)), HK_OK);
+    struct hk_ike_keys got;
+    if (hk_ctx_ike_sk(&cr, &c, &got) == HK_OK) {
+        assert_memory_not_equal(got.sk_d->data, ref.sk_d->data, ref.sk_d->len);
+        hk_ike_keys_free(&got);
+    }
+    hk_ctx_ike_free(&c);
+    hk_ike_keys_free(&ref);
+    hk_secret_free(&g_ir);
+    hk_secret_free(&seed);
+    hk_secret_free(&priv);
+    hk_ke_free(ours);
+    hk_ke_free(theirs);
+    hk_ctx_ike_free(&base);
+    hk_crypto_free(&cr);
+}
+
 /* HIKE_CTX_SEEDS=DIR build/test_ctx writes the fuzz seeds (tests/fuzz/corpus/ctx_decode/):
  * a full and a small context in each key mode. */
 static int write_seeds(const char *dir)
@@ -910,6 +1030,7 @@ int main(void)
         cmocka_unit_test(malformed),
         cmocka_unit_test(bit_flips),
         cmocka_unit_test(secrets_wiped),
+        cmocka_unit_test(keys_modes_agree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
