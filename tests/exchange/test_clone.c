@@ -304,6 +304,125 @@ static void delete_original(void **s)
     h_world_free(p.w);
 }
 
+/* ---- 5.3: refusals ---- */
+
+/* NO_ADDITIONAL_SAS at max_clones: no retry, the command refuses, until one of the family goes. */
+static void no_additional_sas_at_max_clones(void **s)
+{
+    (void)s;
+    struct pair p = up("", "max_clones = 1;");
+    uint64_t c1 = clone_ok(&p, p.a, p.sa)->id;
+    uint64_t nid = 1;
+    assert_int_equal(ike_engine_clone(&p.a->engine, p.sa, &nid), 0);
+    assert_int_not_equal(nid, 0);
+    h_settle(p.w, p.w->now + 300000); /* long past every retry a TEMPORARY_FAILURE would get */
+    assert_int_equal(count_sas(p.a, IKE_SA_ESTABLISHED), 2);
+    assert_int_equal(count_sas(p.b, IKE_SA_ESTABLISHED), 2);
+    assert_null(ike_engine_sa(&p.a->engine, nid)); /* the half-made SA went */
+    assert_int_equal(p.b->engine.stats.refused_clones, 1);
+    assert_true(ike_engine_sa(&p.a->engine, p.sa)->clone_blocked);
+    /* Blocked for the whole family, from any of its SAs. */
+    assert_int_equal(ike_engine_clone(&p.a->engine, p.sa, NULL), HK_E_AGAIN);
+    assert_int_equal(ike_engine_clone(&p.a->engine, c1, NULL), HK_E_AGAIN);
+    /* bob's own side sees its limit without asking. */
+    assert_int_equal(ike_engine_clone(&p.b->engine, p.sb, NULL), HK_E_OVERFLOW);
+    /* One of the family goes: cloning is allowed again, and works. */
+    assert_int_equal(ike_engine_terminate(&p.a->engine, c1), 0);
+    h_settle(p.w, p.w->now + 5000);
+    assert_false(ike_engine_sa(&p.a->engine, p.sa)->clone_blocked);
+    clone_ok(&p, p.a, p.sa);
+    assert_int_equal(count_sas(p.b, IKE_SA_ESTABLISHED), 2);
+    h_world_free(p.w);
+}
+
+/* Section 8: clones count against max_ike_sas of the peer's identity. */
+static void no_additional_sas_at_max_ike_sas(void **s)
+{
+    (void)s;
+    struct pair p = up("", "max_ike_sas = 2;");
+    clone_ok(&p, p.a, p.sa);
+    assert_int_equal(ike_engine_clone(&p.a->engine, p.sa, NULL), 0);
+    h_settle(p.w, p.w->now + 5000);
+    assert_int_equal(count_sas(p.b, IKE_SA_ESTABLISHED), 2);
+    assert_int_equal(p.b->engine.stats.refused_clones, 1);
+    assert_true(ike_engine_sa(&p.a->engine, p.sa)->clone_blocked);
+    h_world_free(p.w);
+}
+
+/*
+ * A clone crossing the peer's rekey of the same SA (RFC 7791 5.3, RFC 7296 2.25): the rekeying
+ * side answers the clone TEMPORARY_FAILURE (the SA is about to go), the cloning side answers the
+ * rekey as usual. The rekey completes, and the clone is retried after a wait from the rekeyed
+ * SA's successor.
+ */
+static void clone_crossing_rekey(struct h_peer *(*cloner)(struct pair *))
+{
+    struct pair p = up("", "");
+    struct h_peer *c = cloner(&p), *r = c == p.a ? p.b : p.a;
+    uint64_t cid = c == p.a ? p.sa : p.sb, rid = c == p.a ? p.sb : p.sa;
+    uint32_t child_spi = h_only_child(p.a)->spi_in;
+    assert_int_equal(ike_engine_clone(&c->engine, cid, NULL), 0);
+    assert_int_equal(ike_engine_rekey(&r->engine, rid), 0);
+    h_run(p.w);
+    /* The rekey won: the old SA is gone on both sides, its successor holds the child. */
+    assert_null(ike_engine_sa(&c->engine, cid));
+    assert_null(ike_engine_sa(&r->engine, rid));
+    assert_int_equal(r->engine.stats.refused_clones, 1);
+    assert_int_equal(count_sas(c, IKE_SA_ESTABLISHED), 1);
+    struct ike_sa *succ = h_only_sa(c);
+    assert_int_equal(succ->clone_tries, 1); /* the retry waits on the successor */
+    assert_int_equal(c->engine.stats.clones, 0);
+    /* Not at once (2.25: MUST wait): nothing before the first back-off. */
+    h_settle(p.w, p.w->now + 4000);
+    assert_int_equal(c->engine.stats.clones, 0);
+    h_settle(p.w, p.w->now + 10000);
+    assert_int_equal(c->engine.stats.clones, 1);
+    assert_int_equal(r->engine.stats.clones, 1);
+    assert_int_equal(count_sas(c, IKE_SA_ESTABLISHED), 2);
+    assert_int_equal(count_sas(r, IKE_SA_ESTABLISHED), 2);
+    /* The child moved once, with the rekey, and stays with the rekeyed SA. */
+    assert_int_equal(h_only_child(p.a)->spi_in, child_spi);
+    struct ike_sa *owner = ike_engine_sa(&p.a->engine, h_only_child(p.a)->ike_id);
+    assert_non_null(owner);
+    assert_int_equal(owner->state, IKE_SA_ESTABLISHED);
+    assert_int_equal(owner->family, p.sa);
+    size_t pos = 0;
+    struct ike_sa *k;
+    while ((k = ike_engine_next_sa(&p.a->engine, &pos)))
+        assert_int_equal(k->family, p.sa); /* the rekey and the clone stay in the family */
+    h_world_free(p.w);
+}
+
+static void clone_crossing_rekey_initiator(void **s)
+{
+    (void)s;
+    clone_crossing_rekey(pick_a);
+}
+
+static void clone_crossing_rekey_responder(void **s)
+{
+    (void)s;
+    clone_crossing_rekey(pick_b);
+}
+
+/* TEMPORARY_FAILURE while the responder deletes the SA (5.3): its DELETE is out. */
+static void temporary_failure_while_deleting(void **s)
+{
+    (void)s;
+    struct pair p = up("", "");
+    clone_ok(&p, p.a, p.sa);
+    assert_int_equal(ike_engine_clone(&p.a->engine, p.sa, NULL), 0);
+    assert_int_equal(ike_engine_terminate(&p.b->engine, p.sb), 0);
+    h_run(p.w);
+    assert_int_equal(p.b->engine.stats.refused_clones, 1);
+    assert_null(ike_engine_sa(&p.a->engine, p.sa));
+    /* The clone goes on from the family's remaining SA after the wait. */
+    h_settle(p.w, p.w->now + 20000);
+    assert_int_equal(count_sas(p.a, IKE_SA_ESTABLISHED), 2);
+    assert_int_equal(count_sas(p.b, IKE_SA_ESTABLISHED), 2);
+    h_world_free(p.w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -316,6 +435,11 @@ int main(void)
         cmocka_unit_test(clone_notify_ignored_without_extension),
         cmocka_unit_test(clone_notify_ignored_elsewhere),
         cmocka_unit_test(delete_original),
+        cmocka_unit_test(no_additional_sas_at_max_clones),
+        cmocka_unit_test(no_additional_sas_at_max_ike_sas),
+        cmocka_unit_test(clone_crossing_rekey_initiator),
+        cmocka_unit_test(clone_crossing_rekey_responder),
+        cmocka_unit_test(temporary_failure_while_deleting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
