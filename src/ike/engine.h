@@ -95,7 +95,6 @@ struct ike_engine {
     struct hk_u64map child_by_spi; /* inbound SPI -> struct child_sa */
     struct hk_u64map peer_ids;     /* hash(peer identity) -> IKE SAs counted (conn_match.h) */
     struct hk_u64map families;     /* clone family id -> IKE SAs counted (x_clone.c, RFC 7791) */
-    unsigned clone_blocked_sas;    /* SAs whose clone the peer refused with NO_ADDITIONAL_SAS */
     struct hk_timerq timers;
     struct ike_conn_creds **creds; /* per connection, loaded on first use (ike/creds.h) */
     size_t ncreds;

@@ -87,8 +87,8 @@ struct ike_id {
     struct ike_bytes data;
 };
 
-/* What an exchange in flight is for (clone, hand-over, re-authentication and RFC 6311 sync
- * are to be new kinds). */
+/* What an exchange in flight is for (hand-over, re-authentication and RFC 6311 sync are to
+ * be new kinds). */
 enum ike_xchg_kind {
     IKE_XCHG_NONE = 0,
     IKE_XCHG_SA_INIT,      /* IKE_SA_INIT (1.2; its KE and nonces are the SA's set-up) */
@@ -224,10 +224,8 @@ struct ike_sa {
     bool peer_id_counted; /* counted in the engine's IKE SAs per identity (max_ike_sas) */
     bool family_counted;  /* counted in engine.families (max_clones) */
     /* Our clone of this SA (RFC 7791 5.3): TEMPORARY_FAILURE answers so far (the retry timer
-     * backs off by them); blocked: the peer answered NO_ADDITIONAL_SAS, no retry until an IKE
-     * SA of the family is gone. */
+     * backs off by them). */
     uint8_t clone_tries;
-    bool clone_blocked;
     uint32_t timer_gen[8]; /* per timer kind: an armed timer of an older generation is stale */
     /* Responder: the key under which the SA sits in the engine's half-open table, kept so that
      * the entry goes with the SA even after the peer's address or port moved (NAT-T float). */

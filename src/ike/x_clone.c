@@ -17,9 +17,12 @@
 #define CLONE_RETRIES       5
 #define CLONE_RETRY_BASE_MS 5000
 
-/* One clone family: its IKE SAs counted from establishment to deletion. */
+/* One clone family: its IKE SAs counted from establishment to deletion. blocked_at: the peer
+ * answered our clone NO_ADDITIONAL_SAS when the family held this many (0: not blocked); no
+ * clone until it holds fewer (5.3), which a rekey (one more, then one less) does not make. */
 struct clone_family {
     uint32_t sas;
+    uint32_t blocked_at;
     uint64_t start_ms;
 };
 
@@ -80,8 +83,7 @@ static struct ike_sa *family_member(const struct ike_engine *e, const struct ike
     size_t pos = 0;
     struct ike_sa *k;
     while (sa->family && (k = ike_engine_next_sa(e, &pos)))
-        if (k != sa && k->family == sa->family && k->state == IKE_SA_ESTABLISHED &&
-            !k->clone_blocked)
+        if (k != sa && k->family == sa->family && k->state == IKE_SA_ESTABLISHED)
             return k;
     return NULL;
 }
@@ -103,10 +105,6 @@ void x_clone_sa_gone(struct ike_engine *e, struct ike_sa *sa)
                 (unsigned long long)sa->id, (unsigned long long)k->id);
         retry_later(e, k, sa->clone_tries ? sa->clone_tries : 1);
     }
-    if (sa->clone_blocked) {
-        sa->clone_blocked = false;
-        e->clone_blocked_sas--;
-    }
     if (!sa->family_counted)
         return;
     sa->family_counted = false;
@@ -122,14 +120,9 @@ void x_clone_sa_gone(struct ike_engine *e, struct ike_sa *sa)
         free(f);
         return;
     }
-    /* 5.3: NO_ADDITIONAL_SAS holds until an IKE SA of the family is deleted: that is now. */
-    size_t pos = 0;
-    struct ike_sa *k2;
-    while (e->clone_blocked_sas && (k2 = ike_engine_next_sa(e, &pos)))
-        if (k2 != sa && k2->family == sa->family && k2->clone_blocked) {
-            k2->clone_blocked = false;
-            e->clone_blocked_sas--;
-        }
+    /* 5.3: NO_ADDITIONAL_SAS holds until an IKE SA of the family is deleted. */
+    if (f->blocked_at && f->sas < f->blocked_at)
+        f->blocked_at = 0;
 }
 
 uint16_t x_clone_refusal(struct ike_engine *e, struct ike_sa *sa, const struct hk_conn *conn)
@@ -155,10 +148,9 @@ void x_clone_refused(struct ike_engine *e, struct ike_sa *sa, uint16_t err)
     if (err == IKE_N_NO_ADDITIONAL_SAS) {
         /* 5.3: permanent until an IKE SA with the peer is deleted. */
         sa->clone_tries = 0;
-        if (!sa->clone_blocked) {
-            sa->clone_blocked = true;
-            e->clone_blocked_sas++;
-        }
+        struct clone_family *f = family_of(e, sa);
+        if (f)
+            f->blocked_at = f->sas;
         return;
     }
     if (err != IKE_N_TEMPORARY_FAILURE)
@@ -205,11 +197,8 @@ int ike_engine_clone(struct ike_engine *e, uint64_t ike_id, uint64_t *new_id)
     const struct clone_family *f = family_of(e, sa);
     if (conn->max_clones && f && f->sas >= 1 + (uint64_t)conn->max_clones)
         return HK_E_OVERFLOW;
-    size_t pos = 0;
-    const struct ike_sa *k;
-    while (e->clone_blocked_sas && (k = ike_engine_next_sa(e, &pos)))
-        if (k->family == sa->family && k->clone_blocked)
-            return HK_E_AGAIN;
+    if (f && f->blocked_at)
+        return HK_E_AGAIN;
     if (sa->ntasks || sa->out.npkts || sa->xchg.kind != IKE_XCHG_NONE) {
         /* Window size 1 (2.3): after what is queued. Each call is one clone. */
         engine_queue_add(e, sa, IKE_TASK_CLONE, e->next_id++);

@@ -320,17 +320,27 @@ static void no_additional_sas_at_max_clones(void **s)
     assert_int_equal(count_sas(p.b, IKE_SA_ESTABLISHED), 2);
     assert_null(ike_engine_sa(&p.a->engine, nid)); /* the half-made SA went */
     assert_int_equal(p.b->engine.stats.refused_clones, 1);
-    assert_true(ike_engine_sa(&p.a->engine, p.sa)->clone_blocked);
     /* Blocked for the whole family, from any of its SAs. */
     assert_int_equal(ike_engine_clone(&p.a->engine, p.sa, NULL), HK_E_AGAIN);
     assert_int_equal(ike_engine_clone(&p.a->engine, c1, NULL), HK_E_AGAIN);
     /* bob's own side sees its limit without asking. */
     assert_int_equal(ike_engine_clone(&p.b->engine, p.sb, NULL), HK_E_OVERFLOW);
+    /* A rekey of the family's first SA replaces it: no SA is gone, still blocked. */
+    assert_int_equal(ike_engine_rekey(&p.a->engine, p.sa), 0);
+    h_settle(p.w, p.w->now + 5000);
+    assert_null(ike_engine_sa(&p.a->engine, p.sa));
+    uint64_t first = 0;
+    size_t pos = 0;
+    struct ike_sa *k;
+    while ((k = ike_engine_next_sa(&p.a->engine, &pos)))
+        if (k->id != c1)
+            first = k->id;
+    assert_int_equal(ike_engine_sa(&p.a->engine, first)->family, p.sa);
+    assert_int_equal(ike_engine_clone(&p.a->engine, first, NULL), HK_E_AGAIN);
     /* One of the family goes: cloning is allowed again, and works. */
     assert_int_equal(ike_engine_terminate(&p.a->engine, c1), 0);
     h_settle(p.w, p.w->now + 5000);
-    assert_false(ike_engine_sa(&p.a->engine, p.sa)->clone_blocked);
-    clone_ok(&p, p.a, p.sa);
+    clone_ok(&p, p.a, first);
     assert_int_equal(count_sas(p.b, IKE_SA_ESTABLISHED), 2);
     h_world_free(p.w);
 }
@@ -345,7 +355,7 @@ static void no_additional_sas_at_max_ike_sas(void **s)
     h_settle(p.w, p.w->now + 5000);
     assert_int_equal(count_sas(p.b, IKE_SA_ESTABLISHED), 2);
     assert_int_equal(p.b->engine.stats.refused_clones, 1);
-    assert_true(ike_engine_sa(&p.a->engine, p.sa)->clone_blocked);
+    assert_int_equal(ike_engine_clone(&p.a->engine, p.sa, NULL), HK_E_AGAIN);
     h_world_free(p.w);
 }
 
