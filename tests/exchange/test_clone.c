@@ -304,6 +304,39 @@ static void delete_original(void **s)
     h_world_free(p.w);
 }
 
+/* Both sides clone at once: two independent clones, nothing refused. */
+static void simultaneous_clones(void **s)
+{
+    (void)s;
+    struct pair p = up("", "");
+    assert_int_equal(ike_engine_clone(&p.a->engine, p.sa, NULL), 0);
+    assert_int_equal(ike_engine_clone(&p.b->engine, p.sb, NULL), 0);
+    h_settle(p.w, p.w->now + 5000);
+    assert_int_equal(count_sas(p.a, IKE_SA_ESTABLISHED), 3);
+    assert_int_equal(count_sas(p.b, IKE_SA_ESTABLISHED), 3);
+    assert_int_equal(p.a->engine.stats.clones, 2);
+    assert_int_equal(p.a->engine.stats.refused_clones + p.b->engine.stats.refused_clones, 0);
+    assert_child_on(p.a, p.sa);
+    h_world_free(p.w);
+}
+
+/* A clone crossing a new Child SA of the same IKE SA: both answered as usual (a clone moves no
+ * Child SA, so 2.25.1's TEMPORARY_FAILURE for an IKE rekey does not apply). */
+static void clone_crossing_new_child(void **s)
+{
+    (void)s;
+    struct pair p = up("", "");
+    engine_queue(&p.a->engine, h_only_sa(p.a), IKE_TASK_NEW_CHILD, 0);
+    assert_int_equal(ike_engine_clone(&p.b->engine, p.sb, NULL), 0);
+    h_settle(p.w, p.w->now + 5000);
+    assert_int_equal(count_sas(p.a, IKE_SA_ESTABLISHED), 2);
+    assert_int_equal(p.b->engine.stats.clones, 1);
+    assert_int_equal(p.a->engine.stats.refused_clones, 0);
+    assert_int_equal(ike_engine_sa(&p.a->engine, p.sa)->nchildren, 2);
+    assert_int_equal(ike_engine_sa(&p.b->engine, p.sb)->nchildren, 2);
+    h_world_free(p.w);
+}
+
 /* ---- 5.3: refusals ---- */
 
 /* NO_ADDITIONAL_SAS at max_clones: no retry, the command refuses, until one of the family goes. */
@@ -445,6 +478,8 @@ int main(void)
         cmocka_unit_test(clone_notify_ignored_without_extension),
         cmocka_unit_test(clone_notify_ignored_elsewhere),
         cmocka_unit_test(delete_original),
+        cmocka_unit_test(simultaneous_clones),
+        cmocka_unit_test(clone_crossing_new_child),
         cmocka_unit_test(no_additional_sas_at_max_clones),
         cmocka_unit_test(no_additional_sas_at_max_ike_sas),
         cmocka_unit_test(clone_crossing_rekey_initiator),
