@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdalign.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -281,6 +282,42 @@ static void clone_notify_ignored_elsewhere(void **s)
     h_world_free(p.w);
 }
 
+/* 5.2: ... nor in a CREATE_CHILD_SA for a Child SA: the Child SA is made, no IKE SA. */
+static void clone_notify_ignored_in_child_request(void **s)
+{
+    (void)s;
+    struct pair p = up("", "");
+    struct ike_engine *e = &p.a->engine;
+    struct ike_sa *sa = h_only_sa(p.a);
+    const struct hk_conn *conn = hk_config_find_conn(e->cfg, "gw");
+    const struct hk_child_conf *cc = &conn->children[0];
+    struct child_sa *c = child_nego_new(e, sa, conn, cc);
+    assert_non_null(c);
+    uint8_t pub[512];
+    size_t publen, n = 0;
+    assert_int_equal(x_create_begin(e, sa, IKE_XCHG_CREATE_CHILD, 0, pub, &publen), 0);
+    sa->xchg.child_id = c->id;
+    struct hk_arena a;
+    alignas(max_align_t) uint8_t abuf[IKE_BUILD_ARENA];
+    struct ike_payload pl[8];
+    hk_arena_init_buf(&a, 0, abuf, sizeof(abuf));
+    pl[n++] = (struct ike_payload){.type = IKE_PL_NOTIFY, .u.notify.type = IKE_N_CLONE_IKE_SA};
+    assert_int_equal(child_nego_add_sa(cc, c, false, &a, pl, &n), 0);
+    pl[n++] = (struct ike_payload){.type = IKE_PL_NONCE,
+                                   .u.nonce.data = {sa->xchg.nonce.p, sa->xchg.nonce.len}};
+    child_nego_add_ts(c, pl, &n);
+    assert_int_equal(engine_request(e, sa, IKE_XCHG_CREATE_CHILD, pl, n), 0);
+    hk_arena_free(&a);
+    h_run(p.w);
+    assert_int_equal(count_sas(p.a, IKE_SA_ESTABLISHED), 1);
+    assert_int_equal(count_sas(p.b, IKE_SA_ESTABLISHED), 1);
+    assert_int_equal(p.b->engine.stats.clones, 0);
+    assert_int_equal(ike_engine_child_count(&p.a->engine), 2);
+    assert_int_equal(ike_engine_child_count(&p.b->engine), 2);
+    assert_int_equal(c->state, CHILD_SA_INSTALLED);
+    h_world_free(p.w);
+}
+
 /* Section 8: deleting the original leaves its clone working. */
 static void delete_original(void **s)
 {
@@ -477,6 +514,7 @@ int main(void)
         cmocka_unit_test(clone_of_clone),
         cmocka_unit_test(clone_notify_ignored_without_extension),
         cmocka_unit_test(clone_notify_ignored_elsewhere),
+        cmocka_unit_test(clone_notify_ignored_in_child_request),
         cmocka_unit_test(delete_original),
         cmocka_unit_test(simultaneous_clones),
         cmocka_unit_test(clone_crossing_new_child),
