@@ -15,6 +15,7 @@ static const char *const conn_keys[] = {
     "mobike",      "fragmentation", "encap",        "children",
     "max_children", "max_ike_sas", "max_leases", /* limits of an authenticated peer */
     "context_keys",
+    "clone", "max_clones", /* RFC 7791 */
     NULL,
 };
 /* clang-format on */
@@ -293,6 +294,18 @@ static int parse_limits(struct hk_cfg_ctx *c, const config_setting_t *g, struct 
     return 0;
 }
 
+/* IKE SA cloning (RFC 7791): announced unless clone = false; a family of clones is bounded. */
+static int parse_clone(struct hk_cfg_ctx *c, const config_setting_t *g, struct hk_conn *conn)
+{
+    int rc;
+    conn->clone = true;
+    conn->max_clones = HK_CONF_MAX_CLONES;
+    if ((rc = hk_cfg_bool(c, g, "clone", &conn->clone)) < 0 ||
+        (rc = hk_cfg_u32(c, g, "max_clones", 0, UINT32_MAX, &conn->max_clones)) < 0)
+        return rc;
+    return 0;
+}
+
 static int parse_remote(struct hk_cfg_ctx *c, const config_setting_t *conn_g,
                         const struct hk_local_auth_conf *local, struct hk_remote_auth_conf *r)
 {
@@ -542,7 +555,8 @@ int hk_cfg_parse_conn(struct hk_cfg_ctx *c, const config_setting_t *g, const str
     if ((rc = parse_pools_ref(c, g, cfg, conn)) < 0 ||
         (rc = hk_cfg_bool(c, g, "mobike", &conn->mobike)) < 0 ||
         (rc = hk_cfg_bool(c, g, "fragmentation", &conn->fragmentation)) < 0 ||
-        (rc = hk_cfg_bool(c, g, "encap", &conn->encap)) < 0 || (rc = parse_limits(c, g, conn)) < 0)
+        (rc = hk_cfg_bool(c, g, "encap", &conn->encap)) < 0 ||
+        (rc = parse_limits(c, g, conn)) < 0 || (rc = parse_clone(c, g, conn)) < 0)
         return rc;
     /* Accepted settings must do what they say: MOBIKE (RFC 4555) is not there yet. */
     if (conn->mobike)

@@ -41,6 +41,7 @@
 /* Limits an authenticated peer cannot exceed, and its certificate policy (0 = no limit). */
 #define HK_CONF_MAX_CHILDREN 64 /* Child SAs per IKE SA */
 #define HK_CONF_MAX_IKE_SAS  64 /* IKE SAs per peer identity */
+#define HK_CONF_MAX_CLONES   16 /* clones per clone family (RFC 7791) */
 #define HK_CONF_MAX_LEASES   64 /* virtual addresses per peer identity, in each pool */
 #define HK_CONF_MIN_RSA_BITS 2048
 #define HK_CONF_MIN_EC_BITS  256
@@ -185,6 +186,10 @@ struct hk_conn {
     uint32_t max_children; /* Child SAs per IKE SA (NO_ADDITIONAL_SAS past it) */
     uint32_t max_ike_sas;  /* IKE SAs per peer identity (AUTHENTICATION_FAILED past it) */
     uint32_t max_leases;   /* virtual addresses per identity and pool (INTERNAL_ADDRESS_FAILURE) */
+    /* RFC 7791: announce CLONE_IKE_SA_SUPPORTED; clones a family may hold besides its first
+     * IKE SA (NO_ADDITIONAL_SAS past it; 0 = no limit). */
+    bool clone;
+    uint32_t max_clones;
     struct hk_child_conf *children;
     size_t nchildren;
 };

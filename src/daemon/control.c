@@ -117,6 +117,7 @@ static const struct ctl_command commands[] = {
     {"initiate", ctl_initiate, conn_fields}, {"terminate", ctl_terminate, terminate_fields},
     {"rekey", ctl_rekey, ike_fields},        {"reload", ctl_reload, no_fields},
     {"stats", ctl_stats, no_fields},         {"log-level", ctl_log_level, level_fields},
+    {"clone", ctl_clone, ike_fields},
 };
 
 static bool field_known(const struct ctl_command *c, const char *key)

@@ -1,4 +1,4 @@
-/* Commands that change state: initiate, terminate, rekey, reload, log-level. */
+/* Commands that change state: initiate, terminate, rekey, clone, reload, log-level. */
 #include "daemon/control_internal.h"
 
 #include "common/err.h"
@@ -153,6 +153,48 @@ json_t *ctl_rekey(struct hiked *d, const struct hiked_control_view *v, const jso
     hiked_kick(d);
     hk_info(&d->log, "control: rekeying %s %llu", what, (unsigned long long)id);
     return json_pack("{s:I, s:s}", "ike", (json_int_t)id, "rekeying", what);
+}
+
+/* RFC 7791: a parallel IKE SA from an established one, without a new authentication. */
+json_t *ctl_clone(struct hiked *d, const struct hiked_control_view *v, const json_t *req,
+                  struct ctl_err *err)
+{
+    (void)v;
+    uint64_t id = get_ike_id(req, err), nid = 0;
+    if (!id || refuse_when_stopping(d, err))
+        return NULL;
+    const struct ike_sa *sa = ike_engine_sa(&d->engine, id);
+    if (!sa)
+        return ctl_fail(err, "no IKE SA with id %llu", (unsigned long long)id);
+    unsigned long long u = (unsigned long long)id;
+    int rc = ike_engine_clone(&d->engine, id, &nid);
+    hiked_kick(d);
+    switch (rc) {
+    case HK_OK:
+        break;
+    case HK_E_STATE:
+        return ctl_fail(err, "cannot clone IKE SA %llu: not established, or being rekeyed", u);
+    case HK_E_CONFIG:
+        return ctl_fail(err, "cannot clone IKE SA %llu: connection '%s' has clone = false", u,
+                        sa->conn);
+    case HK_E_UNSUPPORTED:
+        return ctl_fail(err,
+                        "cannot clone IKE SA %llu: peer did not announce CLONE_IKE_SA_SUPPORTED "
+                        "(RFC 7791)",
+                        u);
+    case HK_E_OVERFLOW:
+        return ctl_fail(err, "cannot clone IKE SA %llu: its clone family is at max_clones", u);
+    case HK_E_AGAIN:
+        return ctl_fail(err,
+                        "cannot clone IKE SA %llu: the peer answered NO_ADDITIONAL_SAS; no new "
+                        "clone until an IKE SA of the family is deleted",
+                        u);
+    default:
+        return ctl_fail(err, "cannot clone IKE SA %llu: %s", u, hk_strerror(rc));
+    }
+    hk_info(&d->log, "control: cloning IKE SA %llu%s", u, nid ? "" : " (queued)");
+    /* "clone": the new IKE SA's id, 0 while the request waits for the SA's window. */
+    return json_pack("{s:I, s:I}", "ike", (json_int_t)id, "clone", (json_int_t)nid);
 }
 
 json_t *ctl_reload(struct hiked *d, const struct hiked_control_view *v, const json_t *req,

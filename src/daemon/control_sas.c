@@ -183,6 +183,12 @@ static json_t *sa_json(struct hiked *d, const struct ike_sa *sa, uint64_t now)
     ctl_set(o, "age", json_integer(ctl_age(now, sa->created_ms)));
     ctl_set(o, "established_age",
             sa->established_ms ? json_integer(ctl_age(now, sa->established_ms)) : json_null());
+    /* RFC 7791: the clone family (the id of its first IKE SA, 0 before IKE_AUTH), its age since
+     * the first authentication (section 8), and whether this SA may be cloned. */
+    ctl_set(o, "family", json_integer((json_int_t)sa->family));
+    ctl_set(o, "family_age",
+            sa->family ? json_integer(ctl_age(now, sa->family_start_ms)) : json_null());
+    ctl_set(o, "clone", json_boolean(sa->ext & IKE_EXT_CLONE));
     ctl_set(o, "msgid_out", json_integer(sa->req_next));
     ctl_set(o, "msgid_in", json_integer(sa->peer_req_next));
     for (size_t i = 0; i < sa->nchildren; i++) {

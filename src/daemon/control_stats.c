@@ -23,8 +23,9 @@ static json_t *engine_json(const struct ike_stats *s)
 /* Requests of authenticated peers refused at a limit (docs/config.md, max_children...). */
 static json_t *refused_json(const struct ike_stats *s)
 {
-    return json_pack("{s:o, s:o, s:o}", "children", U(s->refused_children), "ike_sas",
-                     U(s->refused_ike_sas), "leases", U(s->refused_leases));
+    return json_pack("{s:o, s:o, s:o, s:o}", "children", U(s->refused_children), "ike_sas",
+                     U(s->refused_ike_sas), "leases", U(s->refused_leases), "clones",
+                     U(s->refused_clones));
 }
 
 json_t *ctl_stats(struct hiked *d, const struct hiked_control_view *v, const json_t *req,
@@ -46,8 +47,10 @@ json_t *ctl_stats(struct hiked *d, const struct hiked_control_view *v, const jso
         "control", "requests", U(c->requests), "errors", U(c->errors), "bad_requests",
         U(c->bad_requests), "timeouts", U(c->timeouts), "refused", U(c->refused));
     json_t *ikeo = r ? json_object_get(r, "ike") : NULL;
-    if (ikeo)
+    if (ikeo) {
         ctl_set(ikeo, "refused", refused_json(&e->stats));
+        ctl_set(ikeo, "clones", U(e->stats.clones)); /* RFC 7791, either role */
+    }
     json_t *dpo = r ? json_object_get(r, "dataplane") : NULL;
     if (dpo && d->dp && d->dp->ops->counters) {
         struct hk_dp_counter cs[HK_DP_MAX_COUNTERS];

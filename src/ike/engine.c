@@ -76,6 +76,7 @@ int ike_engine_init(struct ike_engine *e, const struct hk_crypto *crypto, const 
     hk_u64map_init(&e->child_by_id, random_u64());
     hk_u64map_init(&e->child_by_spi, random_u64());
     peer_ids_init(e);
+    hk_u64map_init(&e->families, random_u64());
     hk_timerq_init(&e->timers);
     e->next_id = 1;
     e->natd_md = EVP_MD_CTX_new();
@@ -116,6 +117,7 @@ void ike_engine_free(struct ike_engine *e)
     hk_u64map_free(&e->child_by_id);
     hk_u64map_free(&e->child_by_spi);
     peer_ids_free(e);
+    x_clone_families_free(e);
     hk_timerq_free(&e->timers);
     ike_creds_flush(e);
     engine_pools_free(e);
@@ -283,6 +285,7 @@ static bool same_addr_port(const struct sockaddr_storage *a, const struct sockad
 void engine_delete_sa(struct ike_engine *e, struct ike_sa *sa, const char *why)
 {
     char name[40], peer[64];
+    x_clone_sa_gone(e, sa); /* before x_xchg_end: a clone in flight is started again elsewhere */
     x_xchg_end(e, sa);
     engine_vip_release(e, sa);
     peer_id_uncount(e, sa);

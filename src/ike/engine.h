@@ -76,6 +76,9 @@ struct ike_stats {
     /* Requests of authenticated peers refused at a limit (max_children, max_ike_sas,
      * max_leases). */
     uint64_t refused_children, refused_ike_sas, refused_leases;
+    /* RFC 7791: clones made (either role) and the peer's clone requests refused (NO_ADDITIONAL_SAS
+     * at max_clones or max_ike_sas, TEMPORARY_FAILURE while rekeyed or deleted). */
+    uint64_t clones, refused_clones;
     uint64_t drops[IKE_DROP__COUNT];
 };
 
@@ -91,6 +94,7 @@ struct ike_engine {
     struct hk_u64map child_by_id;  /* id -> struct child_sa */
     struct hk_u64map child_by_spi; /* inbound SPI -> struct child_sa */
     struct hk_u64map peer_ids;     /* hash(peer identity) -> IKE SAs counted (conn_match.h) */
+    struct hk_u64map families;     /* clone family id -> IKE SAs counted (x_clone.c, RFC 7791) */
     struct hk_timerq timers;
     struct ike_conn_creds **creds; /* per connection, loaded on first use (ike/creds.h) */
     size_t ncreds;
@@ -149,6 +153,16 @@ int ike_engine_initiate_from(struct ike_engine *e, const char *conn,
                              const struct sockaddr_storage *local, uint64_t *ike_id);
 /* Deletes an IKE SA (INFORMATIONAL DELETE, 1.4.1) and its Child SAs. */
 int ike_engine_terminate(struct ike_engine *e, uint64_t ike_id);
+/*
+ * Clones an IKE SA (RFC 7791): a CREATE_CHILD_SA that rekeys it with CLONE_IKE_SA; both SAs
+ * stay, the Child SAs with the old one. *new_id (optional) is the new IKE SA's id when the
+ * request went out at once, 0 when it waits for the SA's request window (queued). Refused:
+ * HK_E_NOTFOUND; HK_E_STATE (not established, or being rekeyed or deleted); HK_E_CONFIG (the
+ * connection has clone = false); HK_E_UNSUPPORTED (the peer did not announce
+ * CLONE_IKE_SA_SUPPORTED); HK_E_OVERFLOW (the family holds 1 + max_clones IKE SAs); HK_E_AGAIN
+ * (the peer answered NO_ADDITIONAL_SAS, and no IKE SA of the family has gone since).
+ */
+int ike_engine_clone(struct ike_engine *e, uint64_t ike_id, uint64_t *new_id);
 /* Queue a rekey of an IKE SA (CREATE_CHILD_SA, 1.3.2) or of a Child SA (1.3.3). */
 int ike_engine_rekey(struct ike_engine *e, uint64_t ike_id);
 int ike_engine_rekey_child(struct ike_engine *e, uint64_t child_id);

@@ -33,6 +33,7 @@ enum ike_timer_kind {
     IKE_TIMER_KEEPALIVE = 4, /* NAT keepalive (RFC 3948 4) */
     IKE_TIMER_REKEY = 5,     /* IKE SA rekey (2.8) */
     IKE_TIMER_EXPIRE = 6,    /* IKE SA hard lifetime */
+    IKE_TIMER_CLONE = 7,     /* a clone retried after TEMPORARY_FAILURE (RFC 7791 5.3) */
 };
 
 /* How long a rekeyed IKE SA waits for the rekey initiator's DELETE (2.18) before deleting it
@@ -250,6 +251,24 @@ int x_rekey_ike_start(struct ike_engine *e, struct ike_sa *sa);
 void x_rekey_ike_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx,
                             const struct hk_conn *conn);
 void x_rekey_ike_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx);
+
+/* Cloning (RFC 7791): x_clone.c, with the exchange in x_rekey_ike.c. */
+/* Initiator of a clone of sa; *new_id the new SA's id. */
+int x_clone_start(struct ike_engine *e, struct ike_sa *sa, uint64_t *new_id);
+/* IKE_AUTH: N(CLONE_IKE_SA_SUPPORTED) at pl[*n] when the connection allows cloning; the peer's
+ * in m makes the SA cloneable (IKE_EXT_CLONE) when ours was sent too (5.1). */
+void x_clone_add_supported(const struct hk_conn *conn, struct ike_payload *pl, size_t *n);
+void x_clone_note_supported(struct ike_sa *sa, const struct hk_conn *conn, const struct ike_msg *m);
+/* Responder: 0 when the peer may clone sa now, else the notify to refuse with (5.3). */
+uint16_t x_clone_refusal(struct ike_engine *e, struct ike_sa *sa, const struct hk_conn *conn);
+/* Initiator: the peer refused our clone of sa with err. */
+void x_clone_refused(struct ike_engine *e, struct ike_sa *sa, uint16_t err);
+/* Family bookkeeping: an SA established (family set, counted) and an SA going (uncounted; a
+ * clone in flight or waiting to be retried moves to another IKE SA of the family). */
+void x_clone_family_join(struct ike_engine *e, struct ike_sa *sa);
+void x_clone_sa_gone(struct ike_engine *e, struct ike_sa *sa);
+void x_clone_retry(struct ike_engine *e, struct ike_sa *sa);
+void x_clone_families_free(struct ike_engine *e);
 
 int x_info_delete_ike(struct ike_engine *e, struct ike_sa *sa);
 int x_info_delete_child(struct ike_engine *e, struct ike_sa *sa, struct child_sa *c);

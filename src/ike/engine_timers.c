@@ -24,6 +24,7 @@ void engine_sa_established(struct ike_engine *e, struct ike_sa *sa)
 {
     sa->reported_up = true; /* the callers tell ops.ike_up next */
     peer_id_count(e, sa);
+    x_clone_family_join(e, sa);
     const struct hk_conn *conn = hk_config_find_conn(e->cfg, sa->conn);
     uint64_t now = engine_now(e);
     if (conn && conn->rekey_time) {
@@ -124,6 +125,9 @@ uint64_t ike_engine_tick(struct ike_engine *e)
         case IKE_TIMER_REKEY:
             if (sa->state == IKE_SA_ESTABLISHED)
                 engine_queue(e, sa, IKE_TASK_REKEY_IKE, 0);
+            break;
+        case IKE_TIMER_CLONE:
+            x_clone_retry(e, sa);
             break;
         case IKE_TIMER_EXPIRE:
             hk_info(e->log, "IKE SA [%s]: hard lifetime reached", sa->conn);

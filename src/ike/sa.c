@@ -107,11 +107,12 @@ static const char *const xchg_kind_names[] = {
     [IKE_XCHG_DELETE_CHILD] = "DELETE_CHILD",
     [IKE_XCHG_DELETE_IKE] = "DELETE_IKE",
     [IKE_XCHG_INFO] = "INFORMATIONAL",
+    [IKE_XCHG_CLONE] = "CLONE",
 };
 
 const char *ike_xchg_kind_name(enum ike_xchg_kind k)
 {
-    return (unsigned)k <= IKE_XCHG_INFO ? xchg_kind_names[k] : "?";
+    return (unsigned)k <= IKE_XCHG_CLONE ? xchg_kind_names[k] : "?";
 }
 
 uint8_t ike_xchg_exchange(enum ike_xchg_kind k)
@@ -124,6 +125,7 @@ uint8_t ike_xchg_exchange(enum ike_xchg_kind k)
     case IKE_XCHG_CREATE_CHILD:
     case IKE_XCHG_REKEY_CHILD:
     case IKE_XCHG_REKEY_IKE:
+    case IKE_XCHG_CLONE:
         return IKE_CREATE_CHILD_SA;
     case IKE_XCHG_DELETE_CHILD:
     case IKE_XCHG_DELETE_IKE:
@@ -326,6 +328,8 @@ int ike_sa_inherit(struct ike_sa *ns, const struct ike_sa *sa)
     ns->nat_local = sa->nat_local;
     ns->nat_remote = sa->nat_remote;
     ns->ext = sa->ext;
+    ns->family = sa->family; /* RFC 7791: rekeys and clones stay in the family */
+    ns->family_start_ms = sa->family_start_ms;
     ns->peer_id.type = sa->peer_id.type;
     ns->local_id.type = sa->local_id.type;
     ns->local_auth = sa->local_auth;

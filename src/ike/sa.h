@@ -87,8 +87,8 @@ struct ike_id {
     struct ike_bytes data;
 };
 
-/* What an exchange in flight is for (clone, hand-over, re-authentication and RFC 6311 sync
- * are to be new kinds). */
+/* What an exchange in flight is for (hand-over, re-authentication and RFC 6311 sync are to
+ * be new kinds). */
 enum ike_xchg_kind {
     IKE_XCHG_NONE = 0,
     IKE_XCHG_SA_INIT,      /* IKE_SA_INIT (1.2; its KE and nonces are the SA's set-up) */
@@ -99,6 +99,7 @@ enum ike_xchg_kind {
     IKE_XCHG_DELETE_CHILD, /* INFORMATIONAL: Delete of a Child SA (1.4.1) */
     IKE_XCHG_DELETE_IKE,   /* INFORMATIONAL: Delete of the IKE SA (1.4.1) */
     IKE_XCHG_INFO,         /* INFORMATIONAL: liveness check (2.4) or other */
+    IKE_XCHG_CLONE,        /* CREATE_CHILD_SA: an IKE SA rekey with CLONE_IKE_SA (RFC 7791) */
 };
 const char *ike_xchg_kind_name(enum ike_xchg_kind k);
 /* The exchange type (IKE_SA_INIT...) a kind is carried in. */
@@ -117,7 +118,7 @@ struct ike_xchg {
     uint32_t msg_id;        /* of its request */
     uint64_t child_id;      /* the Child SA made (CREATE/REKEY_CHILD) or deleted (DELETE_CHILD) */
     uint64_t old_child_id;  /* the Child SA a REKEY_CHILD replaces */
-    uint64_t new_sa_id;     /* the IKE SA a REKEY_IKE makes, still in INIT_SENT */
+    uint64_t new_sa_id;     /* the IKE SA a REKEY_IKE or CLONE makes, still in INIT_SENT */
     struct hk_ke *ke;       /* our key pair of a CREATE_CHILD_SA (PFS or IKE rekey) */
     struct ike_bytes nonce; /* our Ni of a CREATE_CHILD_SA */
 };
@@ -176,6 +177,10 @@ struct ike_sa {
     struct hk_ip vip[2];
     char vip_pool[2][32]; /* responder: the pool each lease came from */
     uint64_t created_ms, established_ms, last_in_ms;
+    /* The clone family (RFC 7791): the id of the family's first IKE SA (the one IKE_AUTH
+     * made) and when it was authenticated. Rekeys and clones inherit both; section 8 counts the
+     * service from family_start_ms until the family's last IKE SA is gone. */
+    uint64_t family, family_start_ms;
     /* When the SA is due for a rekey and when it expires, on the engine's clock (0: never):
      * the session's deadlines, from which another process or node re-arms its own timers. */
     uint64_t rekey_at_ms, expire_at_ms;
@@ -216,7 +221,11 @@ struct ike_sa {
     /* What the engine's user was told: ops.ike_up (its end is ops.ike_down), or already
      * ops.ike_failed (a failure closed with an INFORMATIONAL first, 2.21.2). */
     bool reported_up, reported_failed;
-    bool peer_id_counted;  /* counted in the engine's IKE SAs per identity (max_ike_sas) */
+    bool peer_id_counted; /* counted in the engine's IKE SAs per identity (max_ike_sas) */
+    bool family_counted;  /* counted in engine.families (max_clones) */
+    /* Our clone of this SA (RFC 7791 5.3): TEMPORARY_FAILURE answers so far (the retry timer
+     * backs off by them). */
+    uint8_t clone_tries;
     uint32_t timer_gen[8]; /* per timer kind: an armed timer of an older generation is stale */
     /* Responder: the key under which the SA sits in the engine's half-open table, kept so that
      * the entry goes with the SA even after the peer's address or port moved (NAT-T float). */
@@ -245,6 +254,7 @@ enum ike_task {
     IKE_TASK_REKEY_IKE,
     IKE_TASK_DELETE_CHILD, /* arg: child id */
     IKE_TASK_DELETE_IKE,
+    IKE_TASK_CLONE, /* RFC 7791 */
 };
 
 enum child_sa_state {
@@ -305,10 +315,10 @@ void child_sa_free(struct child_sa *c);
  * count is 0), so log lines can show it. HK_E_NOMEM leaves the child as it was.
  */
 /*
- * A new IKE SA that replaces or parallels sa (an IKE rekey, 2.18; later a clone or an
+ * A new IKE SA that replaces or parallels sa (an IKE rekey, 2.18; a clone, RFC 7791; later an
  * import) takes over its session: addresses and NAT state, extensions, both identities and
- * AUTH methods. Keys, SPIs, message IDs, timers and Child SAs are not copied. HK_E_NOMEM
- * leaves ns partly set (its owner frees it).
+ * AUTH methods, the clone family. Keys, SPIs, message IDs, timers and Child SAs are not copied.
+ * HK_E_NOMEM leaves ns partly set (its owner frees it).
  */
 int ike_sa_inherit(struct ike_sa *ns, const struct ike_sa *sa);
 /* Wipes the key material beyond what keep asks for (a responder's connection may change at

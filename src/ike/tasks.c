@@ -51,6 +51,10 @@ void engine_run_tasks(struct ike_engine *e, struct ike_sa *sa)
             if (est)
                 rc = x_rekey_ike_start(e, sa);
             break;
+        case IKE_TASK_CLONE:
+            if (est)
+                rc = x_clone_start(e, sa, NULL);
+            break;
         case IKE_TASK_DELETE_CHILD:
             c = ike_engine_child(e, arg);
             if (c && c->ike_id == sa->id &&

@@ -287,6 +287,7 @@ int x_auth_start(struct ike_engine *e, struct ike_sa *sa)
             goto out;
     }
     pl[n++] = (struct ike_payload){.type = IKE_PL_NOTIFY, .u.notify.type = IKE_N_INITIAL_CONTACT};
+    x_clone_add_supported(conn, pl, &n); /* RFC 7791 5.1 */
 
     /* The first child rides along (1.2); without children, a childless SA (RFC 6023). */
     if (conn->nchildren) {
@@ -362,6 +363,7 @@ void x_auth_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *
         hk_warn(e->log, "IKE SA [%s]: malformed configuration reply ignored", sa->conn);
     else if (!cp && (conn->request_vip4 || conn->request_vip6))
         hk_warn(e->log, "IKE SA [%s]: no virtual address assigned", sa->conn);
+    x_clone_note_supported(sa, conn, m); /* RFC 7791 5.1 */
     established(e, sa);
     /* Further children of the connection follow with CREATE_CHILD_SA (1.3.1). */
     for (size_t i = 1; i < conn->nchildren; i++)
@@ -553,6 +555,8 @@ void x_auth_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *r
                 childless ? "virtual address" : "Child SA for the initiator's offer",
                 ike_notify_name(child_err));
     }
+    x_clone_add_supported(conn, pl, &n); /* RFC 7791 5.1 */
+    x_clone_note_supported(sa, conn, m);
     rc = engine_send(e, sa, true, msg_id, IKE_AUTH, pl, n);
     if (rc) {
         engine_delete_sa(e, sa, hk_strerror(rc));

@@ -42,7 +42,7 @@ void x_xchg_end(struct ike_engine *e, struct ike_sa *sa)
 {
     struct ike_xchg *x = &sa->xchg;
     if (x->kind == IKE_XCHG_CREATE_CHILD || x->kind == IKE_XCHG_REKEY_CHILD ||
-        x->kind == IKE_XCHG_REKEY_IKE) {
+        x->kind == IKE_XCHG_REKEY_IKE || x->kind == IKE_XCHG_CLONE) {
         struct child_sa *c = x->child_id ? ike_engine_child(e, x->child_id) : NULL;
         if (c && c->state == CHILD_SA_CREATING)
             engine_delete_child(e, sa, c);
@@ -239,7 +239,7 @@ static void child_response(struct ike_engine *e, struct ike_sa *sa, struct ike_r
 
 void x_create_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx)
 {
-    if (sa->xchg.kind == IKE_XCHG_REKEY_IKE)
+    if (sa->xchg.kind == IKE_XCHG_REKEY_IKE || sa->xchg.kind == IKE_XCHG_CLONE)
         x_rekey_ike_on_response(e, sa, rx);
     else if (sa->xchg.kind == IKE_XCHG_CREATE_CHILD || sa->xchg.kind == IKE_XCHG_REKEY_CHILD)
         child_response(e, sa, rx);

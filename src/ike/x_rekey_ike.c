@@ -1,7 +1,8 @@
 /*
  * The IKE SA rekey (RFC 7296 1.3.2, 2.18) over CREATE_CHILD_SA, both roles, with the
  * simultaneous-rekey rule of 2.8.2: the new SA inherits the session (ike_sa_inherit) and the
- * Child SAs, the old one is deleted.
+ * Child SAs, the old one is deleted. A clone (RFC 7791 5.2) is the same exchange with
+ * CLONE_IKE_SA in the request: both SAs stay, the Child SAs with the old one.
  */
 #include "ike/engine_internal.h"
 
@@ -16,7 +17,7 @@
 
 /* ---- IKE SA rekey, initiator ---- */
 
-int x_rekey_ike_start(struct ike_engine *e, struct ike_sa *sa)
+static int rekey_request(struct ike_engine *e, struct ike_sa *sa, bool clone, uint64_t *new_id)
 {
     const struct hk_conn *conn = hk_config_find_conn(e->cfg, sa->conn);
     if (!conn)
@@ -24,7 +25,8 @@ int x_rekey_ike_start(struct ike_engine *e, struct ike_sa *sa)
     uint8_t pub[512];
     size_t publen;
     /* The group in use is acceptable to both; offer it first (avoids INVALID_KE). */
-    int rc = x_create_begin(e, sa, IKE_XCHG_REKEY_IKE, sa->alg.ke, pub, &publen);
+    int rc = x_create_begin(e, sa, clone ? IKE_XCHG_CLONE : IKE_XCHG_REKEY_IKE, sa->alg.ke, pub,
+                            &publen);
     if (rc)
         return rc;
     struct ike_sa *ns = engine_new_sa(e, true, sa->conn);
@@ -35,26 +37,43 @@ int x_rekey_ike_start(struct ike_engine *e, struct ike_sa *sa)
     sa->xchg.new_sa_id = ns->id;
     struct hk_arena a;
     alignas(max_align_t) uint8_t abuf[IKE_BUILD_ARENA];
-    struct ike_payload pl[3];
+    struct ike_payload pl[4];
+    size_t n = 0;
     hk_arena_init_buf(&a, 0, abuf, sizeof(abuf));
-    pl[0] = (struct ike_payload){.type = IKE_PL_SA};
+    /* RFC 7791 5.2: HDR, SK {N(CLONE_IKE_SA), SA, Ni, KEi}. */
+    if (clone)
+        pl[n++] = (struct ike_payload){.type = IKE_PL_NOTIFY, .u.notify.type = IKE_N_CLONE_IKE_SA};
+    struct ike_payload *sap = &pl[n++];
+    *sap = (struct ike_payload){.type = IKE_PL_SA};
     /* 3.3.1: in an IKE rekey, the SA payload carries the new SA's initiator SPI. */
     rc = ike_sa_build(conn->ike, conn->nike, IKE_PROTO_IKE, ns->spi_i, IKE_SPI_LEN, false, &a,
-                      &pl[0].u.sa);
-    pl[1] = (struct ike_payload){.type = IKE_PL_NONCE,
-                                 .u.nonce.data = {sa->xchg.nonce.p, sa->xchg.nonce.len}};
-    pl[2] = (struct ike_payload){.type = IKE_PL_KE,
-                                 .u.ke = {.group = sa->alg.ke, .data = {pub, publen}}};
+                      &sap->u.sa);
+    pl[n++] = (struct ike_payload){.type = IKE_PL_NONCE,
+                                   .u.nonce.data = {sa->xchg.nonce.p, sa->xchg.nonce.len}};
+    pl[n++] = (struct ike_payload){.type = IKE_PL_KE,
+                                   .u.ke = {.group = sa->alg.ke, .data = {pub, publen}}};
     if (!rc)
-        rc = engine_request(e, sa, IKE_XCHG_REKEY_IKE, pl, 3);
+        rc = engine_request(e, sa, sa->xchg.kind, pl, n);
     hk_arena_free(&a);
     if (rc) {
         x_xchg_end(e, sa);
         return rc;
     }
     e->stats.exchanges_create++;
-    hk_info(e->log, "IKE SA [%s]: rekeying the IKE SA", sa->conn);
+    if (new_id)
+        *new_id = ns->id;
+    hk_info(e->log, "IKE SA [%s]: %s the IKE SA", sa->conn, clone ? "cloning" : "rekeying");
     return HK_OK;
+}
+
+int x_rekey_ike_start(struct ike_engine *e, struct ike_sa *sa)
+{
+    return rekey_request(e, sa, false, NULL);
+}
+
+int x_clone_start(struct ike_engine *e, struct ike_sa *sa, uint64_t *new_id)
+{
+    return rekey_request(e, sa, true, new_id);
 }
 
 /* The new IKE SA takes over from sa: keys from SKEYSEED (2.18), addresses, peer, timers. */
@@ -74,7 +93,7 @@ static int rekeyed_sa_setup(struct ike_engine *e, struct ike_sa *sa, struct ike_
     return rc;
 }
 
-static void new_sa_up(struct ike_engine *e, struct ike_sa *ns)
+static void new_sa_up(struct ike_engine *e, struct ike_sa *ns, bool clone)
 {
     char name[40];
     if (ike_sa_set_state(ns, IKE_SA_ESTABLISHED, e->log))
@@ -84,13 +103,17 @@ static void new_sa_up(struct ike_engine *e, struct ike_sa *ns)
     engine_sa_established(e, ns);
     if (e->ops.ike_up)
         e->ops.ike_up(e->ops.arg, ns);
-    hk_info(e->log, "IKE SA %s [%s] established by rekey", ike_sa_name(ns, name, sizeof(name)),
-            ns->conn);
+    if (clone)
+        e->stats.clones++;
+    hk_info(e->log, "IKE SA %s [%s] established by %s (family %llu)",
+            ike_sa_name(ns, name, sizeof(name)), ns->conn, clone ? "clone" : "rekey",
+            (unsigned long long)ns->family);
 }
 
 void x_rekey_ike_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx)
 {
     const struct ike_msg *m = &rx->msg;
+    bool clone = sa->xchg.kind == IKE_XCHG_CLONE;
     struct ike_sa *ns = ike_engine_sa(e, sa->xchg.new_sa_id);
     const struct hk_conn *conn = hk_config_find_conn(e->cfg, sa->conn);
     const struct ike_payload *sap = x_find(m, IKE_PL_SA), *np = x_find(m, IKE_PL_NONCE),
@@ -120,15 +143,23 @@ void x_rekey_ike_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike
     }
     hk_secret_free(&g_ir);
     if (why) {
-        hk_info(e->log, "IKE SA [%s]: IKE rekey failed: %s", sa->conn, why);
+        hk_info(e->log, "IKE SA [%s]: IKE %s failed: %s", sa->conn, clone ? "clone" : "rekey", why);
+        if (clone && err)
+            x_clone_refused(e, sa, err); /* before x_xchg_end: it reads the record */
         if (ke_rc == HK_E_PEER_KE)
             x_info_abandon_ike(e, sa, "invalid KE value in the IKE rekey response"); /* 6989 2 */
         else
             x_xchg_end(e, sa);
         return;
     }
-    new_sa_up(e, ns);
+    new_sa_up(e, ns, clone);
     sa->xchg.new_sa_id = 0; /* established: not x_xchg_end's to delete */
+    if (clone) {
+        /* RFC 7791 5.2: both SAs stay; the Child SAs are not transferred. */
+        sa->clone_tries = 0;
+        x_xchg_end(e, sa);
+        return;
+    }
     struct ike_sa *other = x_peer_rekey_sa(e, sa);
     const struct ike_bytes *ours = engine_lower_nonce(&ns->ni, &ns->nr);
     if (other && engine_nonce_cmp(ours, &sa->peer_xchg.nonce) < 0) {
@@ -154,9 +185,23 @@ void x_rekey_ike_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_
     const struct ike_payload *sap = x_find(m, IKE_PL_SA), *np = x_find(m, IKE_PL_NONCE),
                              *kep = x_find(m, IKE_PL_KE);
     struct ike_chosen c;
-    if (sa->state != IKE_SA_ESTABLISHED || sa->xchg.kind == IKE_XCHG_REKEY_CHILD ||
-        sa->xchg.kind == IKE_XCHG_CREATE_CHILD) {
-        /* 2.8.2 (already rekeyed), and 2.25: not while we make a Child SA on it. */
+    /* RFC 7791 5.1, 5.2: CLONE_IKE_SA counts only on an SA both sides announced cloning on;
+     * elsewhere it is ignored and the request is the plain IKE rekey it also is. */
+    bool asked_clone = ike_msg_find_notify(m, IKE_N_CLONE_IKE_SA) != NULL;
+    bool clone = asked_clone && (sa->ext & IKE_EXT_CLONE);
+    if (asked_clone && !clone)
+        hk_info(e->log,
+                "IKE SA [%s]: CLONE_IKE_SA ignored: cloning was not negotiated on this IKE SA",
+                sa->conn);
+    if (sa->state != IKE_SA_ESTABLISHED ||
+        (!clone &&
+         (sa->xchg.kind == IKE_XCHG_REKEY_CHILD || sa->xchg.kind == IKE_XCHG_CREATE_CHILD)) ||
+        (clone && sa->xchg.kind == IKE_XCHG_REKEY_IKE)) {
+        /* 2.8.2 (already rekeyed), and 2.25: not while we make a Child SA on it. A clone
+         * leaves the Child SAs where they are, but not an SA being rekeyed or deleted: it is
+         * about to go (RFC 7791 5.3). */
+        if (clone)
+            e->stats.refused_clones++;
         x_create_respond_error(e, sa, id, IKE_N_TEMPORARY_FAILURE, NULL, 0);
         return;
     }
@@ -178,6 +223,11 @@ void x_rekey_ike_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_
     if (kep->u.ke.group != c.ke) {
         uint8_t g[2] = {(uint8_t)(c.ke >> 8), (uint8_t)c.ke};
         x_create_respond_error(e, sa, id, IKE_N_INVALID_KE_PAYLOAD, g, 2);
+        return;
+    }
+    uint16_t refuse = clone ? x_clone_refusal(e, sa, conn) : 0;
+    if (refuse) {
+        x_create_respond_error(e, sa, id, refuse, NULL, 0);
         return;
     }
     uint8_t pub[512], nonce[IKE_NONCE_LEN];
@@ -220,7 +270,9 @@ void x_rekey_ike_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_
         return;
     }
     e->stats.exchanges_create++;
-    new_sa_up(e, ns);
+    new_sa_up(e, ns, clone);
+    if (clone)
+        return; /* RFC 7791 5.2: the old SA stays, and its Child SAs with it */
     if (sa->xchg.kind == IKE_XCHG_REKEY_IKE) {
         /* 2.8.2: both rekey; decide when our answer comes, keep the children until then. */
         x_peer_rekey_note(sa, IKE_XCHG_REKEY_IKE, id, ns->id, 0, 0, &ns->ni, &ns->nr);

@@ -41,6 +41,15 @@ check "ping charon's LAN -> hike's LAN through the tunnel" ns_ping moon -I 10.1.
 check "ping hike's LAN -> charon's LAN through the tunnel" ns_ping sun -I 10.2.0.1 10.1.0.1 3
 
 read -r _ _ in0 _ name0 ike0 child0 < <(hike_sa)
+# RFC 7791: charon does not announce CLONE_IKE_SA_SUPPORTED, so hike does not clone, and says why.
+clone_refused() {
+    local out
+    out=$(hk clone "$1" 2>&1) && return 1
+    grep -q "peer did not announce CLONE_IKE_SA_SUPPORTED" <<< "$out"
+}
+check "hike: no clone with charon (peer did not announce CLONE_IKE_SA_SUPPORTED)" clone_refused "$ike0"
+check "hike: list-sas says the SA cannot be cloned" \
+    eval "hk --json list-sas | $PY -c 'import json,sys; s=json.load(sys.stdin); assert not s[0][\"clone\"]'"
 check "hike rekeys the Child SA" hk rekey "$child0"
 check "after hike's child rekey: new SPIs agree" \
     wait_for 10 eval 'agree && [ "$(hike_sa | cut -d" " -f3)" != "$in0" ]'

@@ -88,7 +88,7 @@ ok "socket mode 0600, directory 0700"
 
 # --help names every command the tool has.
 help=$("$CTL" --help) || fail "--help exit $?"
-for c in list-sas list-conns initiate terminate rekey reload stats log-level; do
+for c in list-sas list-conns initiate terminate rekey reload stats log-level clone; do
     grep -q "^  $c" <<< "$help" || fail "--help does not list $c"
 done
 ok "--help"
@@ -170,6 +170,21 @@ wait_sas a "len(s) == 1 and len(s[0]['children']) == 1 and s[0]['children'][0]['
     fail "child rekey: $(hc list-sas)"
 hc rekey 999 2> "$T/err" && fail "rekey of an unknown id accepted"
 grep -q "no IKE SA or Child SA with id 999" "$T/err" || fail "rekey 999: $(cat "$T/err")"
+# Clone the IKE SA (RFC 7791): a second IKE SA of the same family on both sides, the Child SA
+# stays with the first; the clone goes by id, the first SA stays.
+out=$(hc clone "$id") || fail "clone $id: $out"
+nid=$(sed -n "s/^cloning IKE SA $id: new IKE SA \([0-9]*\)$/\1/p" <<< "$out")
+[ -n "$nid" ] || fail "clone $id: $out"
+wait_sas a "len(s) == 2 and all(x['state'] == 'ESTABLISHED' and x['family'] == s[0]['family'] and x['clone'] for x in s) and [len(x['children']) for x in s] == [1, 0]" ||
+    fail "clone: $(hc list-sas)"
+wait_sas b "len(s) == 2 and s[0]['family'] == s[1]['family'] and s[0]['family_age'] is not None" ||
+    fail "clone, peer: $(hc -s "$T/b/hiked.ctl" list-sas)"
+hc list-sas | grep -q "^$nid *[0-9]* .* office .*ESTABLISHED" || fail "list-sas clone row: $(hc list-sas)"
+hc clone 999 2> "$T/err" && fail "clone of an unknown id accepted"
+grep -q "no IKE SA with id 999" "$T/err" || fail "clone 999: $(cat "$T/err")"
+[ "$(hc terminate "$nid")" = "terminating 1 IKE SA of office: $nid" ] || fail "terminate $nid"
+wait_sas a "len(s) == 1 and s[0]['id'] == $id" || fail "after terminating the clone: $(hc list-sas)"
+wait_sas b 'len(s) == 1' || fail "peer kept the clone"
 [ "$(hc terminate "$id")" = "terminating 1 IKE SA of office: $id" ] || fail "terminate $id"
 wait_sas a 'not s' || fail "after terminate: $(hc list-sas)"
 wait_sas b 'not s' || fail "peer kept its SA"
@@ -182,11 +197,12 @@ hc stats --json | "$PY" -c '
 import json, sys
 s = json.load(sys.stdin)["ike"]
 assert s["exchanges"]["ike_sa_init"] == 2 and s["exchanges"]["ike_auth"] == 2, s
-# Two IKE_AUTHs, one IKE rekey (a third IKE SA) and one Child SA rekey (a third child).
-assert s["ike_up"] == 3 and s["child_up"] == 3, s
-assert s["exchanges"]["create_child_sa"] == 2, s
+# Two IKE_AUTHs, one IKE rekey (a third IKE SA), one clone (a fourth) and one Child SA rekey
+# (a third child).
+assert s["ike_up"] == 4 and s["child_up"] == 3 and s["clones"] == 1, s
+assert s["exchanges"]["create_child_sa"] == 3, s
 ' || fail "stats after two SAs: $(hc stats)"
-ok "initiate, list-sas, IKE and Child SA rekey, terminate by id and by name, stats"
+ok "initiate, list-sas, IKE and Child SA rekey, clone, terminate by id and by name, stats"
 
 # Reload picks up a new connection; a broken file keeps the running one.
 conf_a 'branch = { remote_addrs = "127.0.0.3"; local = { auth = "psk"; }; psk = "0123456789abcdef0123456789abcdef"; };'

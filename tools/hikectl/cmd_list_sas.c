@@ -3,8 +3,8 @@
 
 #include <stdlib.h>
 
-static const char *const ike_head[] = {"ID",     "NAME", "CONN", "STATE", "ROLE",      "LOCAL",
-                                       "REMOTE", "NAT",  "PEER", "AGE",   "ALGORITHMS"};
+static const char *const ike_head[] = {"ID",    "FAMILY", "NAME", "CONN", "STATE", "ROLE",
+                                       "LOCAL", "REMOTE", "NAT",  "PEER", "AGE",   "ALGORITHMS"};
 static const char *const child_head[] = {
     "CHILD",     "NAME",     "STATE",     "MODE",  "SPI-IN", "SPI-OUT",   "LOCAL-TS",
     "REMOTE-TS", "IN PKT/B", "OUT PKT/B", "DROPS", "AGE",    "ALGORITHMS"};
@@ -54,16 +54,22 @@ static void human(const json_t *r)
     table_group(t, 1, 2, (int)(sizeof(child_head) / sizeof(*child_head)), child_head);
     json_array_foreach(r, i, sa)
     {
-        char id[24], age[32], peer[1200];
+        char id[24], fam[24], age[32], peer[1200];
         bool nl = json_is_true(json_object_get(sa, "nat_local")),
              nr = json_is_true(json_object_get(sa, "nat_remote"));
         const json_t *pid = json_object_get(sa, "peer_id");
         snprintf(id, sizeof(id), "%lld", out_int(sa, "id"));
+        /* RFC 7791: the clone family, named by its first IKE SA ("-" before IKE_AUTH). */
+        if (out_int(sa, "family"))
+            snprintf(fam, sizeof(fam), "%lld", out_int(sa, "family"));
+        else
+            snprintf(fam, sizeof(fam), "-");
         if (json_is_object(pid))
             snprintf(peer, sizeof(peer), "%s:%s", out_str(pid, "type"), out_str(pid, "value"));
         else
             snprintf(peer, sizeof(peer), "-");
         const char *cells[] = {id,
+                               fam,
                                out_str(sa, "name"),
                                out_str(sa, "conn"),
                                out_str(sa, "state"),
