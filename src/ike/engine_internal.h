@@ -251,6 +251,34 @@ void x_rekey_ike_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_
                             const struct hk_conn *conn);
 void x_rekey_ike_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx);
 
+/* MOBIKE (x_mobike.c, RFC 4555). NAT-D hash (2.23) of address a with sa's SPIs, and NAT
+ * state from a message's NAT-D notifies against sa->local and sa->remote (x_init.c). */
+#define IKE_NATD_LEN 20
+int x_natd_hash(const struct ike_engine *e, const struct ike_sa *sa,
+                const struct sockaddr_storage *a, uint8_t out[IKE_NATD_LEN]);
+void x_natd_check(struct ike_engine *e, struct ike_sa *sa, const struct ike_msg *m);
+/* What an INFORMATIONAL request's MOBIKE notifies add to its response, and what is to be done
+ * once it is sent. */
+struct x_mobike_resp {
+    struct ike_payload pl[4];
+    size_t n;
+    uint8_t natd_src[IKE_NATD_LEN], natd_dst[IKE_NATD_LEN];
+    bool moved; /* UPDATE_SA_ADDRESSES taken: the SA's addresses are the request's */
+    bool check; /* ... and the peer's new address wants a return routability check */
+};
+/* Responder of an INFORMATIONAL request: UPDATE_SA_ADDRESSES (3.5), COOKIE2 (3.7) and NAT-D
+ * (3.8); the payloads for the response go to r. */
+void x_mobike_on_request(struct ike_engine *e, struct ike_sa *sa, const struct ike_rx *rx,
+                         struct x_mobike_resp *r);
+/* After that response went out: the Child SAs follow, or the check starts first. */
+void x_mobike_after_response(struct ike_engine *e, struct ike_sa *sa,
+                             const struct x_mobike_resp *r);
+/* The answer to our UPDATE_SA_ADDRESSES or return routability check. */
+void x_mobike_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx,
+                          const struct ike_xchg *asked);
+/* Sends what MOBIKE has waiting (an update, a check) when the request window is free. */
+void x_mobike_run(struct ike_engine *e, struct ike_sa *sa);
+
 int x_info_delete_ike(struct ike_engine *e, struct ike_sa *sa);
 int x_info_delete_child(struct ike_engine *e, struct ike_sa *sa, struct child_sa *c);
 void x_info_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx);

@@ -74,6 +74,7 @@ static void dispatch_response(struct ike_engine *e, struct ike_sa *sa, struct ik
                              .child_id = sa->xchg.child_id,
                              .old_child_id = sa->xchg.old_child_id,
                              .new_sa_id = sa->xchg.new_sa_id};
+    memcpy(asked.cookie2, sa->xchg.cookie2, sizeof(asked.cookie2));
     if (x != IKE_CREATE_CHILD_SA)
         x_xchg_end(e, sa);
     if ((x == IKE_CREATE_CHILD_SA || x == IKE_INFORMATIONAL) &&
@@ -475,9 +476,14 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
                        IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD, &t, 1);
         goto out;
     }
-    /* 2.23: with a NAT in the path, answer where the last authenticated message came from. */
-    if (h.exchange != IKE_SA_INIT && (sa->nat_local || sa->nat_remote ||
-                                      hk_sockaddr_port(local) != hk_sockaddr_port(&sa->local))) {
+    /* 2.23: with a NAT in the path, answer where the last authenticated message came from.
+     * With MOBIKE only a host behind a NAT does so (RFC 4555 3.8): for the other the
+     * addresses move by UPDATE_SA_ADDRESSES alone, so any other INFORMATIONAL may test a
+     * path without moving the SA. */
+    bool mobike = sa->ext & IKE_EXT_MOBIKE;
+    if (h.exchange != IKE_SA_INIT && (!mobike || sa->nat_local) &&
+        (sa->nat_local || sa->nat_remote ||
+         hk_sockaddr_port(local) != hk_sockaddr_port(&sa->local))) {
         sa->remote = *remote;
         sa->local = *local;
     }
@@ -493,8 +499,10 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
         dispatch_request(e, sa, &rx);
     }
     /* The handler may have freed the SA; a window that came free runs queued work. */
-    if ((sa = hk_u64map_get(&e->sa_by_id, sa_id)))
+    if ((sa = hk_u64map_get(&e->sa_by_id, sa_id))) {
+        x_mobike_run(e, sa); /* a waiting address update or check first (RFC 4555 3.5) */
         engine_run_tasks(e, sa);
+    }
 out:
     /* With no request of ours outstanding the exchange is over: the cipher contexts go until
      * the next one (a rebuild costs microseconds, an idle SA keeps kilobytes). A request we

@@ -107,11 +107,13 @@ static const char *const xchg_kind_names[] = {
     [IKE_XCHG_DELETE_CHILD] = "DELETE_CHILD",
     [IKE_XCHG_DELETE_IKE] = "DELETE_IKE",
     [IKE_XCHG_INFO] = "INFORMATIONAL",
+    [IKE_XCHG_UPDATE_ADDRESSES] = "UPDATE_SA_ADDRESSES",
+    [IKE_XCHG_ROUTABILITY] = "ROUTABILITY_CHECK",
 };
 
 const char *ike_xchg_kind_name(enum ike_xchg_kind k)
 {
-    return (unsigned)k <= IKE_XCHG_INFO ? xchg_kind_names[k] : "?";
+    return (unsigned)k <= IKE_XCHG_KIND_LAST ? xchg_kind_names[k] : "?";
 }
 
 uint8_t ike_xchg_exchange(enum ike_xchg_kind k)
@@ -128,6 +130,8 @@ uint8_t ike_xchg_exchange(enum ike_xchg_kind k)
     case IKE_XCHG_DELETE_CHILD:
     case IKE_XCHG_DELETE_IKE:
     case IKE_XCHG_INFO:
+    case IKE_XCHG_UPDATE_ADDRESSES:
+    case IKE_XCHG_ROUTABILITY:
         return IKE_INFORMATIONAL;
     case IKE_XCHG_NONE:
         break;

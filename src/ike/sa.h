@@ -99,7 +99,12 @@ enum ike_xchg_kind {
     IKE_XCHG_DELETE_CHILD, /* INFORMATIONAL: Delete of a Child SA (1.4.1) */
     IKE_XCHG_DELETE_IKE,   /* INFORMATIONAL: Delete of the IKE SA (1.4.1) */
     IKE_XCHG_INFO,         /* INFORMATIONAL: liveness check (2.4) or other */
+    /* MOBIKE (RFC 4555): our UPDATE_SA_ADDRESSES (3.5), and a return routability check of
+     * the peer's new address (3.7); both carry COOKIE2 (xchg.cookie2). */
+    IKE_XCHG_UPDATE_ADDRESSES,
+    IKE_XCHG_ROUTABILITY,
 };
+#define IKE_XCHG_KIND_LAST IKE_XCHG_ROUTABILITY
 const char *ike_xchg_kind_name(enum ike_xchg_kind k);
 /* The exchange type (IKE_SA_INIT...) a kind is carried in. */
 uint8_t ike_xchg_exchange(enum ike_xchg_kind k);
@@ -120,6 +125,7 @@ struct ike_xchg {
     uint64_t new_sa_id;     /* the IKE SA a REKEY_IKE makes, still in INIT_SENT */
     struct hk_ke *ke;       /* our key pair of a CREATE_CHILD_SA (PFS or IKE rekey) */
     struct ike_bytes nonce; /* our Ni of a CREATE_CHILD_SA */
+    uint8_t cookie2[16];    /* the COOKIE2 of a MOBIKE request (RFC 4555 4.2.5: 8..64) */
 };
 
 /*
@@ -160,6 +166,12 @@ struct ike_sa {
     struct sockaddr_storage local, remote;
     bool nat_local, nat_remote;
     uint32_t ext; /* enum ike_ext */
+    /* MOBIKE (RFC 4555). Initiator: our addresses changed and UPDATE_SA_ADDRESSES is still to
+     * be sent (3.5 "pending_update"); a response to an earlier one is then ignored.
+     * Responder: the peer's new address is not verified yet (3.7): the Child SAs keep their
+     * path until our check is answered (rr_pending), and a check in flight when the address
+     * moved again proves nothing (rr_again). */
+    bool mobike_pending, rr_pending, rr_again;
     /* We sent CHILDLESS_IKEV2_SUPPORTED in our IKE_SA_INIT response (RFC 6023 3): a childless
      * IKE_AUTH request is then ours to accept, whatever the initiator announced. */
     bool childless_offered;

@@ -1,6 +1,7 @@
 /*
- * MOBIKE (RFC 4555): MOBIKE_SUPPORTED in IKE_AUTH (3.2), and the move to port 4500 that
- * comes with it (3.3).
+ * MOBIKE (RFC 4555): MOBIKE_SUPPORTED in IKE_AUTH (3.2), the move to port 4500 that comes
+ * with it (3.3), UPDATE_SA_ADDRESSES with NAT-D and COOKIE2 (3.5), the responder's return
+ * routability check before its ESP follows (3.7), NAT appearing and going away.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/err.h"
 #include "harness.h"
 
 #define PSK "0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
@@ -123,9 +125,262 @@ static void neither(void **s)
     h_world_free(w);
 }
 
+static uint32_t ip_of(const struct sockaddr_storage *a)
+{
+    return ((const struct sockaddr_in *)a)->sin_addr.s_addr;
+}
+
+static struct sockaddr_storage addr(const char *ip)
+{
+    struct sockaddr_storage ss = {0};
+    struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+    sin->sin_family = AF_INET;
+    assert_int_equal(inet_pton(AF_INET, ip, &sin->sin_addr), 1);
+    return ss;
+}
+
+/* IKE header flags: the R bit (3.1); the harness sends IKE without the non-ESP marker. */
+static bool is_request(const struct h_pkt *k)
+{
+    return k->len > 19 && !(k->buf[19] & 0x20);
+}
+
+/* Network behaviour a test switches: a NAT in front of 198.51.100.1 (to 203.0.113.1, ports
+ * + 10000), and dropping bob's requests to that address (his return routability check). */
+struct net {
+    bool nat, drop_check;
+    int checks_seen; /* bob's requests to 198.51.100.1 (or its NAT) */
+};
+
+static bool net_filter(struct h_world *w, struct h_pkt *k, void *arg)
+{
+    struct net *n = arg;
+    struct sockaddr_in *src = (struct sockaddr_in *)&k->src, *dst = (struct sockaddr_in *)&k->dst;
+    if (k->from == 1 && is_request(k) &&
+        (dst->sin_addr.s_addr == inet_addr("198.51.100.1") ||
+         dst->sin_addr.s_addr == inet_addr("203.0.113.1"))) {
+        n->checks_seen++;
+        if (n->drop_check)
+            return false;
+    }
+    (void)w;
+    if (!n->nat)
+        return true;
+    if (src->sin_addr.s_addr == inet_addr("198.51.100.1")) {
+        src->sin_addr.s_addr = inet_addr("203.0.113.1");
+        src->sin_port = htons((uint16_t)(ntohs(src->sin_port) + 10000));
+    } else if (dst->sin_addr.s_addr == inet_addr("203.0.113.1")) {
+        dst->sin_addr.s_addr = inet_addr("198.51.100.1");
+        dst->sin_port = htons((uint16_t)(ntohs(dst->sin_port) - 10000));
+    }
+    return true;
+}
+
+static void setup_moving(struct h_world **wp, struct h_peer **ap, struct h_peer **bp, struct net *n)
+{
+    negotiate(true, true, wp, ap, bp);
+    h_peer_add_addr(*ap, "198.51.100.1");
+    h_peer_add_addr(*bp, "192.0.2.3");
+    memset(n, 0, sizeof(*n));
+    (*wp)->filter = net_filter;
+    (*wp)->filter_arg = n;
+}
+
+static void initiator_moves_both_addresses(void **s)
+{
+    (void)s;
+    struct h_world *w;
+    struct h_peer *a, *b;
+    struct net n;
+    setup_moving(&w, &a, &b, &n);
+    struct ike_sa *sa = h_only_sa(a), *sb = h_only_sa(b);
+    struct sockaddr_storage l = addr("198.51.100.1"), r = addr("192.0.2.3");
+
+    /* Our own address first. */
+    assert_int_equal(ike_engine_migrate(&a->engine, sa->id, &l, NULL), 0);
+    assert_int_equal(a->child_moved, 1); /* the initiator's ESP follows at once (3.5) */
+    assert_int_equal(sa->xchg.kind, IKE_XCHG_UPDATE_ADDRESSES);
+    h_run(w);
+    assert_int_equal(sa->state, IKE_SA_ESTABLISHED);
+    assert_int_equal(sb->state, IKE_SA_ESTABLISHED);
+    assert_int_equal(ip_of(&sa->local), inet_addr("198.51.100.1"));
+    assert_int_equal(port_of(&sa->local), 4500);
+    assert_int_equal(ip_of(&sb->remote), inet_addr("198.51.100.1"));
+    assert_int_equal(port_of(&sb->remote), 4500);
+    assert_false(sa->nat_local || sa->nat_remote || sb->nat_local || sb->nat_remote);
+    /* Bob checked the new address (3.7) before moving his ESP there. */
+    assert_int_equal(n.checks_seen, 1);
+    assert_int_equal(b->child_moved, 1);
+    assert_false(sb->rr_pending);
+    assert_int_equal(a->child_moved, 2);
+
+    /* Then the peer's address: bob answers from his second one; nothing new to check on
+     * bob's side (alice's address is the verified one), so his ESP follows at once. */
+    assert_int_equal(ike_engine_migrate(&a->engine, sa->id, &l, &r), 0);
+    h_run(w);
+    assert_int_equal(ip_of(&sa->remote), inet_addr("192.0.2.3"));
+    assert_int_equal(ip_of(&sb->local), inet_addr("192.0.2.3"));
+    assert_int_equal(port_of(&sb->local), 4500);
+    assert_int_equal(n.checks_seen, 1);
+    assert_int_equal(b->child_moved, 2);
+
+    /* And back to the first addresses. */
+    struct sockaddr_storage l0 = addr("192.0.2.1"), r0 = addr("192.0.2.2");
+    assert_int_equal(ike_engine_migrate(&a->engine, sa->id, &l0, &r0), 0);
+    h_run(w);
+    assert_int_equal(ip_of(&sb->remote), inet_addr("192.0.2.1"));
+    assert_int_equal(ip_of(&sb->local), inet_addr("192.0.2.2"));
+    assert_int_equal(b->child_moved, 3);
+    assert_int_equal(sa->state, IKE_SA_ESTABLISHED);
+    assert_int_equal(sb->state, IKE_SA_ESTABLISHED);
+    /* The SA still works where it is now: a rekey of the child completes. */
+    assert_int_equal(ike_engine_rekey_child(&a->engine, h_only_sa(a)->children[0]), 0);
+    h_settle(w, w->now + 5000);
+    assert_int_equal(a->child_up, 2);
+    assert_int_equal(b->child_up, 2);
+    h_world_free(w);
+}
+
+static void return_routability_before_esp(void **s)
+{
+    (void)s;
+    struct h_world *w;
+    struct h_peer *a, *b;
+    struct net n;
+    setup_moving(&w, &a, &b, &n);
+    struct ike_sa *sa = h_only_sa(a), *sb = h_only_sa(b);
+    struct sockaddr_storage l = addr("198.51.100.1");
+    n.drop_check = true;
+    assert_int_equal(ike_engine_migrate(&a->engine, sa->id, &l, NULL), 0);
+    h_run(w);
+    /* The IKE SA answers at the new address, but ESP stays until the address answered. */
+    assert_int_equal(ip_of(&sb->remote), inet_addr("198.51.100.1"));
+    assert_true(n.checks_seen >= 1);
+    assert_true(sb->rr_pending);
+    assert_int_equal(b->child_moved, 0);
+    assert_int_equal(sb->xchg.kind, IKE_XCHG_ROUTABILITY);
+    /* The path works again: the retransmitted check is answered, ESP follows. */
+    n.drop_check = false;
+    h_step_time(w, w->now + 10000);
+    assert_false(sb->rr_pending);
+    assert_int_equal(b->child_moved, 1);
+    assert_int_equal(sb->state, IKE_SA_ESTABLISHED);
+    h_world_free(w);
+}
+
+static void nat_appears_and_goes(void **s)
+{
+    (void)s;
+    struct h_world *w;
+    struct h_peer *a, *b;
+    struct net n;
+    setup_moving(&w, &a, &b, &n);
+    struct ike_sa *sa = h_only_sa(a), *sb = h_only_sa(b);
+    struct sockaddr_storage l = addr("198.51.100.1"), l0 = addr("192.0.2.1");
+    n.nat = true;
+    assert_int_equal(ike_engine_migrate(&a->engine, sa->id, &l, NULL), 0);
+    h_run(w);
+    /* NAT-D of the update and its answer: alice is behind a NAT, bob sees its mapping. */
+    assert_true(sa->nat_local && !sa->nat_remote);
+    assert_true(sb->nat_remote && !sb->nat_local);
+    assert_int_equal(ip_of(&sb->remote), inet_addr("203.0.113.1"));
+    assert_int_equal(port_of(&sb->remote), 14500);
+    assert_int_equal(b->child_moved, 1); /* after the check through the NAT */
+    int ka = a->keepalives;
+    h_settle(w, w->now + 45000);
+    assert_true(a->keepalives >= ka + 2); /* NAT-T keepalives from behind the NAT */
+    assert_int_equal(b->keepalives, 0);
+
+    /* Back where no NAT is: both see it gone, keepalives stop, IKE stays on 4500 (3.3). */
+    assert_int_equal(ike_engine_migrate(&a->engine, sa->id, &l0, NULL), 0);
+    h_run(w);
+    assert_false(sa->nat_local || sa->nat_remote);
+    assert_false(sb->nat_local || sb->nat_remote);
+    assert_int_equal(ip_of(&sb->remote), inet_addr("192.0.2.1"));
+    assert_int_equal(port_of(&sb->remote), 4500);
+    assert_int_equal(b->child_moved, 2);
+    ka = a->keepalives;
+    h_settle(w, w->now + 45000);
+    assert_int_equal(a->keepalives, ka);
+    assert_int_equal(sa->state, IKE_SA_ESTABLISHED);
+    h_world_free(w);
+}
+
+static void cookie2_checked(void **s)
+{
+    (void)s;
+    struct h_world *w;
+    struct h_peer *a, *b;
+    struct net n;
+    setup_moving(&w, &a, &b, &n);
+    struct ike_sa *sa = h_only_sa(a);
+    struct sockaddr_storage l = addr("198.51.100.1");
+    assert_int_equal(ike_engine_migrate(&a->engine, sa->id, &l, NULL), 0);
+    /* What alice expects no longer matches what bob echoes (as it would if bob copied it
+     * wrong): 3.7 says the IKE SA MUST be closed. */
+    sa->xchg.cookie2[0] ^= 1;
+    h_settle(w, w->now + 60000);
+    assert_null(h_only_sa(a));
+    assert_null(h_only_sa(b));
+    assert_int_equal(a->ike_down, 1);
+    h_world_free(w);
+}
+
+static bool pass_n(struct h_world *w, struct h_pkt *k, void *arg)
+{
+    int *left = arg;
+    (void)w, (void)k;
+    return (*left)-- > 0;
+}
+
+static void update_without_mobike_refused(void **s)
+{
+    (void)s;
+    struct h_world *w;
+    struct h_peer *a, *b;
+    negotiate(true, false, &w, &a, &b);
+    h_peer_add_addr(a, "198.51.100.1");
+    struct ike_sa *sa = h_only_sa(a), *sb = h_only_sa(b);
+    struct sockaddr_storage l = addr("198.51.100.1");
+    assert_int_equal(ike_engine_migrate(&a->engine, sa->id, &l, NULL), HK_E_UNSUPPORTED);
+    assert_int_equal(ip_of(&sa->local), inet_addr("192.0.2.1"));
+    /* An initiator that sends it anyway: bob, without MOBIKE on this SA, ignores the notify
+     * (the SA stays, his ESP too) and echoes no COOKIE2, which closes alice's SA (3.7). */
+    sa->ext |= IKE_EXT_MOBIKE;
+    assert_int_equal(ike_engine_migrate(&a->engine, sa->id, &l, NULL), 0);
+    int left = 2; /* the update and its answer; alice's Delete after it is held back */
+    w->filter = pass_n;
+    w->filter_arg = &left;
+    h_run(w);
+    assert_int_equal(ip_of(&sb->remote), inet_addr("192.0.2.1"));
+    assert_int_equal(sb->state, IKE_SA_ESTABLISHED);
+    assert_int_equal(b->child_moved, 0);
+    assert_int_equal(sa->state, IKE_SA_DELETING);
+    h_world_free(w);
+}
+
+static void responder_cannot_move(void **s)
+{
+    (void)s;
+    struct h_world *w;
+    struct h_peer *a, *b;
+    negotiate(true, true, &w, &a, &b);
+    struct sockaddr_storage l = addr("192.0.2.3");
+    /* 3.2: only the original initiator moves the SA. */
+    assert_int_equal(ike_engine_migrate(&b->engine, h_only_sa(b)->id, &l, NULL), HK_E_STATE);
+    assert_int_equal(ike_engine_migrate(&a->engine, 999, &l, NULL), HK_E_NOTFOUND);
+    h_world_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(initiator_moves_both_addresses),
+        cmocka_unit_test(return_routability_before_esp),
+        cmocka_unit_test(nat_appears_and_goes),
+        cmocka_unit_test(cookie2_checked),
+        cmocka_unit_test(update_without_mobike_refused),
+        cmocka_unit_test(responder_cannot_move),
         cmocka_unit_test(both_announce),
         cmocka_unit_test(only_initiator),
         cmocka_unit_test(only_responder),
