@@ -17,7 +17,8 @@
 
 struct hikectl {
     const char *socket;
-    bool json; /* print the server's result as JSON */
+    bool json;                  /* print the server's result as JSON */
+    const char *local, *remote; /* --local, --remote (migrate) */
 };
 
 struct hikectl_cmd {
