@@ -276,6 +276,13 @@ void x_mobike_after_response(struct ike_engine *e, struct ike_sa *sa,
 /* The answer to our UPDATE_SA_ADDRESSES or return routability check. */
 void x_mobike_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx,
                           const struct ike_xchg *asked);
+/* Appends our additional addresses (3.4): ADDITIONAL_IP4/6_ADDRESS for each single address
+ * of the connection's local_addrs but the one sa uses (at most IKE_OUR_ADDRS_MAX), or
+ * NO_ADDITIONAL_ADDRESSES; returns how many payloads. The data points into conn. */
+size_t x_mobike_add_addrs(const struct ike_sa *sa, const struct hk_conn *conn,
+                          struct ike_payload *pl);
+/* The peer's list from a message that carries one (3.4, 3.6); else nothing changes. */
+void x_mobike_note_addrs(struct ike_engine *e, struct ike_sa *sa, const struct ike_msg *m);
 /* Sends what MOBIKE has waiting (an update, a check) when the request window is free. */
 void x_mobike_run(struct ike_engine *e, struct ike_sa *sa);
 

@@ -330,6 +330,8 @@ int ike_sa_inherit(struct ike_sa *ns, const struct ike_sa *sa)
     ns->nat_local = sa->nat_local;
     ns->nat_remote = sa->nat_remote;
     ns->ext = sa->ext;
+    ns->npeer_addrs = sa->npeer_addrs;
+    memcpy(ns->peer_addrs, sa->peer_addrs, sizeof(ns->peer_addrs));
     ns->peer_id.type = sa->peer_id.type;
     ns->local_id.type = sa->local_id.type;
     ns->local_auth = sa->local_auth;

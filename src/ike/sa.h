@@ -105,6 +105,8 @@ enum ike_xchg_kind {
     IKE_XCHG_ROUTABILITY,
 };
 #define IKE_XCHG_KIND_LAST IKE_XCHG_ROUTABILITY
+#define IKE_PEER_ADDRS_MAX 8 /* ike_sa.peer_addrs */
+#define IKE_OUR_ADDRS_MAX  4 /* ADDITIONAL_*_ADDRESS notifies we send in one message */
 const char *ike_xchg_kind_name(enum ike_xchg_kind k);
 /* The exchange type (IKE_SA_INIT...) a kind is carried in. */
 uint8_t ike_xchg_exchange(enum ike_xchg_kind k);
@@ -172,6 +174,11 @@ struct ike_sa {
      * path until our check is answered (rr_pending), and a check in flight when the address
      * moved again proves nothing (rr_again). */
     bool mobike_pending, rr_pending, rr_again;
+    /* The peer's additional addresses (RFC 4555 3.4, 3.6: ADDITIONAL_IP4/6_ADDRESS, the last
+     * list it sent replaces the one before; NO_ADDITIONAL_ADDRESSES empties it). At most
+     * IKE_PEER_ADDRS_MAX are kept. */
+    uint8_t npeer_addrs;
+    struct hk_ip peer_addrs[IKE_PEER_ADDRS_MAX];
     /* We sent CHILDLESS_IKEV2_SUPPORTED in our IKE_SA_INIT response (RFC 6023 3): a childless
      * IKE_AUTH request is then ours to accept, whatever the initiator announced. */
     bool childless_offered;

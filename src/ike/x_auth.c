@@ -261,15 +261,16 @@ int x_auth_start(struct ike_engine *e, struct ike_sa *sa)
     uint8_t method;
     struct hk_arena a;
     alignas(max_align_t) uint8_t abuf[IKE_BUILD_ARENA];
-    struct ike_payload pl[13 + AUTH_CERT_MAX_CERTS];
+    struct ike_payload pl[13 + IKE_OUR_ADDRS_MAX + AUTH_CERT_MAX_CERTS];
     size_t n = 0;
     uint8_t idbuf[IKE_ID_SCRATCH], authbuf[IKE_AUTH_SCRATCH];
     hk_cbb_init_buf(&idb, idbuf, sizeof(idbuf), 0);
     hk_cbb_init_buf(&auth, authbuf, sizeof(authbuf), 0);
     hk_arena_init_buf(&a, 0, abuf, sizeof(abuf));
-    /* 1.2: IDi, [CERT,] [CERTREQ,] [IDr,] AUTH, ...: 9 entries kept for what follows. */
+    /* 1.2: IDi, [CERT,] [CERTREQ,] [IDr,] AUTH, ...: 9 entries kept for what follows, and
+     * our MOBIKE addresses. */
     int rc = our_identity(e, sa, conn, IKE_PL_IDI, &idb, &auth, &method, &a, pl,
-                          sizeof(pl) / sizeof(pl[0]), 9, &n);
+                          sizeof(pl) / sizeof(pl[0]), 9 + IKE_OUR_ADDRS_MAX, &n);
     if (rc)
         goto out;
     x_auth_add_certreq(e, conn, &a, pl, &n);
@@ -287,9 +288,11 @@ int x_auth_start(struct ike_engine *e, struct ike_sa *sa)
             goto out;
     }
     pl[n++] = (struct ike_payload){.type = IKE_PL_NOTIFY, .u.notify.type = IKE_N_INITIAL_CONTACT};
-    if (conn->mobike) /* RFC 4555 3.2: in the IKE_AUTH message with the SA payload */
+    if (conn->mobike) { /* RFC 4555 3.2: in the IKE_AUTH message with the SA payload */
         pl[n++] =
             (struct ike_payload){.type = IKE_PL_NOTIFY, .u.notify.type = IKE_N_MOBIKE_SUPPORTED};
+        n += x_mobike_add_addrs(sa, conn, pl + n); /* 3.4 */
+    }
 
     /* The first child rides along (1.2); without children, a childless SA (RFC 6023). */
     if (conn->nchildren) {
@@ -365,8 +368,10 @@ void x_auth_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *
         hk_warn(e->log, "IKE SA [%s]: malformed configuration reply ignored", sa->conn);
     else if (!cp && (conn->request_vip4 || conn->request_vip6))
         hk_warn(e->log, "IKE SA [%s]: no virtual address assigned", sa->conn);
-    if (conn->mobike && ike_msg_find_notify(m, IKE_N_MOBIKE_SUPPORTED))
+    if (conn->mobike && ike_msg_find_notify(m, IKE_N_MOBIKE_SUPPORTED)) {
         sa->ext |= IKE_EXT_MOBIKE; /* RFC 4555 3.2: both sent it */
+        x_mobike_note_addrs(e, sa, m);
+    }
     established(e, sa);
     /* Further children of the connection follow with CREATE_CHILD_SA (1.3.1). */
     for (size_t i = 1; i < conn->nchildren; i++)
@@ -507,14 +512,15 @@ void x_auth_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *r
     uint8_t method;
     /* Built payloads live in the request's arena (stack first, freed with the message). */
     struct hk_arena *a = rx->arena;
-    struct ike_payload pl[11 + AUTH_CERT_MAX_CERTS];
+    struct ike_payload pl[11 + IKE_OUR_ADDRS_MAX + AUTH_CERT_MAX_CERTS];
     size_t n = 0;
     uint8_t idbuf[IKE_ID_SCRATCH], authbuf[IKE_AUTH_SCRATCH];
     hk_cbb_init_buf(&idb, idbuf, sizeof(idbuf), 0);
     hk_cbb_init_buf(&authv, authbuf, sizeof(authbuf), 0);
-    /* 1.2: IDr, [CERT,] AUTH, ...: 7 entries kept for what follows. */
+    /* 1.2: IDr, [CERT,] AUTH, ...: 7 entries kept for what follows, and our MOBIKE
+     * addresses. */
     int rc = our_identity(e, sa, conn, IKE_PL_IDR, &idb, &authv, &method, a, pl,
-                          sizeof(pl) / sizeof(pl[0]), 7, &n);
+                          sizeof(pl) / sizeof(pl[0]), 7 + IKE_OUR_ADDRS_MAX, &n);
     if (rc) {
         struct ike_payload f = {.type = IKE_PL_NOTIFY,
                                 .u.notify.type = IKE_N_AUTHENTICATION_FAILED};
@@ -528,8 +534,11 @@ void x_auth_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *r
         /* RFC 4555 3.2: we announce it; the SA may move only when the initiator did too. */
         pl[n++] =
             (struct ike_payload){.type = IKE_PL_NOTIFY, .u.notify.type = IKE_N_MOBIKE_SUPPORTED};
-        if (ike_msg_find_notify(m, IKE_N_MOBIKE_SUPPORTED))
+        n += x_mobike_add_addrs(sa, conn, pl + n); /* 3.4 */
+        if (ike_msg_find_notify(m, IKE_N_MOBIKE_SUPPORTED)) {
             sa->ext |= IKE_EXT_MOBIKE;
+            x_mobike_note_addrs(e, sa, m);
+        }
     }
     struct child_sa *c = NULL;
     uint16_t child_err = 0;

@@ -24,6 +24,65 @@ static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_st
     return la == lb && pa == pb && !memcmp(ia, ib, la);
 }
 
+size_t x_mobike_add_addrs(const struct ike_sa *sa, const struct hk_conn *conn,
+                          struct ike_payload *pl)
+{
+    const uint8_t *cur;
+    size_t curlen, n = 0;
+    uint16_t port;
+    engine_addr_bytes(&sa->local, &cur, &curlen, &port);
+    for (size_t i = 0; conn && i < conn->nlocal_addrs && n < IKE_OUR_ADDRS_MAX; i++) {
+        const struct hk_addr_conf *a = &conn->local_addrs[i];
+        size_t len = a->range.family == AF_INET6 ? 16 : 4;
+        if (a->kind != HK_ADDR_RANGE || memcmp(a->range.start, a->range.end, len) ||
+            (len == curlen && !memcmp(a->range.start, cur, len)))
+            continue; /* not one address, or the one in the IP header (3.6) */
+        pl[n++] =
+            (struct ike_payload){.type = IKE_PL_NOTIFY,
+                                 .u.notify = {.type = len == 16 ? IKE_N_ADDITIONAL_IP6_ADDRESS
+                                                                : IKE_N_ADDITIONAL_IP4_ADDRESS,
+                                              .data = {a->range.start, len}}};
+    }
+    if (!n)
+        pl[n++] = (struct ike_payload){.type = IKE_PL_NOTIFY,
+                                       .u.notify.type = IKE_N_NO_ADDITIONAL_ADDRESSES};
+    return n;
+}
+
+void x_mobike_note_addrs(struct ike_engine *e, struct ike_sa *sa, const struct ike_msg *m)
+{
+    struct hk_ip got[IKE_PEER_ADDRS_MAX];
+    size_t n = 0;
+    bool list = false;
+    for (size_t i = 0; i < m->npayloads; i++) {
+        const struct ike_payload *p = &m->payloads[i];
+        if (p->type != IKE_PL_NOTIFY)
+            continue;
+        uint16_t t = p->u.notify.type;
+        size_t len = p->u.notify.data.len;
+        if (t == IKE_N_NO_ADDITIONAL_ADDRESSES) {
+            list = true;
+        } else if ((t == IKE_N_ADDITIONAL_IP4_ADDRESS && len == 4) ||
+                   (t == IKE_N_ADDITIONAL_IP6_ADDRESS && len == 16)) {
+            list = true;
+            if (n < IKE_PEER_ADDRS_MAX) {
+                got[n].family = len == 16 ? AF_INET6 : AF_INET;
+                memset(got[n].addr, 0, sizeof(got[n].addr));
+                memcpy(got[n++].addr, p->u.notify.data.p, len);
+            }
+        } else if (t == IKE_N_ADDITIONAL_IP4_ADDRESS || t == IKE_N_ADDITIONAL_IP6_ADDRESS) {
+            char name[40];
+            hk_info(e->log, "IKE SA %s [%s]: %s of %zu octets ignored",
+                    ike_sa_name(sa, name, sizeof(name)), sa->conn, ike_notify_name(t), len);
+        }
+    }
+    if (!list)
+        return;
+    /* 3.6: the new list replaces the old one whole. */
+    memcpy(sa->peer_addrs, got, n * sizeof(got[0]));
+    sa->npeer_addrs = (uint8_t)n;
+}
+
 /* The Child SAs' ESP follows the IKE SA's addresses and NAT state (ike_sa_dp_path). */
 static void move_children(struct ike_engine *e, struct ike_sa *sa)
 {
@@ -49,7 +108,7 @@ static int send_request(struct ike_engine *e, struct ike_sa *sa, enum ike_xchg_k
 {
     uint8_t cookie[sizeof(sa->xchg.cookie2)];
     uint8_t natd_src[IKE_NATD_LEN], natd_dst[IKE_NATD_LEN];
-    struct ike_payload pl[4];
+    struct ike_payload pl[4 + IKE_OUR_ADDRS_MAX];
     size_t n = 0;
     /* 4.2.5: unpredictable to the peer. */
     int rc = hk_crypto_random(e->crypto, cookie, sizeof(cookie));
@@ -68,6 +127,8 @@ static int send_request(struct ike_engine *e, struct ike_sa *sa, enum ike_xchg_k
         pl[n++] = (struct ike_payload){.type = IKE_PL_NOTIFY,
                                        .u.notify = {.type = IKE_N_NAT_DETECTION_DESTINATION_IP,
                                                     .data = {natd_dst, IKE_NATD_LEN}}};
+        /* 3.6: our address list may ride along; the one in the IP header has changed. */
+        n += x_mobike_add_addrs(sa, hk_config_find_conn(e->cfg, sa->conn), pl + n);
     }
     pl[n++] =
         (struct ike_payload){.type = IKE_PL_NOTIFY,
@@ -159,6 +220,8 @@ void x_mobike_on_request(struct ike_engine *e, struct ike_sa *sa, const struct i
                     ike_sa_name(sa, name, sizeof(name)), sa->conn);
         return;
     }
+    /* 3.6: an address list in any INFORMATIONAL request replaces the last. */
+    x_mobike_note_addrs(e, sa, m);
     if (upd && sa->initiator) {
         /* 3.2, 3.5: the original initiator decides the addresses; from the responder the
          * notify means nothing. */

@@ -372,6 +372,85 @@ static void responder_cannot_move(void **s)
     h_world_free(w);
 }
 
+static bool has_addr(const struct ike_sa *sa, const char *ip)
+{
+    struct hk_ip want = {0};
+    want.family = strchr(ip, ':') ? AF_INET6 : AF_INET;
+    assert_int_equal(inet_pton(want.family, ip, want.addr), 1);
+    for (size_t i = 0; i < sa->npeer_addrs; i++)
+        if (sa->peer_addrs[i].family == want.family &&
+            !memcmp(sa->peer_addrs[i].addr, want.addr, sizeof(want.addr)))
+            return true;
+    return false;
+}
+
+/* 3.4, 3.6: each side's other addresses (local_addrs) in IKE_AUTH, kept by the peer; the
+ * list in an update replaces it; NO_ADDITIONAL_ADDRESSES when there are none. */
+static void additional_addresses(void **s)
+{
+    (void)s;
+    struct h_world *w = h_world_new();
+    struct h_peer *a = h_peer_add(
+        w, "alice", "192.0.2.1",
+        "connections = { gw = {\n"
+        "  local_addrs = [\"192.0.2.1\", \"198.51.100.1\", \"2001:db8::1\"];\n"
+        "  remote_addrs = \"192.0.2.2\";\n"
+        "  local = { auth = \"psk\"; id = \"alice.example.net\"; };\n"
+        "  remote = { auth = \"psk\"; id = \"bob.example.net\"; };\n"
+        "  psk = \"" PSK "\"; mobike = true;\n"
+        "  children = { lan = { local_ts = \"10.1.0.0/16\"; remote_ts = \"10.2.0.0/16\"; }; };\n"
+        "}; };\n");
+    struct h_peer *b = h_peer_add(w, "bob", "192.0.2.2", bob_conf(true));
+    h_peer_add_addr(a, "198.51.100.1");
+    assert_int_equal(ike_engine_initiate(&a->engine, "gw", NULL), 0);
+    h_run(w);
+    struct ike_sa *sa = h_only_sa(a), *sb = h_only_sa(b);
+    assert_int_equal(sb->state, IKE_SA_ESTABLISHED);
+    assert_true(sa->ext & IKE_EXT_MOBIKE);
+    /* Alice's two others (not the one in the IP header); bob has none to tell. */
+    assert_int_equal(sb->npeer_addrs, 2);
+    assert_true(has_addr(sb, "198.51.100.1"));
+    assert_true(has_addr(sb, "2001:db8::1"));
+    assert_int_equal(sa->npeer_addrs, 0);
+    /* After a move the list says 192.0.2.1 instead of 198.51.100.1. */
+    struct sockaddr_storage l = addr("198.51.100.1");
+    assert_int_equal(ike_engine_migrate(&a->engine, sa->id, &l, NULL), 0);
+    h_run(w);
+    assert_int_equal(ip_of(&sb->remote), inet_addr("198.51.100.1"));
+    assert_int_equal(sb->npeer_addrs, 2);
+    assert_true(has_addr(sb, "192.0.2.1"));
+    assert_true(has_addr(sb, "2001:db8::1"));
+    assert_false(has_addr(sb, "198.51.100.1"));
+    h_world_free(w);
+}
+
+static void no_additional_addresses_empties(void **s)
+{
+    (void)s;
+    struct h_world *w;
+    struct h_peer *a, *b;
+    negotiate(true, true, &w, &a, &b);
+    h_peer_add_addr(a, "198.51.100.1");
+    struct ike_sa *sa = h_only_sa(a), *sb = h_only_sa(b);
+    assert_int_equal(sb->npeer_addrs, 0);
+    /* A list bob had (as from an earlier message) is replaced by the next one alice sends:
+     * after the move her only other address is 192.0.2.1. */
+    sb->npeer_addrs = 1;
+    sb->peer_addrs[0] = (struct hk_ip){.family = AF_INET, .addr = {203, 0, 113, 9}};
+    struct sockaddr_storage l = addr("198.51.100.1");
+    assert_int_equal(ike_engine_migrate(&a->engine, sa->id, &l, NULL), 0);
+    h_run(w);
+    assert_int_equal(sb->npeer_addrs, 1);
+    assert_true(has_addr(sb, "192.0.2.1"));
+    /* And back: alice's local_addrs has only the address in use now, so she sends
+     * NO_ADDITIONAL_ADDRESSES, which empties bob's list. */
+    struct sockaddr_storage l0 = addr("192.0.2.1");
+    assert_int_equal(ike_engine_migrate(&a->engine, sa->id, &l0, NULL), 0);
+    h_run(w);
+    assert_int_equal(sb->npeer_addrs, 0);
+    h_world_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -381,6 +460,8 @@ int main(void)
         cmocka_unit_test(cookie2_checked),
         cmocka_unit_test(update_without_mobike_refused),
         cmocka_unit_test(responder_cannot_move),
+        cmocka_unit_test(additional_addresses),
+        cmocka_unit_test(no_additional_addresses_empties),
         cmocka_unit_test(both_announce),
         cmocka_unit_test(only_initiator),
         cmocka_unit_test(only_responder),

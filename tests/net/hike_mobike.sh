@@ -19,6 +19,7 @@ hp_conf a start 'mobike = true;'
 hp_conf b none 'mobike = true;'
 # a sends from either address (PKTINFO on a wildcard socket); b takes a from any address.
 sed -i 's/listen = \["192.0.2.1"\]/listen = ["0.0.0.0"]/' "$T/a.conf"
+sed -i 's/local_addrs = "192.0.2.1"/local_addrs = ["192.0.2.1", "192.0.2.11"]/' "$T/a.conf"
 sed -i 's/remote_addrs = "192.0.2.1"/remote_addrs = "%any"/' "$T/b.conf"
 hp_start b
 hp_start a
@@ -28,9 +29,11 @@ hp_wait b 'len(s) == 1 and s[0]["children"]' || hp_fail "b has no child"
 # 3.3: on the NAT-T port from IKE_AUTH on, without a NAT.
 hp_wait a 's[0]["local"] == "192.0.2.1:4500" and s[0]["remote"] == "192.0.2.2:4500"' ||
     hp_fail "a is not on port 4500: $(hp_ctl a list-sas)"
+hp_wait b 's[0]["mobike"] and s[0]["peer_addrs"] == ["192.0.2.11"]' ||
+    hp_fail "b does not know a's second address: $(hp_json b list-sas)"
 ip netns exec "$HP_NSA" ping -q -c 3 -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1 > "$T/before.ping" ||
     hp_fail "ping before the move: $(cat "$T/before.ping")"
-ok "established with MOBIKE on port 4500, ping through the tunnel"
+ok "established with MOBIKE on port 4500, b knows a's other address, ping through the tunnel"
 
 id_a=$(hp_json a list-sas | "$HP_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 id_b=$(hp_json b list-sas | "$HP_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
