@@ -174,6 +174,7 @@ struct ike_sa {
      * path until our check is answered (rr_pending), and a check in flight when the address
      * moved again proves nothing (rr_again). */
     bool mobike_pending, rr_pending, rr_again;
+    bool peer_natt; /* the peer sent NAT-D in IKE_SA_INIT: it does NAT traversal */
     /* The peer's additional addresses (RFC 4555 3.4, 3.6: ADDITIONAL_IP4/6_ADDRESS, the last
      * list it sent replaces the one before; NO_ADDITIONAL_ADDRESSES empties it). At most
      * IKE_PEER_ADDRS_MAX are kept. */

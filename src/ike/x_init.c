@@ -138,6 +138,7 @@ static void natd_check(struct ike_engine *e, struct ike_sa *sa, const struct ike
     }
     sa->nat_remote = have_src && !src_ok;
     sa->nat_local = have_dst && !dst_ok;
+    sa->peer_natt = have_src && have_dst;
 }
 
 static void note_extensions(struct ike_engine *e, struct ike_sa *sa, const struct hk_conn *conn,
