@@ -87,6 +87,8 @@ void engine_send_stateless(struct ike_engine *e, const struct ike_rx *rx, uint16
                            const uint8_t *data, size_t len);
 /* The datagrams of a message as they are (a cached response, a retransmission). */
 void engine_send_pkts(struct ike_engine *e, struct ike_sa *sa, const struct ike_sent *s);
+void engine_send_pkts_to(struct ike_engine *e, const struct sockaddr_storage *local,
+                         const struct sockaddr_storage *remote, const struct ike_sent *s);
 /* The debug log line of a message sent or received (payload types only, never keys). */
 void engine_log_msg(struct ike_engine *e, const struct ike_sa *sa, const char *dir, uint8_t x,
                     bool response, uint32_t id, const struct ike_payload *pl, size_t n,

@@ -230,7 +230,7 @@ static bool resend_allowed(struct ike_engine *e, struct ike_sa *sa,
 /* Message-ID window (2.3) and retransmission detection (2.1). Returns true to process. */
 static bool check_msg_id(struct ike_engine *e, struct ike_sa *sa, const struct ike_hdr *h,
                          uint16_t frag_num, const uint8_t *buf, size_t len,
-                         const struct sockaddr_storage *from)
+                         const struct sockaddr_storage *local, const struct sockaddr_storage *from)
 {
     char d[64];
     if (h->flags & IKE_FLAG_RESPONSE) {
@@ -264,7 +264,7 @@ static bool check_msg_id(struct ike_engine *e, struct ike_sa *sa, const struct i
         if (!resend_allowed(e, sa, from))
             return false;
         e->stats.cached_responses++;
-        engine_send_pkts(e, sa, &sa->resp);
+        engine_send_pkts_to(e, local, from, &sa->resp); /* 2.11: back where it came from */
         return false;
     }
     snprintf(d, sizeof(d), "request %u, expected %u", h->msg_id, sa->peer_req_next);
@@ -418,7 +418,7 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
     uint16_t frag_num = h.next_payload == IKE_PL_SKF && len >= IKE_HDR_LEN + 6
                             ? (uint16_t)(buf[IKE_HDR_LEN + 4] << 8 | buf[IKE_HDR_LEN + 5])
                             : 0;
-    if (!check_msg_id(e, sa, &h, frag_num, buf, len, remote))
+    if (!check_msg_id(e, sa, &h, frag_num, buf, len, local, remote))
         goto out;
     rc = ike_msg_decode(copy, len, &rx.msg, &a, &d);
     if (rc) {
@@ -496,7 +496,11 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
         /* The request the coming response answers (a fragmented one: its last fragment,
          * which is not used: fragments are answered on fragment 1 only). */
         note_request(sa, frag_num, buf, len);
+        sa->reply_local = local;
+        sa->reply_remote = remote;
         dispatch_request(e, sa, &rx);
+        if ((sa = hk_u64map_get(&e->sa_by_id, sa_id)))
+            sa->reply_local = sa->reply_remote = NULL;
     }
     /* The handler may have freed the SA; a window that came free runs queued work. */
     if ((sa = hk_u64map_get(&e->sa_by_id, sa_id))) {

@@ -233,6 +233,9 @@ struct ike_sa {
     /* ---- this engine's bookkeeping ---- */
     struct hk_sk_cipher *sk_out, *sk_in; /* built from keys when needed */
     bool local_fixed; /* initiator: the caller chose local (address and port); NAT-T keeps it */
+    /* While a request is handled: where it came from and arrived at, where its response goes
+     * (RFC 7296 2.11); NULL otherwise. */
+    const struct sockaddr_storage *reply_local, *reply_remote;
     /* What the engine's user was told: ops.ike_up (its end is ops.ike_down), or already
      * ops.ike_failed (a failure closed with an INFORMATIONAL first, 2.21.2). */
     bool reported_up, reported_failed;

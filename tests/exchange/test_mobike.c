@@ -176,6 +176,29 @@ static bool net_filter(struct h_world *w, struct h_pkt *k, void *arg)
     return true;
 }
 
+/* The first request of alice's after arm is set appears to come from 198.51.100.1 (the IP
+ * header is not protected); where bob's answer goes is recorded. */
+struct probe {
+    bool arm, rewritten;
+    struct sockaddr_storage answer_dst;
+    int answers;
+};
+
+static bool probe_filter(struct h_world *w, struct h_pkt *k, void *arg)
+{
+    struct probe *p = arg;
+    (void)w;
+    if (p->arm && k->from == 0 && is_request(k)) {
+        ((struct sockaddr_in *)&k->src)->sin_addr.s_addr = inet_addr("198.51.100.1");
+        p->arm = false;
+        p->rewritten = true;
+    } else if (p->rewritten && k->from == 1 && !is_request(k)) {
+        p->answer_dst = k->dst;
+        p->answers++;
+    }
+    return true;
+}
+
 static void setup_moving(struct h_world **wp, struct h_peer **ap, struct h_peer **bp, struct net *n)
 {
     negotiate(true, true, wp, ap, bp);
@@ -303,6 +326,31 @@ static void nat_appears_and_goes(void **s)
     h_settle(w, w->now + 45000);
     assert_int_equal(a->keepalives, ka);
     assert_int_equal(sa->state, IKE_SA_ESTABLISHED);
+    h_world_free(w);
+}
+
+/* RFC 7296 2.11 and RFC 4555 3.8, 3.10: a request from another address (a path test) is
+ * answered there, and under MOBIKE it does not move the SA. */
+static void request_from_elsewhere_answered_there(void **s)
+{
+    (void)s;
+    struct h_world *w;
+    struct h_peer *a, *b;
+    negotiate(true, true, &w, &a, &b);
+    h_peer_add_addr(a, "198.51.100.1");
+    struct ike_sa *sb = h_only_sa(b);
+    struct probe p = {.arm = true};
+    w->filter = probe_filter;
+    w->filter_arg = &p;
+    /* Alice's liveness check after dpd_delay (30 s) of silence. */
+    h_settle(w, w->now + 31000);
+    assert_true(p.rewritten);
+    assert_true(p.answers >= 1);
+    assert_int_equal(ip_of(&p.answer_dst), inet_addr("198.51.100.1"));
+    assert_int_equal(port_of(&p.answer_dst), 4500);
+    assert_int_equal(ip_of(&sb->remote), inet_addr("192.0.2.1"));
+    assert_int_equal(b->child_moved, 0);
+    assert_int_equal(h_only_sa(a)->state, IKE_SA_ESTABLISHED);
     h_world_free(w);
 }
 
@@ -458,6 +506,7 @@ int main(void)
         cmocka_unit_test(return_routability_before_esp),
         cmocka_unit_test(nat_appears_and_goes),
         cmocka_unit_test(cookie2_checked),
+        cmocka_unit_test(request_from_elsewhere_answered_there),
         cmocka_unit_test(update_without_mobike_refused),
         cmocka_unit_test(responder_cannot_move),
         cmocka_unit_test(additional_addresses),
