@@ -558,10 +558,6 @@ int hk_cfg_parse_conn(struct hk_cfg_ctx *c, const config_setting_t *g, const str
         (rc = hk_cfg_bool(c, g, "encap", &conn->encap)) < 0 ||
         (rc = parse_limits(c, g, conn)) < 0 || (rc = parse_clone(c, g, conn)) < 0)
         return rc;
-    /* Accepted settings must do what they say: MOBIKE (RFC 4555) is not there yet. */
-    if (conn->mobike)
-        return hk_cfg_fail(c, hk_cfg_member(g, "mobike"),
-                           "MOBIKE (RFC 4555) is not implemented yet: set false or leave it out");
     if ((rc = parse_children(c, g, conn)) < 0)
         return rc;
     return check_conn(c, g, cfg, conn);

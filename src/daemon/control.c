@@ -111,13 +111,14 @@ static const char *const conn_fields[] = {"conn", NULL};
 static const char *const terminate_fields[] = {"ike", "conn", NULL};
 static const char *const ike_fields[] = {"ike", NULL};
 static const char *const level_fields[] = {"level", NULL};
+static const char *const migrate_fields[] = {"ike", "local", "remote", NULL};
 
 static const struct ctl_command commands[] = {
-    {"list-sas", ctl_list_sas, no_fields},   {"list-conns", ctl_list_conns, no_fields},
-    {"initiate", ctl_initiate, conn_fields}, {"terminate", ctl_terminate, terminate_fields},
-    {"rekey", ctl_rekey, ike_fields},        {"reload", ctl_reload, no_fields},
-    {"stats", ctl_stats, no_fields},         {"log-level", ctl_log_level, level_fields},
-    {"clone", ctl_clone, ike_fields},
+    {"list-sas", ctl_list_sas, no_fields},    {"list-conns", ctl_list_conns, no_fields},
+    {"initiate", ctl_initiate, conn_fields},  {"terminate", ctl_terminate, terminate_fields},
+    {"rekey", ctl_rekey, ike_fields},         {"reload", ctl_reload, no_fields},
+    {"stats", ctl_stats, no_fields},          {"log-level", ctl_log_level, level_fields},
+    {"migrate", ctl_migrate, migrate_fields}, {"clone", ctl_clone, ike_fields},
 };
 
 static bool field_known(const struct ctl_command *c, const char *key)

@@ -1,8 +1,10 @@
-/* Commands that change state: initiate, terminate, rekey, clone, reload, log-level. */
+/* Commands that change state: initiate, terminate, rekey, clone, migrate, reload, log-level. */
 #include "daemon/control_internal.h"
 
 #include "common/err.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,6 +197,73 @@ json_t *ctl_clone(struct hiked *d, const struct hiked_control_view *v, const jso
     hk_info(&d->log, "control: cloning IKE SA %llu%s", u, nid ? "" : " (queued)");
     /* "clone": the new IKE SA's id, 0 while the request waits for the SA's window. */
     return json_pack("{s:I, s:I}", "ike", (json_int_t)id, "clone", (json_int_t)nid);
+
+/* An IPv4 or IPv6 address member (no port); false with err set when missing or wrong. */
+static bool get_addr(const json_t *req, const char *key, bool required,
+                     struct sockaddr_storage *out, bool *present, struct ctl_err *err)
+{
+    *present = false;
+    if (!json_object_get(req, key)) {
+        if (required)
+            ctl_fail(err, "missing \"%s\" (an IP address)", key);
+        return !required;
+    }
+    const char *s = get_string(req, key, true, err);
+    if (!s)
+        return false;
+    memset(out, 0, sizeof(*out));
+    struct sockaddr_in *v4 = (struct sockaddr_in *)out;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
+    if (inet_pton(AF_INET, s, &v4->sin_addr) == 1)
+        v4->sin_family = AF_INET;
+    else if (inet_pton(AF_INET6, s, &v6->sin6_addr) == 1)
+        v6->sin6_family = AF_INET6;
+    else {
+        ctl_fail(err, "\"%s\": '%.64s' is not an IP address", key, s);
+        return false;
+    }
+    *present = true;
+    return true;
+}
+
+json_t *ctl_migrate(struct hiked *d, const struct hiked_control_view *v, const json_t *req,
+                    struct ctl_err *err)
+{
+    (void)v;
+    struct sockaddr_storage local, remote;
+    bool has_local, has_remote;
+    uint64_t id = get_ike_id(req, err);
+    if (!id || !get_addr(req, "local", true, &local, &has_local, err) ||
+        !get_addr(req, "remote", false, &remote, &has_remote, err) || refuse_when_stopping(d, err))
+        return NULL;
+    int rc = ike_engine_migrate(&d->engine, id, &local, has_remote ? &remote : NULL);
+    unsigned long long n = (unsigned long long)id;
+    switch (rc) {
+    case HK_OK:
+        break;
+    case HK_E_NOTFOUND:
+        return ctl_fail(err, "no IKE SA with id %llu", n);
+    case HK_E_STATE:
+        return ctl_fail(err,
+                        "IKE SA %llu cannot move: not established, or we are not its original "
+                        "initiator (RFC 4555 3.2)",
+                        n);
+    case HK_E_UNSUPPORTED:
+        return ctl_fail(err, "IKE SA %llu cannot move: MOBIKE was not negotiated with the peer", n);
+    case HK_E_INVALID:
+        return ctl_fail(err, "IKE SA %llu: the addresses are not of the SA's address family", n);
+    default:
+        return ctl_fail(err, "cannot move IKE SA %llu: %s", n, hk_strerror(rc));
+    }
+    hiked_kick(d);
+    struct ike_sa *sa = ike_engine_sa(&d->engine, id);
+    char l[64] = "", r[64] = "";
+    if (sa) {
+        ctl_addr_port(&sa->local, l, sizeof(l));
+        ctl_addr_port(&sa->remote, r, sizeof(r));
+    }
+    hk_info(&d->log, "control: moving IKE SA %llu to %s - %s", n, l, r);
+    return json_pack("{s:I, s:s, s:s}", "ike", (json_int_t)id, "local", l, "remote", r);
 }
 
 json_t *ctl_reload(struct hiked *d, const struct hiked_control_view *v, const json_t *req,

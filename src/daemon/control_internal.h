@@ -59,6 +59,8 @@ json_t *ctl_rekey(struct hiked *d, const struct hiked_control_view *v, const jso
                   struct ctl_err *err);
 json_t *ctl_clone(struct hiked *d, const struct hiked_control_view *v, const json_t *req,
                   struct ctl_err *err);
+json_t *ctl_migrate(struct hiked *d, const struct hiked_control_view *v, const json_t *req,
+                    struct ctl_err *err);
 json_t *ctl_reload(struct hiked *d, const struct hiked_control_view *v, const json_t *req,
                    struct ctl_err *err);
 json_t *ctl_log_level(struct hiked *d, const struct hiked_control_view *v, const json_t *req,

@@ -168,6 +168,15 @@ static json_t *sa_json(struct hiked *d, const struct ike_sa *sa, uint64_t now)
     ctl_set(o, "remote", json_string(ctl_addr_port(&sa->remote, addr, sizeof(addr))));
     ctl_set(o, "nat_local", json_boolean(sa->nat_local));
     ctl_set(o, "nat_remote", json_boolean(sa->nat_remote));
+    /* MOBIKE (RFC 4555): negotiated, and the peer's additional addresses (3.4). */
+    ctl_set(o, "mobike", json_boolean(sa->ext & IKE_EXT_MOBIKE));
+    json_t *paddrs = json_array();
+    for (uint8_t i = 0; paddrs && i < sa->npeer_addrs; i++) {
+        char ip[INET6_ADDRSTRLEN];
+        inet_ntop(sa->peer_addrs[i].family, sa->peer_addrs[i].addr, ip, sizeof(ip));
+        json_array_append_new(paddrs, json_string(ip));
+    }
+    ctl_set(o, "peer_addrs", paddrs);
     ctl_set(
         o, "algorithms",
         json_string(sa->chosen.protocol ? ike_chosen_format(&sa->chosen, alg, sizeof(alg)) : ""));

@@ -473,7 +473,10 @@ void engine_delete_child(struct ike_engine *e, struct ike_sa *sa, struct child_s
 void engine_float_natt(struct ike_engine *e, struct ike_sa *sa)
 {
     uint16_t natt = e->cfg->daemon.natt_port;
-    if (!natt || !(sa->nat_local || sa->nat_remote))
+    const struct hk_conn *conn = hk_config_find_conn(e->cfg, sa->conn);
+    /* RFC 4555 3.3: with MOBIKE on, move to the NAT-T port even without a NAT when the peer
+     * does NAT traversal too, so a later move through one needs no change of port. */
+    if (!natt || !(sa->nat_local || sa->nat_remote || (conn && conn->mobike && sa->peer_natt)))
         return;
     /* 2.23: once a NAT is detected, the initiator moves IKE (and ESP) to the NAT-T port.
      * A local port the caller chose stays: the peer sees what a NAT would show it anyway. */

@@ -34,8 +34,9 @@ struct ike_engine_ops {
     /* Data plane: a Child SA is ready (both directions), or must go. Optional. */
     int (*child_up)(void *arg, const struct ike_sa *sa, const struct child_sa *c);
     void (*child_down)(void *arg, const struct child_sa *c);
-    /* An installed Child SA now belongs to IKE SA sa (an IKE rekey moved it): its ESP goes by
-     * sa's addresses and NAT state from now on (ike_sa_dp_path). Optional. */
+    /* An installed Child SA now belongs to IKE SA sa (an IKE rekey moved it), or sa itself
+     * moved (MOBIKE): its ESP goes by sa's addresses and NAT state from now on
+     * (ike_sa_dp_path). Optional. */
     void (*child_moved)(void *arg, const struct ike_sa *sa, const struct child_sa *c);
     /* An IKE SA reached ESTABLISHED, or is gone. Optional. */
     void (*ike_up)(void *arg, const struct ike_sa *sa);
@@ -173,6 +174,16 @@ int ike_engine_rekey_child(struct ike_engine *e, uint64_t child_id);
 int ike_engine_trap_selectors(struct ike_engine *e, const char *conn, size_t child,
                               struct ike_ts *local, size_t *nl, struct ike_ts *remote, size_t *nr,
                               size_t max);
+/*
+ * MOBIKE (RFC 4555 3.5): moves an IKE SA we originally initiated, and with it its Child SAs,
+ * to local (and remote, when not NULL) address: the ports stay. The peer is told with an
+ * INFORMATIONAL UPDATE_SA_ADDRESSES from the new address. HK_E_NOTFOUND: no such SA;
+ * HK_E_STATE: not established, or we are its original responder (only the initiator moves
+ * an SA, 3.2); HK_E_UNSUPPORTED: MOBIKE was not negotiated; HK_E_INVALID: address families
+ * differ.
+ */
+int ike_engine_migrate(struct ike_engine *e, uint64_t ike_id, const struct sockaddr_storage *local,
+                       const struct sockaddr_storage *remote);
 /* Deletes a Child SA (INFORMATIONAL DELETE, 1.4.1), e.g. at its hard volume limit. */
 int ike_engine_delete_child(struct ike_engine *e, uint64_t child_id);
 /* Traffic arrived through a Child SA: the peer is alive (DPD counts it, 2.4). */

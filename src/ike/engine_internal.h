@@ -88,6 +88,8 @@ void engine_send_stateless(struct ike_engine *e, const struct ike_rx *rx, uint16
                            const uint8_t *data, size_t len);
 /* The datagrams of a message as they are (a cached response, a retransmission). */
 void engine_send_pkts(struct ike_engine *e, struct ike_sa *sa, const struct ike_sent *s);
+void engine_send_pkts_to(struct ike_engine *e, const struct sockaddr_storage *local,
+                         const struct sockaddr_storage *remote, const struct ike_sent *s);
 /* The debug log line of a message sent or received (payload types only, never keys). */
 void engine_log_msg(struct ike_engine *e, const struct ike_sa *sa, const char *dir, uint8_t x,
                     bool response, uint32_t id, const struct ike_payload *pl, size_t n,
@@ -269,6 +271,41 @@ void x_clone_family_join(struct ike_engine *e, struct ike_sa *sa);
 void x_clone_sa_gone(struct ike_engine *e, struct ike_sa *sa);
 void x_clone_retry(struct ike_engine *e, struct ike_sa *sa);
 void x_clone_families_free(struct ike_engine *e);
+
+/* MOBIKE (x_mobike.c, RFC 4555). NAT-D hash (2.23) of address a with sa's SPIs, and NAT
+ * state from a message's NAT-D notifies against sa->local and sa->remote (x_init.c). */
+#define IKE_NATD_LEN 20
+int x_natd_hash(const struct ike_engine *e, const struct ike_sa *sa,
+                const struct sockaddr_storage *a, uint8_t out[IKE_NATD_LEN]);
+void x_natd_check(struct ike_engine *e, struct ike_sa *sa, const struct ike_msg *m);
+/* What an INFORMATIONAL request's MOBIKE notifies add to its response, and what is to be done
+ * once it is sent. */
+struct x_mobike_resp {
+    struct ike_payload pl[4];
+    size_t n;
+    uint8_t natd_src[IKE_NATD_LEN], natd_dst[IKE_NATD_LEN];
+    bool moved; /* UPDATE_SA_ADDRESSES taken: the SA's addresses are the request's */
+    bool check; /* ... and the peer's new address wants a return routability check */
+};
+/* Responder of an INFORMATIONAL request: UPDATE_SA_ADDRESSES (3.5), COOKIE2 (3.7) and NAT-D
+ * (3.8); the payloads for the response go to r. */
+void x_mobike_on_request(struct ike_engine *e, struct ike_sa *sa, const struct ike_rx *rx,
+                         struct x_mobike_resp *r);
+/* After that response went out: the Child SAs follow, or the check starts first. */
+void x_mobike_after_response(struct ike_engine *e, struct ike_sa *sa,
+                             const struct x_mobike_resp *r);
+/* The answer to our UPDATE_SA_ADDRESSES or return routability check. */
+void x_mobike_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx,
+                          const struct ike_xchg *asked);
+/* Appends our additional addresses (3.4): ADDITIONAL_IP4/6_ADDRESS for each single address
+ * of the connection's local_addrs but the one sa uses (at most IKE_OUR_ADDRS_MAX), or
+ * NO_ADDITIONAL_ADDRESSES; returns how many payloads. The data points into conn. */
+size_t x_mobike_add_addrs(const struct ike_sa *sa, const struct hk_conn *conn,
+                          struct ike_payload *pl);
+/* The peer's list from a message that carries one (3.4, 3.6); else nothing changes. */
+void x_mobike_note_addrs(struct ike_engine *e, struct ike_sa *sa, const struct ike_msg *m);
+/* Sends what MOBIKE has waiting (an update, a check) when the request window is free. */
+void x_mobike_run(struct ike_engine *e, struct ike_sa *sa);
 
 int x_info_delete_ike(struct ike_engine *e, struct ike_sa *sa);
 int x_info_delete_child(struct ike_engine *e, struct ike_sa *sa, struct child_sa *c);

@@ -74,6 +74,7 @@ static void dispatch_response(struct ike_engine *e, struct ike_sa *sa, struct ik
                              .child_id = sa->xchg.child_id,
                              .old_child_id = sa->xchg.old_child_id,
                              .new_sa_id = sa->xchg.new_sa_id};
+    memcpy(asked.cookie2, sa->xchg.cookie2, sizeof(asked.cookie2));
     if (x != IKE_CREATE_CHILD_SA)
         x_xchg_end(e, sa);
     if ((x == IKE_CREATE_CHILD_SA || x == IKE_INFORMATIONAL) &&
@@ -229,7 +230,7 @@ static bool resend_allowed(struct ike_engine *e, struct ike_sa *sa,
 /* Message-ID window (2.3) and retransmission detection (2.1). Returns true to process. */
 static bool check_msg_id(struct ike_engine *e, struct ike_sa *sa, const struct ike_hdr *h,
                          uint16_t frag_num, const uint8_t *buf, size_t len,
-                         const struct sockaddr_storage *from)
+                         const struct sockaddr_storage *local, const struct sockaddr_storage *from)
 {
     char d[64];
     if (h->flags & IKE_FLAG_RESPONSE) {
@@ -263,7 +264,7 @@ static bool check_msg_id(struct ike_engine *e, struct ike_sa *sa, const struct i
         if (!resend_allowed(e, sa, from))
             return false;
         e->stats.cached_responses++;
-        engine_send_pkts(e, sa, &sa->resp);
+        engine_send_pkts_to(e, local, from, &sa->resp); /* 2.11: back where it came from */
         return false;
     }
     snprintf(d, sizeof(d), "request %u, expected %u", h->msg_id, sa->peer_req_next);
@@ -417,7 +418,7 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
     uint16_t frag_num = h.next_payload == IKE_PL_SKF && len >= IKE_HDR_LEN + 6
                             ? (uint16_t)(buf[IKE_HDR_LEN + 4] << 8 | buf[IKE_HDR_LEN + 5])
                             : 0;
-    if (!check_msg_id(e, sa, &h, frag_num, buf, len, remote))
+    if (!check_msg_id(e, sa, &h, frag_num, buf, len, local, remote))
         goto out;
     rc = ike_msg_decode(copy, len, &rx.msg, &a, &d);
     if (rc) {
@@ -475,9 +476,14 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
                        IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD, &t, 1);
         goto out;
     }
-    /* 2.23: with a NAT in the path, answer where the last authenticated message came from. */
-    if (h.exchange != IKE_SA_INIT && (sa->nat_local || sa->nat_remote ||
-                                      hk_sockaddr_port(local) != hk_sockaddr_port(&sa->local))) {
+    /* 2.23: with a NAT in the path, answer where the last authenticated message came from.
+     * With MOBIKE only a host behind a NAT does so (RFC 4555 3.8): for the other the
+     * addresses move by UPDATE_SA_ADDRESSES alone, so any other INFORMATIONAL may test a
+     * path without moving the SA. */
+    bool mobike = sa->ext & IKE_EXT_MOBIKE;
+    if (h.exchange != IKE_SA_INIT && (!mobike || sa->nat_local) &&
+        (sa->nat_local || sa->nat_remote ||
+         hk_sockaddr_port(local) != hk_sockaddr_port(&sa->local))) {
         sa->remote = *remote;
         sa->local = *local;
     }
@@ -490,11 +496,17 @@ void ike_engine_recv(struct ike_engine *e, const struct sockaddr_storage *local,
         /* The request the coming response answers (a fragmented one: its last fragment,
          * which is not used: fragments are answered on fragment 1 only). */
         note_request(sa, frag_num, buf, len);
+        sa->reply_local = local;
+        sa->reply_remote = remote;
         dispatch_request(e, sa, &rx);
+        if ((sa = hk_u64map_get(&e->sa_by_id, sa_id)))
+            sa->reply_local = sa->reply_remote = NULL;
     }
     /* The handler may have freed the SA; a window that came free runs queued work. */
-    if ((sa = hk_u64map_get(&e->sa_by_id, sa_id)))
+    if ((sa = hk_u64map_get(&e->sa_by_id, sa_id))) {
+        x_mobike_run(e, sa); /* a waiting address update or check first (RFC 4555 3.5) */
         engine_run_tasks(e, sa);
+    }
 out:
     /* With no request of ours outstanding the exchange is over: the cipher contexts go until
      * the next one (a rebuild costs microseconds, an idle SA keeps kilobytes). A request we

@@ -20,12 +20,18 @@
 
 /* ---- sending ---- */
 
-void engine_send_pkts(struct ike_engine *e, struct ike_sa *sa, const struct ike_sent *s)
+void engine_send_pkts_to(struct ike_engine *e, const struct sockaddr_storage *local,
+                         const struct sockaddr_storage *remote, const struct ike_sent *s)
 {
     for (size_t i = 0; i < s->npkts; i++) {
-        e->ops.send(e->ops.arg, &sa->local, &sa->remote, s->pkts[i].p, s->pkts[i].len);
+        e->ops.send(e->ops.arg, local, remote, s->pkts[i].p, s->pkts[i].len);
         e->stats.tx++;
     }
+}
+
+void engine_send_pkts(struct ike_engine *e, struct ike_sa *sa, const struct ike_sent *s)
+{
+    engine_send_pkts_to(e, &sa->local, &sa->remote, s);
 }
 
 /* "[ SA KE No N(NATD_S_IP) ... ]": what a message carries, for the debug log (never keys:
@@ -106,7 +112,12 @@ int engine_send(struct ike_engine *e, struct ike_sa *sa, bool response, uint32_t
         return rc;
     }
     engine_log_msg(e, sa, "send", exchange, response, msg_id, pl, n, s.npkts);
-    engine_send_pkts(e, sa, &s);
+    if (response && sa->reply_local)
+        /* 2.11: a response goes to where its request came from, from where it arrived
+         * (under MOBIKE that need not be the SA's addresses, RFC 4555 2.2, 3.10). */
+        engine_send_pkts_to(e, sa->reply_local, sa->reply_remote, &s);
+    else
+        engine_send_pkts(e, sa, &s);
     if (response) {
         ike_sent_clear(&sa->resp);
         sa->resp = s;

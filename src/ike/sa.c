@@ -108,11 +108,13 @@ static const char *const xchg_kind_names[] = {
     [IKE_XCHG_DELETE_IKE] = "DELETE_IKE",
     [IKE_XCHG_INFO] = "INFORMATIONAL",
     [IKE_XCHG_CLONE] = "CLONE",
+    [IKE_XCHG_UPDATE_ADDRESSES] = "UPDATE_SA_ADDRESSES",
+    [IKE_XCHG_ROUTABILITY] = "ROUTABILITY_CHECK",
 };
 
 const char *ike_xchg_kind_name(enum ike_xchg_kind k)
 {
-    return (unsigned)k <= IKE_XCHG_CLONE ? xchg_kind_names[k] : "?";
+    return (unsigned)k <= IKE_XCHG_KIND_LAST ? xchg_kind_names[k] : "?";
 }
 
 uint8_t ike_xchg_exchange(enum ike_xchg_kind k)
@@ -130,6 +132,8 @@ uint8_t ike_xchg_exchange(enum ike_xchg_kind k)
     case IKE_XCHG_DELETE_CHILD:
     case IKE_XCHG_DELETE_IKE:
     case IKE_XCHG_INFO:
+    case IKE_XCHG_UPDATE_ADDRESSES:
+    case IKE_XCHG_ROUTABILITY:
         return IKE_INFORMATIONAL;
     case IKE_XCHG_NONE:
         break;
@@ -330,6 +334,8 @@ int ike_sa_inherit(struct ike_sa *ns, const struct ike_sa *sa)
     ns->ext = sa->ext;
     ns->family = sa->family; /* RFC 7791: rekeys and clones stay in the family */
     ns->family_start_ms = sa->family_start_ms;
+    ns->npeer_addrs = sa->npeer_addrs;
+    memcpy(ns->peer_addrs, sa->peer_addrs, sizeof(ns->peer_addrs));
     ns->peer_id.type = sa->peer_id.type;
     ns->local_id.type = sa->local_id.type;
     ns->local_auth = sa->local_auth;

@@ -100,7 +100,14 @@ enum ike_xchg_kind {
     IKE_XCHG_DELETE_IKE,   /* INFORMATIONAL: Delete of the IKE SA (1.4.1) */
     IKE_XCHG_INFO,         /* INFORMATIONAL: liveness check (2.4) or other */
     IKE_XCHG_CLONE,        /* CREATE_CHILD_SA: an IKE SA rekey with CLONE_IKE_SA (RFC 7791) */
+    /* MOBIKE (RFC 4555): our UPDATE_SA_ADDRESSES (3.5), and a return routability check of
+     * the peer's new address (3.7); both carry COOKIE2 (xchg.cookie2). */
+    IKE_XCHG_UPDATE_ADDRESSES,
+    IKE_XCHG_ROUTABILITY,
 };
+#define IKE_XCHG_KIND_LAST IKE_XCHG_ROUTABILITY
+#define IKE_PEER_ADDRS_MAX 8 /* ike_sa.peer_addrs */
+#define IKE_OUR_ADDRS_MAX  4 /* ADDITIONAL_*_ADDRESS notifies we send in one message */
 const char *ike_xchg_kind_name(enum ike_xchg_kind k);
 /* The exchange type (IKE_SA_INIT...) a kind is carried in. */
 uint8_t ike_xchg_exchange(enum ike_xchg_kind k);
@@ -121,6 +128,7 @@ struct ike_xchg {
     uint64_t new_sa_id;     /* the IKE SA a REKEY_IKE or CLONE makes, still in INIT_SENT */
     struct hk_ke *ke;       /* our key pair of a CREATE_CHILD_SA (PFS or IKE rekey) */
     struct ike_bytes nonce; /* our Ni of a CREATE_CHILD_SA */
+    uint8_t cookie2[16];    /* the COOKIE2 of a MOBIKE request (RFC 4555 4.2.5: 8..64) */
 };
 
 /*
@@ -161,6 +169,18 @@ struct ike_sa {
     struct sockaddr_storage local, remote;
     bool nat_local, nat_remote;
     uint32_t ext; /* enum ike_ext */
+    /* MOBIKE (RFC 4555). Initiator: our addresses changed and UPDATE_SA_ADDRESSES is still to
+     * be sent (3.5 "pending_update"); a response to an earlier one is then ignored.
+     * Responder: the peer's new address is not verified yet (3.7): the Child SAs keep their
+     * path until our check is answered (rr_pending), and a check in flight when the address
+     * moved again proves nothing (rr_again). */
+    bool mobike_pending, rr_pending, rr_again;
+    bool peer_natt; /* the peer sent NAT-D in IKE_SA_INIT: it does NAT traversal */
+    /* The peer's additional addresses (RFC 4555 3.4, 3.6: ADDITIONAL_IP4/6_ADDRESS, the last
+     * list it sent replaces the one before; NO_ADDITIONAL_ADDRESSES empties it). At most
+     * IKE_PEER_ADDRS_MAX are kept. */
+    uint8_t npeer_addrs;
+    struct hk_ip peer_addrs[IKE_PEER_ADDRS_MAX];
     /* We sent CHILDLESS_IKEV2_SUPPORTED in our IKE_SA_INIT response (RFC 6023 3): a childless
      * IKE_AUTH request is then ours to accept, whatever the initiator announced. */
     bool childless_offered;
@@ -218,6 +238,9 @@ struct ike_sa {
     /* ---- this engine's bookkeeping ---- */
     struct hk_sk_cipher *sk_out, *sk_in; /* built from keys when needed */
     bool local_fixed; /* initiator: the caller chose local (address and port); NAT-T keeps it */
+    /* While a request is handled: where it came from and arrived at, where its response goes
+     * (RFC 7296 2.11); NULL otherwise. */
+    const struct sockaddr_storage *reply_local, *reply_remote;
     /* What the engine's user was told: ops.ike_up (its end is ops.ike_down), or already
      * ops.ike_failed (a failure closed with an INFORMATIONAL first, 2.21.2). */
     bool reported_up, reported_failed;

@@ -261,15 +261,17 @@ int x_auth_start(struct ike_engine *e, struct ike_sa *sa)
     uint8_t method;
     struct hk_arena a;
     alignas(max_align_t) uint8_t abuf[IKE_BUILD_ARENA];
-    struct ike_payload pl[12 + AUTH_CERT_MAX_CERTS];
+    struct ike_payload pl[20 + IKE_OUR_ADDRS_MAX + AUTH_CERT_MAX_CERTS];
     size_t n = 0;
     uint8_t idbuf[IKE_ID_SCRATCH], authbuf[IKE_AUTH_SCRATCH];
     hk_cbb_init_buf(&idb, idbuf, sizeof(idbuf), 0);
     hk_cbb_init_buf(&auth, authbuf, sizeof(authbuf), 0);
     hk_arena_init_buf(&a, 0, abuf, sizeof(abuf));
-    /* 1.2: IDi, [CERT,] [CERTREQ,] [IDr,] AUTH, ...: 8 entries kept for what follows. */
+    /* 1.2: IDi, [CERT,] then room kept for the rest, counted generously: [CERTREQ,] [IDr,]
+     * AUTH, [CP,] INITIAL_CONTACT, CLONE_IKE_SA_SUPPORTED, MOBIKE_SUPPORTED and our addresses,
+     * SA, TSi, TSr, [USE_TRANSPORT_MODE] and the notifies a child may add. */
     int rc = our_identity(e, sa, conn, IKE_PL_IDI, &idb, &auth, &method, &a, pl,
-                          sizeof(pl) / sizeof(pl[0]), 8, &n);
+                          sizeof(pl) / sizeof(pl[0]), 16 + IKE_OUR_ADDRS_MAX, &n);
     if (rc)
         goto out;
     x_auth_add_certreq(e, conn, &a, pl, &n);
@@ -288,6 +290,11 @@ int x_auth_start(struct ike_engine *e, struct ike_sa *sa)
     }
     pl[n++] = (struct ike_payload){.type = IKE_PL_NOTIFY, .u.notify.type = IKE_N_INITIAL_CONTACT};
     x_clone_add_supported(conn, pl, &n); /* RFC 7791 5.1 */
+    if (conn->mobike) { /* RFC 4555 3.2: in the IKE_AUTH message with the SA payload */
+        pl[n++] =
+            (struct ike_payload){.type = IKE_PL_NOTIFY, .u.notify.type = IKE_N_MOBIKE_SUPPORTED};
+        n += x_mobike_add_addrs(sa, conn, pl + n); /* 3.4 */
+    }
 
     /* The first child rides along (1.2); without children, a childless SA (RFC 6023). */
     if (conn->nchildren) {
@@ -364,6 +371,10 @@ void x_auth_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *
     else if (!cp && (conn->request_vip4 || conn->request_vip6))
         hk_warn(e->log, "IKE SA [%s]: no virtual address assigned", sa->conn);
     x_clone_note_supported(sa, conn, m); /* RFC 7791 5.1 */
+    if (conn->mobike && ike_msg_find_notify(m, IKE_N_MOBIKE_SUPPORTED)) {
+        sa->ext |= IKE_EXT_MOBIKE; /* RFC 4555 3.2: both sent it */
+        x_mobike_note_addrs(e, sa, m);
+    }
     established(e, sa);
     /* Further children of the connection follow with CREATE_CHILD_SA (1.3.1). */
     for (size_t i = 1; i < conn->nchildren; i++)
@@ -504,14 +515,16 @@ void x_auth_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *r
     uint8_t method;
     /* Built payloads live in the request's arena (stack first, freed with the message). */
     struct hk_arena *a = rx->arena;
-    struct ike_payload pl[10 + AUTH_CERT_MAX_CERTS];
+    struct ike_payload pl[16 + IKE_OUR_ADDRS_MAX + AUTH_CERT_MAX_CERTS];
     size_t n = 0;
     uint8_t idbuf[IKE_ID_SCRATCH], authbuf[IKE_AUTH_SCRATCH];
     hk_cbb_init_buf(&idb, idbuf, sizeof(idbuf), 0);
     hk_cbb_init_buf(&authv, authbuf, sizeof(authbuf), 0);
-    /* 1.2: IDr, [CERT,] AUTH, ...: 6 entries kept for what follows. */
+    /* 1.2: IDr, [CERT,] then room kept for the rest, counted generously: AUTH, [CP,] SA, TSi,
+     * TSr, [USE_TRANSPORT_MODE] or an error notify, CLONE_IKE_SA_SUPPORTED, MOBIKE_SUPPORTED
+     * and our addresses. */
     int rc = our_identity(e, sa, conn, IKE_PL_IDR, &idb, &authv, &method, a, pl,
-                          sizeof(pl) / sizeof(pl[0]), 6, &n);
+                          sizeof(pl) / sizeof(pl[0]), 12 + IKE_OUR_ADDRS_MAX, &n);
     if (rc) {
         struct ike_payload f = {.type = IKE_PL_NOTIFY,
                                 .u.notify.type = IKE_N_AUTHENTICATION_FAILED};
@@ -521,6 +534,16 @@ void x_auth_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *r
     }
     pl[n++] = (struct ike_payload){.type = IKE_PL_AUTH,
                                    .u.auth = {.method = method, .data = {authv.buf, authv.len}}};
+    if (conn->mobike) {
+        /* RFC 4555 3.2: we announce it; the SA may move only when the initiator did too. */
+        pl[n++] =
+            (struct ike_payload){.type = IKE_PL_NOTIFY, .u.notify.type = IKE_N_MOBIKE_SUPPORTED};
+        n += x_mobike_add_addrs(sa, conn, pl + n); /* 3.4 */
+        if (ike_msg_find_notify(m, IKE_N_MOBIKE_SUPPORTED)) {
+            sa->ext |= IKE_EXT_MOBIKE;
+            x_mobike_note_addrs(e, sa, m);
+        }
+    }
     struct child_sa *c = NULL;
     uint16_t child_err = 0;
     const struct ike_payload *cpreq = x_find(m, IKE_PL_CP);

@@ -1,4 +1,5 @@
-/* INFORMATIONAL (RFC 7296 1.4): DELETE of IKE and Child SAs, liveness checks, notifies. */
+/* INFORMATIONAL (RFC 7296 1.4): DELETE of IKE and Child SAs, liveness checks, notifies;
+ * MOBIKE's notifies go to x_mobike.c. */
 #include "ike/engine_internal.h"
 
 #include "common/err.h"
@@ -101,23 +102,29 @@ void x_info_on_request(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *r
         engine_delete_sa(e, sa, "deleted by peer");
         return;
     }
+    /* MOBIKE (RFC 4555): address update, COOKIE2 and NAT-D answered alongside. */
+    struct x_mobike_resp mob;
+    x_mobike_on_request(e, sa, rx, &mob);
     /* 1.4.1: a Delete for our side of each child the peer deleted. */
-    struct ike_payload resp = {.type = IKE_PL_DELETE};
+    struct ike_payload resp[1 + sizeof(mob.pl) / sizeof(mob.pl[0])];
     uint8_t *spis = ngone ? malloc(4 * ngone) : NULL;
     size_t n = 0;
     if (spis) {
         for (size_t k = 0; k < ngone; k++) {
             ike_spi32_put(gone[k], spis + 4 * k);
         }
-        resp.u.del = (struct ike_pl_delete){.protocol = IKE_PROTO_ESP,
-                                            .spi_size = 4,
-                                            .nspis = (uint16_t)ngone,
-                                            .spis = {spis, 4 * ngone}};
-        n = 1;
+        resp[n++] = (struct ike_payload){.type = IKE_PL_DELETE,
+                                         .u.del = {.protocol = IKE_PROTO_ESP,
+                                                   .spi_size = 4,
+                                                   .nspis = (uint16_t)ngone,
+                                                   .spis = {spis, 4 * ngone}}};
     }
-    engine_send(e, sa, true, m->hdr.msg_id, IKE_INFORMATIONAL, &resp, n);
+    for (size_t k = 0; k < mob.n; k++)
+        resp[n++] = mob.pl[k];
+    engine_send(e, sa, true, m->hdr.msg_id, IKE_INFORMATIONAL, resp, n);
     free(spis);
     free(gone);
+    x_mobike_after_response(e, sa, &mob);
 }
 
 int x_info_delete_child(struct ike_engine *e, struct ike_sa *sa, struct child_sa *c)
@@ -140,7 +147,6 @@ int x_info_delete_child(struct ike_engine *e, struct ike_sa *sa, struct child_sa
 void x_info_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *rx,
                         const struct ike_xchg *asked)
 {
-    (void)rx;
     struct child_sa *c;
     switch ((enum ike_xchg_kind)asked->kind) {
     case IKE_XCHG_DELETE_IKE:
@@ -151,6 +157,10 @@ void x_info_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx *
         c = ike_engine_child(e, asked->child_id);
         if (c && c->ike_id == sa->id)
             engine_delete_child(e, sa, c);
+        break;
+    case IKE_XCHG_UPDATE_ADDRESSES:
+    case IKE_XCHG_ROUTABILITY:
+        x_mobike_on_response(e, sa, rx, asked);
         break;
     default:
         break; /* a liveness check (2.4): the answer is all it asked */

@@ -138,6 +138,7 @@ static void natd_check(struct ike_engine *e, struct ike_sa *sa, const struct ike
     }
     sa->nat_remote = have_src && !src_ok;
     sa->nat_local = have_dst && !dst_ok;
+    sa->peer_natt = have_src && have_dst;
 }
 
 static void note_extensions(struct ike_engine *e, struct ike_sa *sa, const struct hk_conn *conn,
@@ -538,4 +539,16 @@ void x_init_half_open_expired(struct ike_engine *e, struct ike_sa *sa)
 {
     if (sa->state == IKE_SA_INIT_RCVD)
         engine_delete_sa(e, sa, "half-open timeout");
+}
+
+/* For MOBIKE (x_mobike.c): the same NAT-D hashes and check after IKE_SA_INIT (RFC 4555 3.5). */
+int x_natd_hash(const struct ike_engine *e, const struct ike_sa *sa,
+                const struct sockaddr_storage *a, uint8_t out[20])
+{
+    return natd_hash(e, sa->spi_i, sa->spi_r, a, out);
+}
+
+void x_natd_check(struct ike_engine *e, struct ike_sa *sa, const struct ike_msg *m)
+{
+    natd_check(e, sa, m, sa->spi_r);
 }

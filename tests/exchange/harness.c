@@ -156,10 +156,29 @@ struct h_peer *h_peer_add(struct h_world *w, const char *name, const char *ip, c
     return p;
 }
 
+void h_peer_add_addr(struct h_peer *p, const char *ip)
+{
+    assert_true(p->nextra < sizeof(p->extra) / sizeof(p->extra[0]));
+    struct sockaddr_in *sin = (struct sockaddr_in *)&p->extra[p->nextra++];
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(500);
+    assert_int_equal(inet_pton(AF_INET, ip, &sin->sin_addr), 1);
+}
+
 static bool same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
     const struct sockaddr_in *x = (const struct sockaddr_in *)a, *y = (const struct sockaddr_in *)b;
     return a->ss_family == b->ss_family && x->sin_addr.s_addr == y->sin_addr.s_addr;
+}
+
+static bool peer_has(const struct h_peer *p, const struct sockaddr_storage *a)
+{
+    if (same_ip(&p->addr, a))
+        return true;
+    for (size_t i = 0; i < p->nextra; i++)
+        if (same_ip(&p->extra[i], a))
+            return true;
+    return false;
 }
 
 size_t h_run(struct h_world *w)
@@ -175,7 +194,7 @@ size_t h_run(struct h_world *w)
             continue;
         }
         for (size_t i = 0; i < w->npeers; i++)
-            if (same_ip(&w->peers[i].addr, &k.dst)) {
+            if (peer_has(&w->peers[i], &k.dst)) {
                 ike_engine_recv(&w->peers[i].engine, &k.dst, &k.src, k.buf, k.len);
                 w->delivered++;
                 n++;

@@ -38,6 +38,9 @@ struct h_peer {
     int idx;
     char name[16];
     struct sockaddr_storage addr; /* port 500 */
+    /* More addresses packets are delivered to (a second interface: MOBIKE). */
+    struct sockaddr_storage extra[2];
+    size_t nextra;
     struct hk_config *cfg;
     struct hk_log log;
     struct ike_engine engine;
@@ -65,6 +68,8 @@ struct h_world *h_world_new(void);
 void h_world_free(struct h_world *w);
 /* Adds a peer at the given IPv4 address with a config text; asserts it loads. */
 struct h_peer *h_peer_add(struct h_world *w, const char *name, const char *ip, const char *conf);
+/* Gives a peer one more IPv4 address that packets reach it at. */
+void h_peer_add_addr(struct h_peer *p, const char *ip);
 /* Delivers queued packets (and any they cause) until none are left; returns how many. */
 size_t h_run(struct h_world *w);
 /* Advances the clock to the next timer of any engine (at most until limit), runs it and the

@@ -163,7 +163,7 @@ static void full_example(void **state)
     assert_int_equal(c->npools, 2);
     assert_string_equal(c->pools[0], "v6");
     assert_string_equal(c->pools[1], "v4");
-    assert_false(c->mobike);
+    assert_true(c->mobike);
     assert_true(c->fragmentation); /* overrides daemon.fragmentation = false */
     assert_true(c->encap);
 
@@ -263,7 +263,7 @@ static void defaults_applied(void **state)
     assert_false(c->request_vip4);
     assert_false(c->request_vip6);
     assert_int_equal(c->npools, 0);
-    assert_false(c->mobike); /* not implemented yet: off, and true is refused */
+    assert_false(c->mobike); /* off unless asked for */
     assert_true(c->fragmentation);
     assert_false(c->encap);
 
@@ -367,8 +367,6 @@ static const struct bad bad_cases[] = {
     {"daemon = { half_open_per_address = -1; };",
      "<string>:1: daemon.half_open_per_address: -1 is out of range (0..1000000)"},
     /* settings accepted but not acted on yet are refused (issue 10) */
-    {HEAD "    mobike = true;\n" TAIL, "<string>:6: connections.a.mobike: MOBIKE (RFC 4555) is not "
-                                       "implemented yet: set false or leave it out"},
     {HEAD "    close_action = \"restart\";\n" TAIL,
      "<string>:6: connections.a.close_action: \"restart\" is not implemented yet (a child the "
      "peer deletes is removed): use \"clear\""},

@@ -17,7 +17,8 @@
 
 struct hikectl {
     const char *socket;
-    bool json; /* print the server's result as JSON */
+    bool json;                  /* print the server's result as JSON */
+    const char *local, *remote; /* --local, --remote (migrate) */
 };
 
 struct hikectl_cmd {
@@ -30,7 +31,7 @@ struct hikectl_cmd {
 
 extern const struct hikectl_cmd hikectl_cmd_list_sas, hikectl_cmd_list_conns, hikectl_cmd_initiate,
     hikectl_cmd_terminate, hikectl_cmd_rekey, hikectl_cmd_reload, hikectl_cmd_stats,
-    hikectl_cmd_log_level, hikectl_cmd_clone;
+    hikectl_cmd_log_level, hikectl_cmd_clone, hikectl_cmd_migrate;
 
 /* client.c */
 /*

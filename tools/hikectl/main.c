@@ -9,7 +9,7 @@
 static const struct hikectl_cmd *const commands[] = {
     &hikectl_cmd_list_sas,  &hikectl_cmd_list_conns, &hikectl_cmd_initiate,
     &hikectl_cmd_terminate, &hikectl_cmd_rekey,      &hikectl_cmd_reload,
-    &hikectl_cmd_stats,     &hikectl_cmd_log_level,  &hikectl_cmd_clone,
+    &hikectl_cmd_stats,     &hikectl_cmd_log_level,  &hikectl_cmd_clone, &hikectl_cmd_migrate,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -39,6 +39,10 @@ int main(int argc, char **argv)
     static const struct option opts[] = {{"socket", required_argument, NULL, 's'},
                                          {"json", no_argument, NULL, 'j'},
                                          {"help", no_argument, NULL, 'h'},
+                                         /* Arguments of migrate: read here, since getopt
+                                          * permutes them out of the command's argv. */
+                                         {"local", required_argument, NULL, 'L'},
+                                         {"remote", required_argument, NULL, 'R'},
                                          {NULL, 0, NULL, 0}};
     struct hikectl ctx = {.socket = HK_CONF_CONTROL_SOCKET};
     int opt;
@@ -54,6 +58,12 @@ int main(int argc, char **argv)
         case 'h':
             help(stdout);
             return HIKECTL_OK;
+        case 'L':
+            ctx.local = optarg;
+            break;
+        case 'R':
+            ctx.remote = optarg;
+            break;
         default:
             fprintf(stderr, "Try 'hikectl --help'.\n");
             return HIKECTL_USAGE;
@@ -67,6 +77,10 @@ int main(int argc, char **argv)
     if (!strcmp(name, "help")) {
         help(stdout);
         return HIKECTL_OK;
+    }
+    if ((ctx.local || ctx.remote) && strcmp(name, hikectl_cmd_migrate.name)) {
+        fprintf(stderr, "hikectl: --local and --remote go with migrate only\n");
+        return HIKECTL_USAGE;
     }
     for (size_t i = 0; i < NCOMMANDS; i++)
         if (!strcmp(commands[i]->name, name))
