@@ -197,6 +197,7 @@ json_t *ctl_clone(struct hiked *d, const struct hiked_control_view *v, const jso
     hk_info(&d->log, "control: cloning IKE SA %llu%s", u, nid ? "" : " (queued)");
     /* "clone": the new IKE SA's id, 0 while the request waits for the SA's window. */
     return json_pack("{s:I, s:I}", "ike", (json_int_t)id, "clone", (json_int_t)nid);
+}
 
 /* An IPv4 or IPv6 address member (no port); false with err set when missing or wrong. */
 static bool get_addr(const json_t *req, const char *key, bool required,

@@ -7,9 +7,9 @@
 #include <string.h>
 
 static const struct hikectl_cmd *const commands[] = {
-    &hikectl_cmd_list_sas,  &hikectl_cmd_list_conns, &hikectl_cmd_initiate,
-    &hikectl_cmd_terminate, &hikectl_cmd_rekey,      &hikectl_cmd_reload,
-    &hikectl_cmd_stats,     &hikectl_cmd_log_level,  &hikectl_cmd_clone, &hikectl_cmd_migrate,
+    &hikectl_cmd_list_sas, &hikectl_cmd_list_conns, &hikectl_cmd_initiate, &hikectl_cmd_terminate,
+    &hikectl_cmd_rekey,    &hikectl_cmd_reload,     &hikectl_cmd_stats,    &hikectl_cmd_log_level,
+    &hikectl_cmd_clone,    &hikectl_cmd_migrate,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
