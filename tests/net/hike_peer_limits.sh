@@ -21,7 +21,7 @@ wait_for 5 grep -q "refused: the peer's identity has 1 IKE SAs already (max_ike_
 hp_json b stats > "$T/b.stats" || hp_fail "stats b"
 hp_py '
 r = j[0]["ike"]["refused"]
-assert r == {"children": 0, "ike_sas": 1, "leases": 0}, r
+assert r == {"children": 0, "ike_sas": 1, "leases": 0, "clones": 0}, r
 assert j[0]["ike"]["auth_failures"] == 1, j[0]["ike"]
 ' "$T/b.stats" || hp_fail "stats: $(cat "$T/b.stats")"
 hp_ctl b stats | grep -qE '^ike\.refused\.ike_sas +1$' || hp_fail "text stats: $(hp_ctl b stats | grep refused)"
