@@ -420,17 +420,23 @@ static void xfrm_remove(struct hk_dataplane *dp, const struct hk_dp_id *c)
     dp->removed++;
 }
 
-static int xfrm_child_stats(struct hk_dataplane *dp, const struct hk_dp_id *c,
-                            struct hk_dp_child_stats *o)
+/* What the kernel says of a child's two SAs (inbound into ri, outbound into ro). */
+static int both_get(struct dp_xfrm *x, const struct hk_dp_id *c, struct hk_xfrm_reply *ri,
+                    struct hk_xfrm_reply *ro)
 {
-    struct dp_xfrm *x = X(dp);
     struct xc *xc = hk_u64map_get(&x->children, c->child);
     struct hk_xfrm_sa_id in, out;
-    struct hk_xfrm_reply ri, ro;
     if (!xc)
         return HK_E_NOTFOUND;
     ids_of(xc, &in, &out);
-    if (sa_get(x, &in, &ri) || sa_get(x, &out, &ro))
+    return sa_get(x, &in, ri) || sa_get(x, &out, ro) ? HK_E_NOTFOUND : HK_OK;
+}
+
+static int xfrm_child_stats(struct hk_dataplane *dp, const struct hk_dp_id *c,
+                            struct hk_dp_child_stats *o)
+{
+    struct hk_xfrm_reply ri, ro;
+    if (both_get(X(dp), c, &ri, &ro))
         return HK_E_NOTFOUND;
     *o = (struct hk_dp_child_stats){.packets_in = ri.packets,
                                     .bytes_in = ri.bytes,
@@ -447,14 +453,8 @@ _Static_assert(HK_XFRM_REPLY_WORDS <= HK_ESP_STATE_WORDS, "a kernel window fits 
 static int xfrm_state_get(struct hk_dataplane *dp, const struct hk_dp_id *c,
                           struct hk_esp_state *st)
 {
-    struct dp_xfrm *x = X(dp);
-    struct xc *xc = hk_u64map_get(&x->children, c->child);
-    struct hk_xfrm_sa_id in, out;
     struct hk_xfrm_reply ri, ro;
-    if (!xc)
-        return HK_E_NOTFOUND;
-    ids_of(xc, &in, &out);
-    if (sa_get(x, &in, &ri) || sa_get(x, &out, &ro))
+    if (both_get(X(dp), c, &ri, &ro))
         return HK_E_NOTFOUND;
     if (!ri.replay_state || !ro.replay_state)
         return HK_E_UNSUPPORTED; /* a kernel that does not report its sequence numbers */
