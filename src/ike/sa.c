@@ -289,6 +289,7 @@ void ike_sa_free(struct ike_sa *sa)
     ike_bytes_clear(&sa->xchg.nonce);
     ike_bytes_clear(&sa->peer_id.data);
     ike_bytes_clear(&sa->local_id.data);
+    free(sa->peer_addrs);
     hk_secret_free(&sa->skeyseed);
     hk_secret_free(&sa->dh_private);
     ike_bytes_clear(&sa->peer_ke);
@@ -334,8 +335,6 @@ int ike_sa_inherit(struct ike_sa *ns, const struct ike_sa *sa)
     ns->ext = sa->ext;
     ns->family = sa->family; /* RFC 7791: rekeys and clones stay in the family */
     ns->family_start_ms = sa->family_start_ms;
-    ns->npeer_addrs = sa->npeer_addrs;
-    memcpy(ns->peer_addrs, sa->peer_addrs, sizeof(ns->peer_addrs));
     ns->peer_id.type = sa->peer_id.type;
     ns->local_id.type = sa->local_id.type;
     ns->local_auth = sa->local_auth;
@@ -343,6 +342,16 @@ int ike_sa_inherit(struct ike_sa *ns, const struct ike_sa *sa)
     int rc = ike_bytes_set(&ns->peer_id.data, sa->peer_id.data.p, sa->peer_id.data.len);
     if (!rc)
         rc = ike_bytes_set(&ns->local_id.data, sa->local_id.data.p, sa->local_id.data.len);
+    if (!rc && sa->npeer_addrs) {
+        free(ns->peer_addrs);
+        ns->peer_addrs = malloc(sa->npeer_addrs * sizeof(*ns->peer_addrs));
+        if (ns->peer_addrs) {
+            memcpy(ns->peer_addrs, sa->peer_addrs, sa->npeer_addrs * sizeof(*ns->peer_addrs));
+            ns->npeer_addrs = sa->npeer_addrs;
+        } else {
+            rc = HK_E_NOMEM;
+        }
+    }
     return rc;
 }
 

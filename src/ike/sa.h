@@ -178,9 +178,10 @@ struct ike_sa {
     bool peer_natt; /* the peer sent NAT-D in IKE_SA_INIT: it does NAT traversal */
     /* The peer's additional addresses (RFC 4555 3.4, 3.6: ADDITIONAL_IP4/6_ADDRESS, the last
      * list it sent replaces the one before; NO_ADDITIONAL_ADDRESSES empties it). At most
-     * IKE_PEER_ADDRS_MAX are kept. */
+     * IKE_PEER_ADDRS_MAX are kept, on the heap: most peers send none, and an SA is kept small
+     * for the hundred thousand a gateway holds. */
     uint8_t npeer_addrs;
-    struct hk_ip peer_addrs[IKE_PEER_ADDRS_MAX];
+    struct hk_ip *peer_addrs;
     /* We sent CHILDLESS_IKEV2_SUPPORTED in our IKE_SA_INIT response (RFC 6023 3): a childless
      * IKE_AUTH request is then ours to accept, whatever the initiator announced. */
     bool childless_offered;

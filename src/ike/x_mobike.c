@@ -10,6 +10,7 @@
 #include "common/sockaddr.h"
 #include "ike/conn_match.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -78,9 +79,13 @@ void x_mobike_note_addrs(struct ike_engine *e, struct ike_sa *sa, const struct i
     }
     if (!list)
         return;
-    /* 3.6: the new list replaces the old one whole. */
-    memcpy(sa->peer_addrs, got, n * sizeof(got[0]));
-    sa->npeer_addrs = (uint8_t)n;
+    /* 3.6: the new list replaces the old one whole (without memory for it: none is kept, as
+     * after NO_ADDITIONAL_ADDRESSES; the SA's present addresses still work). */
+    free(sa->peer_addrs);
+    sa->peer_addrs = n ? malloc(n * sizeof(got[0])) : NULL;
+    if (sa->peer_addrs)
+        memcpy(sa->peer_addrs, got, n * sizeof(got[0]));
+    sa->npeer_addrs = sa->peer_addrs ? (uint8_t)n : 0;
 }
 
 /* The Child SAs' ESP follows the IKE SA's addresses and NAT state (ike_sa_dp_path). */

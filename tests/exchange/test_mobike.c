@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/err.h"
@@ -483,6 +484,9 @@ static void no_additional_addresses_empties(void **s)
     assert_int_equal(sb->npeer_addrs, 0);
     /* A list bob had (as from an earlier message) is replaced by the next one alice sends:
      * after the move her only other address is 192.0.2.1. */
+    free(sb->peer_addrs);
+    sb->peer_addrs = calloc(1, sizeof(*sb->peer_addrs));
+    assert_non_null(sb->peer_addrs);
     sb->npeer_addrs = 1;
     sb->peer_addrs[0] = (struct hk_ip){.family = AF_INET, .addr = {203, 0, 113, 9}};
     struct sockaddr_storage l = addr("198.51.100.1");
