@@ -74,7 +74,6 @@ static void dispatch_response(struct ike_engine *e, struct ike_sa *sa, struct ik
                              .child_id = sa->xchg.child_id,
                              .old_child_id = sa->xchg.old_child_id,
                              .new_sa_id = sa->xchg.new_sa_id};
-    memcpy(asked.cookie2, sa->xchg.cookie2, sizeof(asked.cookie2));
     if (x != IKE_CREATE_CHILD_SA)
         x_xchg_end(e, sa);
     if ((x == IKE_CREATE_CHILD_SA || x == IKE_INFORMATIONAL) &&

@@ -101,7 +101,7 @@ enum ike_xchg_kind {
     IKE_XCHG_INFO,         /* INFORMATIONAL: liveness check (2.4) or other */
     IKE_XCHG_CLONE,        /* CREATE_CHILD_SA: an IKE SA rekey with CLONE_IKE_SA (RFC 7791) */
     /* MOBIKE (RFC 4555): our UPDATE_SA_ADDRESSES (3.5), and a return routability check of
-     * the peer's new address (3.7); both carry COOKIE2 (xchg.cookie2). */
+     * the peer's new address (3.7); both carry COOKIE2 (ike_sa.cookie2). */
     IKE_XCHG_UPDATE_ADDRESSES,
     IKE_XCHG_ROUTABILITY,
 };
@@ -128,7 +128,6 @@ struct ike_xchg {
     uint64_t new_sa_id;     /* the IKE SA a REKEY_IKE or CLONE makes, still in INIT_SENT */
     struct hk_ke *ke;       /* our key pair of a CREATE_CHILD_SA (PFS or IKE rekey) */
     struct ike_bytes nonce; /* our Ni of a CREATE_CHILD_SA */
-    uint8_t cookie2[16];    /* the COOKIE2 of a MOBIKE request (RFC 4555 4.2.5: 8..64) */
 };
 
 /*
@@ -231,6 +230,9 @@ struct ike_sa {
      * old_child_id) and the lower nonce of that exchange (no ke). Our response decides which
      * rekey survives; the last such exchange is kept until the SA goes. */
     struct ike_xchg peer_xchg;
+    /* The COOKIE2 of our outstanding MOBIKE request (RFC 4555 3.5, 3.7; 4.2.5: 8..64 octets):
+     * one request at a time, so one field of the SA, not of every exchange record. */
+    uint8_t cookie2[16];
     /* Work waiting for the request window (FIFO). */
     uint8_t ntasks;
     uint8_t task[8];

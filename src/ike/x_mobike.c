@@ -111,7 +111,7 @@ static void nat_changed(struct ike_engine *e, struct ike_sa *sa)
 /* An INFORMATIONAL request of kind (UPDATE_SA_ADDRESSES or a check) with a fresh COOKIE2. */
 static int send_request(struct ike_engine *e, struct ike_sa *sa, enum ike_xchg_kind kind)
 {
-    uint8_t cookie[sizeof(sa->xchg.cookie2)];
+    uint8_t cookie[sizeof(sa->cookie2)];
     uint8_t natd_src[IKE_NATD_LEN], natd_dst[IKE_NATD_LEN];
     struct ike_payload pl[4 + IKE_OUR_ADDRS_MAX];
     size_t n = 0;
@@ -140,7 +140,7 @@ static int send_request(struct ike_engine *e, struct ike_sa *sa, enum ike_xchg_k
                              .u.notify = {.type = IKE_N_COOKIE2, .data = {cookie, sizeof(cookie)}}};
     if ((rc = engine_request(e, sa, kind, pl, n)))
         return rc;
-    memcpy(sa->xchg.cookie2, cookie, sizeof(cookie));
+    memcpy(sa->cookie2, cookie, sizeof(cookie));
     e->stats.exchanges_info++;
     return HK_OK;
 }
@@ -307,8 +307,8 @@ void x_mobike_on_response(struct ike_engine *e, struct ike_sa *sa, struct ike_rx
     for (size_t i = 0; i < m->npayloads && !cookie; i++)
         if (m->payloads[i].type == IKE_PL_NOTIFY && m->payloads[i].u.notify.type == IKE_N_COOKIE2)
             cookie = &m->payloads[i];
-    if (!cookie || cookie->u.notify.data.len != sizeof(asked->cookie2) ||
-        memcmp(cookie->u.notify.data.p, asked->cookie2, sizeof(asked->cookie2))) {
+    if (!cookie || cookie->u.notify.data.len != sizeof(sa->cookie2) ||
+        memcmp(cookie->u.notify.data.p, sa->cookie2, sizeof(sa->cookie2))) {
         /* 3.7: a wrong (or missing) echo MUST close the IKE SA. */
         e->stats.drops[IKE_DROP_UNEXPECTED]++;
         x_info_abandon_ike(e, sa,

@@ -367,7 +367,7 @@ static void cookie2_checked(void **s)
     assert_int_equal(ike_engine_migrate(&a->engine, sa->id, &l, NULL), 0);
     /* What alice expects no longer matches what bob echoes (as it would if bob copied it
      * wrong): 3.7 says the IKE SA MUST be closed. */
-    sa->xchg.cookie2[0] ^= 1;
+    sa->cookie2[0] ^= 1;
     h_settle(w, w->now + 60000);
     assert_null(h_only_sa(a));
     assert_null(h_only_sa(b));
